@@ -1,0 +1,188 @@
+/**
+ * Ports: the only way worker code reaches `chrome.*`, `WebSocket`, `fetch` and timers.
+ * `worker/chrome_ports.ts` is the single production adapter; tests use `tests/_fakes/`.
+ *
+ * @module
+ */
+
+import type { JsonObject } from "../codec/json.ts";
+
+/** A Chrome-style event: listeners are added and removed, never reflected over. */
+export interface PortEvent<L> {
+  addListener(listener: L): void;
+  removeListener(listener: L): void;
+}
+
+/** Timer handle type shared by the real and fake clocks. */
+export type TimerHandle = ReturnType<typeof setTimeout>;
+
+/** Time as a port. The production clock delegates to the globals at call time. */
+export interface Clock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle | undefined): void;
+  random(): number;
+}
+
+/** One `chrome.storage` area. Values are JSON-copied. */
+export interface StorageArea {
+  get(keys: readonly string[]): Promise<Record<string, unknown>>;
+  set(items: Record<string, unknown>): Promise<void>;
+  remove(keys: readonly string[]): Promise<void>;
+}
+
+/** A change reported by `chrome.storage.onChanged`. */
+export interface StorageChange {
+  readonly oldValue?: unknown;
+  readonly newValue?: unknown;
+}
+
+/** `chrome.storage`: `local` for settings, `session` for state that survives worker restarts. */
+export interface StoragePort {
+  readonly local: StorageArea;
+  readonly session: StorageArea;
+  readonly onChanged: PortEvent<
+    (changes: Record<string, StorageChange>, areaName: string) => void
+  >;
+}
+
+/** A `chrome.debugger` debuggee; `sessionId` addresses a flat child session (Chrome ≥ 125). */
+export interface Debuggee {
+  readonly tabId?: number;
+  readonly targetId?: string;
+  readonly extensionId?: string;
+  readonly sessionId?: string;
+}
+
+/** An entry of `chrome.debugger.getTargets()`. */
+export interface DebuggerTarget {
+  readonly type: string;
+  readonly id: string;
+  readonly tabId?: number;
+  readonly extensionId?: string;
+  /** True when any client (DevTools, another extension) is attached, not only us. */
+  readonly attached: boolean;
+  readonly title: string;
+  readonly url: string;
+}
+
+/** `chrome.debugger`. */
+export interface DebuggerPort {
+  attach(target: { readonly tabId: number }, requiredVersion: string): Promise<void>;
+  detach(target: { readonly tabId: number }): Promise<void>;
+  /** Resolves with Chrome's result (`{}` when Chrome returned nothing). */
+  sendCommand(target: Debuggee, method: string, params?: JsonObject): Promise<JsonObject>;
+  getTargets(): Promise<DebuggerTarget[]>;
+  readonly onEvent: PortEvent<(source: Debuggee, method: string, params?: JsonObject) => void>;
+  readonly onDetach: PortEvent<(source: Debuggee, reason: string) => void>;
+}
+
+/** The parts of `chrome.tabs.Tab` the worker uses. */
+export interface TabInfo {
+  readonly id?: number;
+  readonly windowId: number;
+  readonly index?: number;
+  readonly url?: string;
+  readonly title?: string;
+  readonly active: boolean;
+  readonly status?: string;
+}
+
+/** `chrome.tabs`. `get` rejects when the tab does not exist. */
+export interface TabsPort {
+  get(tabId: number): Promise<TabInfo>;
+  query(query: { readonly active?: boolean; readonly lastFocusedWindow?: boolean }): Promise<
+    TabInfo[]
+  >;
+  create(
+    properties: { readonly url: string; readonly active: boolean; readonly windowId?: number },
+  ): Promise<TabInfo>;
+  update(tabId: number, properties: { readonly active: boolean }): Promise<TabInfo>;
+  remove(tabId: number): Promise<void>;
+  readonly onRemoved: PortEvent<(tabId: number) => void>;
+  readonly onReplaced: PortEvent<(addedTabId: number, removedTabId: number) => void>;
+  readonly onUpdated: PortEvent<
+    (tabId: number, changeInfo: { readonly url?: string; readonly title?: string }) => void
+  >;
+}
+
+/** `chrome.windows`. */
+export interface WindowsPort {
+  create(
+    properties: { readonly url: string; readonly focused: boolean },
+  ): Promise<{ readonly id?: number; readonly tabs?: TabInfo[] }>;
+  update(windowId: number, properties: { readonly focused: boolean }): Promise<void>;
+  getLastFocused(): Promise<{ readonly id?: number }>;
+}
+
+/** `chrome.action`. Badge calls are best effort. */
+export interface ActionPort {
+  setBadge(
+    tabId: number | undefined,
+    badge: { readonly text: string; readonly color: string; readonly title: string },
+  ): Promise<void>;
+  readonly onClicked: PortEvent<(tab: TabInfo) => void>;
+}
+
+/** `chrome.alarms`. */
+export interface AlarmsPort {
+  create(name: string, info: { readonly periodInMinutes: number }): Promise<void>;
+  get(name: string): Promise<{ readonly name: string } | undefined>;
+  readonly onAlarm: PortEvent<(alarm: { readonly name: string }) => void>;
+}
+
+/** A message sent to the worker by the options page or tests (`chrome.runtime.onMessage`). */
+export type RuntimeMessageListener = (
+  message: unknown,
+  sendResponse: (response: unknown) => void,
+) => boolean | undefined;
+
+/** `chrome.runtime` and `navigator`. */
+export interface RuntimePort {
+  openOptionsPage(): Promise<void>;
+  /** The manifest version, sent as `client.version`. */
+  readonly version: string;
+  /** `navigator.userAgent`, sent as `userAgent` in `connect`. */
+  readonly userAgent: string;
+  readonly onMessage: PortEvent<RuntimeMessageListener>;
+  readonly onInstalled: PortEvent<(details: { readonly reason: string }) => void>;
+  readonly onStartup: PortEvent<() => void>;
+}
+
+/** Handlers a socket is created with, so nothing can arrive before they are bound. */
+export interface SocketHandlers {
+  onOpen(): void;
+  onMessage(data: string): void;
+  onClose(code: number, reason: string): void;
+  onError(): void;
+}
+
+/** An open or opening WebSocket. */
+export interface SocketPort {
+  send(text: string): void;
+  close(code?: number, reason?: string): void;
+  readonly bufferedAmount: number;
+}
+
+/** Opens a WebSocket with its handlers already bound. Binary frames never reach `onMessage`. */
+export type SocketFactory = (url: string, handlers: SocketHandlers) => SocketPort;
+
+/** A minimal HTTP GET for the preflight and the options page's connection check. */
+export type HttpGet = (
+  url: string,
+  init: { readonly headers?: Record<string, string>; readonly signal: AbortSignal },
+) => Promise<{ readonly status: number; readonly contentType: string; readonly body: string }>;
+
+/** Every port the worker needs. */
+export interface Ports {
+  readonly clock: Clock;
+  readonly storage: StoragePort;
+  readonly debugger: DebuggerPort;
+  readonly tabs: TabsPort;
+  readonly windows: WindowsPort;
+  readonly action: ActionPort;
+  readonly alarms: AlarmsPort;
+  readonly runtime: RuntimePort;
+  readonly socket: SocketFactory;
+  readonly http: HttpGet;
+}
