@@ -76,8 +76,8 @@ export {
   RELAY_TOKEN_HEADER,
 } from "./codec/limits.ts";
 export {
-  PendingRequests,
   type PendingRequestOptions,
+  PendingRequests,
   type PendingRequestsOptions,
   type PendingRequestsStats,
   type PendingTimers,

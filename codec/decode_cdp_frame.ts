@@ -3,8 +3,26 @@
  *
  * @module
  */
+
+import {
+  addIssue,
+  asIssues,
+  describe,
+  expectInteger,
+  expectObject,
+  expectString,
+  isObject,
+  type IssueList,
+  optionalObject,
+  optionalString,
+  own,
+  parseInput,
+  resolveMaxBytes,
+} from "./_check.ts";
+import type { CdpError, CdpFrame } from "./cdp_frame.ts";
 import type { DecodeResult } from "./issue.ts";
-import type { CdpFrame } from "./cdp_frame.ts";
+import type { JsonObject } from "./json.ts";
+import { MAX_FRAME_BYTES } from "./limits.ts";
 
 /** Options of {@linkcode decodeCdpFrame}. */
 export interface DecodeCdpFrameOptions {
@@ -16,12 +34,108 @@ export interface DecodeCdpFrameOptions {
   readonly maxBytes?: number;
 }
 
-/** STUB — replaced by the real decoder. */
+/**
+ * Decodes and validates one CDP frame (flat sessions). Never throws.
+ *
+ * Classification: a numeric `id` with `result` or `error` is a response; a numeric `id` with a
+ * `method` is a command; a `method` without `id` is an event. Ids are integers ≥ 0.
+ *
+ * @param input Frame text, or its UTF-8 bytes.
+ * @param options Size limit.
+ * @returns The typed frame, or a non-empty list of issues (with the frame `id` when readable).
+ *
+ * @example
+ * ```ts
+ * import { decodeCdpFrame } from "@browser-relay/codec";
+ *
+ * const result = decodeCdpFrame('{"id":1,"method":"Browser.getVersion"}');
+ * if (result.ok && result.frame.kind === "command") console.log(result.frame.method);
+ * ```
+ */
 export function decodeCdpFrame(
   input: string | Uint8Array,
   options: DecodeCdpFrameOptions = {},
 ): DecodeResult<CdpFrame> {
-  void input;
-  void options;
-  throw new Error("not implemented yet");
+  const parsed = parseInput(input, resolveMaxBytes(options.maxBytes, MAX_FRAME_BYTES));
+  if (!parsed.ok) return parsed;
+  const value = parsed.value;
+  const issues: IssueList = [];
+  if (!isObject(value)) {
+    addIssue(issues, "not_object", [], "object", describe(value));
+    return { ok: false, issues: asIssues(issues) };
+  }
+  const frame = classify(value, issues);
+  if (frame !== undefined && issues.length === 0) return { ok: true, frame };
+  const id = own(value, "id");
+  return typeof id === "number"
+    ? { ok: false, issues: asIssues(issues), id }
+    : { ok: false, issues: asIssues(issues) };
+}
+
+function classify(value: JsonObject, issues: IssueList): CdpFrame | undefined {
+  const id = own(value, "id");
+  const method = own(value, "method");
+  const sessionId = optionalString(own(value, "sessionId"), ["sessionId"], issues);
+  if (
+    id !== undefined && (own(value, "result") !== undefined || own(value, "error") !== undefined)
+  ) {
+    const checkedId = expectInteger(id, ["id"], issues, 0);
+    const error = own(value, "error");
+    if (error !== undefined) {
+      const cdpError = decodeError(error, issues);
+      if (checkedId === undefined || cdpError === undefined || issues.length > 0) return undefined;
+      const outcome = { ok: false, error: cdpError } as const;
+      return sessionId === undefined
+        ? { kind: "response", id: checkedId, outcome }
+        : { kind: "response", id: checkedId, sessionId, outcome };
+    }
+    const result = expectObject(own(value, "result"), ["result"], issues);
+    if (checkedId === undefined || result === undefined || issues.length > 0) return undefined;
+    const outcome = { ok: true, result } as const;
+    return sessionId === undefined
+      ? { kind: "response", id: checkedId, outcome }
+      : { kind: "response", id: checkedId, sessionId, outcome };
+  }
+  if (method === undefined) {
+    addIssue(
+      issues,
+      "unknown_frame",
+      [],
+      "command {id, method}, response {id, result|error} or event {method}",
+      id === undefined ? "object without id or method" : "id without method, result or error",
+    );
+    return undefined;
+  }
+  const name = expectString(method, ["method"], issues, true);
+  const params = optionalObject(own(value, "params"), ["params"], issues);
+  const checkedId = id === undefined ? undefined : expectInteger(id, ["id"], issues, 0);
+  if (name === undefined || issues.length > 0) return undefined;
+  if (checkedId !== undefined) {
+    const base = { kind: "command", id: checkedId, method: name } as const;
+    if (params !== undefined) {
+      return sessionId === undefined ? { ...base, params } : { ...base, params, sessionId };
+    }
+    return sessionId === undefined ? base : { ...base, sessionId };
+  }
+  const base = { kind: "event", method: name } as const;
+  if (params !== undefined) {
+    return sessionId === undefined ? { ...base, params } : { ...base, params, sessionId };
+  }
+  return sessionId === undefined ? base : { ...base, sessionId };
+}
+
+function decodeError(value: unknown, issues: IssueList): CdpError | undefined {
+  const error = expectObject(value, ["error"], issues);
+  if (error === undefined) return undefined;
+  const message = expectString(own(error, "message"), ["error", "message"], issues);
+  const code = own(error, "code");
+  if (code !== undefined) expectInteger(code, ["error", "code"], issues, Number.MIN_SAFE_INTEGER);
+  const data = optionalString(own(error, "data"), ["error", "data"], issues);
+  if (message === undefined) return undefined;
+  const out: { code?: number; message: string; data?: string } = { message };
+  if (typeof code === "number") {
+    return data === undefined ? { code, message } : { code, message, data };
+  }
+  if (data !== undefined) out.data = data;
+  return out;
 }

@@ -17,7 +17,7 @@ export const PREAUTH_MAX_FRAME_BYTES: number = 65_536;
 export const DEFAULT_MAX_PAYLOAD: number = 104_857_600;
 
 /** The gateway protocol version this project speaks. */
-export const GATEWAY_PROTOCOL: 3 = 3;
+export const GATEWAY_PROTOCOL: number = 3;
 
 /** Default relay port. */
 export const DEFAULT_RELAY_PORT: number = 18_792;

@@ -1,0 +1,270 @@
+// Private checkers shared by the decoders. Each appends Issues instead of throwing.
+
+import type { Issue, IssueCode, Issues } from "./issue.ts";
+import type { JsonObject } from "./json.ts";
+
+/** A growable list of issues. */
+export type IssueList = Issue[];
+
+/** Describes a value's JSON type for the `received` field. */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+/** Formats a path for messages: `root` or `/a/b/0`. */
+export function formatPath(path: readonly (string | number)[]): string {
+  return path.length === 0 ? "root" : "/" + path.join("/");
+}
+
+/** Appends an issue built from its parts. */
+export function addIssue(
+  issues: IssueList,
+  code: IssueCode,
+  path: readonly (string | number)[],
+  expected: string,
+  received: string,
+): void {
+  let message: string;
+  switch (code) {
+    case "missing_field":
+      message = `at ${formatPath(path)}: missing required field (expected ${expected})`;
+      break;
+    case "unknown_field":
+      message = `at ${formatPath(path.slice(0, -1))}: unexpected property '${
+        String(path[path.length - 1])
+      }'`;
+      break;
+    default:
+      message = `at ${formatPath(path)}: expected ${expected}, received ${received}`;
+  }
+  issues.push({ code, path, expected, received, message });
+}
+
+/** Returns the list as a non-empty tuple; callers check the length first. */
+export function asIssues(issues: IssueList): Issues {
+  return issues as unknown as Issues;
+}
+
+/** True for a non-null, non-array object. */
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Own-property read that ignores the prototype chain (`__proto__`, `constructor`). */
+export function own(object: JsonObject, key: string): unknown {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
+}
+
+/** Requires a string; `nonEmpty` also rejects "". Returns the string or undefined. */
+export function expectString(
+  value: unknown,
+  path: readonly (string | number)[],
+  issues: IssueList,
+  nonEmpty = false,
+): string | undefined {
+  if (value === undefined) {
+    addIssue(issues, "missing_field", path, nonEmpty ? "non-empty string" : "string", "undefined");
+    return undefined;
+  }
+  if (typeof value !== "string") {
+    addIssue(issues, "wrong_type", path, "string", describe(value));
+    return undefined;
+  }
+  if (nonEmpty && value.length === 0) {
+    addIssue(issues, "out_of_range", path, "non-empty string", '""');
+    return undefined;
+  }
+  return value;
+}
+
+/** Optional string: absent is fine. */
+export function optionalString(
+  value: unknown,
+  path: readonly (string | number)[],
+  issues: IssueList,
+  nonEmpty = false,
+): string | undefined {
+  return value === undefined ? undefined : expectString(value, path, issues, nonEmpty);
+}
+
+/** Requires a finite number. */
+export function expectNumber(
+  value: unknown,
+  path: readonly (string | number)[],
+  issues: IssueList,
+): number | undefined {
+  if (value === undefined) {
+    addIssue(issues, "missing_field", path, "number", "undefined");
+    return undefined;
+  }
+  if (typeof value !== "number") {
+    addIssue(issues, "wrong_type", path, "number", describe(value));
+    return undefined;
+  }
+  if (!Number.isFinite(value)) {
+    addIssue(issues, "out_of_range", path, "finite number", String(value));
+    return undefined;
+  }
+  return value;
+}
+
+/** Requires a safe integer ≥ `min`. */
+export function expectInteger(
+  value: unknown,
+  path: readonly (string | number)[],
+  issues: IssueList,
+  min: number,
+): number | undefined {
+  if (value === undefined) {
+    addIssue(issues, "missing_field", path, `integer >= ${min}`, "undefined");
+    return undefined;
+  }
+  if (typeof value !== "number") {
+    addIssue(issues, "wrong_type", path, `integer >= ${min}`, describe(value));
+    return undefined;
+  }
+  if (!Number.isSafeInteger(value) || value < min) {
+    addIssue(issues, "out_of_range", path, `integer >= ${min}`, String(value));
+    return undefined;
+  }
+  return value;
+}
+
+/** Requires a JSON object (not array, not null). */
+export function expectObject(
+  value: unknown,
+  path: readonly (string | number)[],
+  issues: IssueList,
+): JsonObject | undefined {
+  if (value === undefined) {
+    addIssue(issues, "missing_field", path, "object", "undefined");
+    return undefined;
+  }
+  if (!isObject(value)) {
+    addIssue(issues, "wrong_type", path, "object", describe(value));
+    return undefined;
+  }
+  return value;
+}
+
+/** Optional object. */
+export function optionalObject(
+  value: unknown,
+  path: readonly (string | number)[],
+  issues: IssueList,
+): JsonObject | undefined {
+  return value === undefined ? undefined : expectObject(value, path, issues);
+}
+
+/** Requires an array of strings (non-empty strings when `nonEmpty`). */
+export function expectStringArray(
+  value: unknown,
+  path: readonly (string | number)[],
+  issues: IssueList,
+  nonEmpty: boolean,
+): readonly string[] | undefined {
+  if (value === undefined) {
+    addIssue(issues, "missing_field", path, "array of strings", "undefined");
+    return undefined;
+  }
+  if (!Array.isArray(value)) {
+    addIssue(issues, "wrong_type", path, "array of strings", describe(value));
+    return undefined;
+  }
+  const before = issues.length;
+  for (let i = 0; i < value.length; i++) {
+    expectString(value[i], [...path, i], issues, nonEmpty);
+  }
+  return issues.length === before ? (value as string[]) : undefined;
+}
+
+/** Rejects keys outside `allowed` (strict schemas). */
+export function rejectUnknownKeys(
+  object: JsonObject,
+  allowed: ReadonlySet<string>,
+  path: readonly (string | number)[],
+  issues: IssueList,
+): void {
+  for (const key of Object.keys(object)) {
+    if (!allowed.has(key)) addIssue(issues, "unknown_field", [...path, key], "no such field", key);
+  }
+}
+
+/** UTF-8 byte length of a string, counting lone surrogates as 3 bytes (as TextEncoder does). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Result of size-checking and parsing raw input. */
+export type ParseResult =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly issues: Issues };
+
+/**
+ * Enforces `maxBytes` before parsing, then parses JSON. Strings are measured cheaply when
+ * possible: `length` is a lower bound and `3 × length` an upper bound of the UTF-8 size.
+ */
+export function parseInput(input: string | Uint8Array, maxBytes: number): ParseResult {
+  let text: string;
+  if (typeof input === "string") {
+    if (input.length * 3 > maxBytes) {
+      const bytes = input.length > maxBytes ? input.length : utf8Length(input);
+      if (bytes > maxBytes) return tooLarge(bytes, maxBytes, input.length > maxBytes);
+    }
+    text = input;
+  } else {
+    if (input.byteLength > maxBytes) return tooLarge(input.byteLength, maxBytes, false);
+    try {
+      text = decoder.decode(input);
+    } catch {
+      const issues: IssueList = [];
+      addIssue(issues, "invalid_json", [], "UTF-8 text", "invalid UTF-8");
+      return { ok: false, issues: asIssues(issues) };
+    }
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    const issues: IssueList = [];
+    addIssue(issues, "invalid_json", [], "JSON text", describeText(text));
+    return { ok: false, issues: asIssues(issues) };
+  }
+}
+
+function tooLarge(bytes: number, maxBytes: number, atLeast: boolean): ParseResult {
+  const issues: IssueList = [];
+  addIssue(
+    issues,
+    "too_large",
+    [],
+    `at most ${maxBytes} bytes`,
+    `${atLeast ? "at least " : ""}${bytes} bytes`,
+  );
+  return { ok: false, issues: asIssues(issues) };
+}
+
+function describeText(text: string): string {
+  return text.length > 40 ? `${JSON.stringify(text.slice(0, 40))}…` : JSON.stringify(text);
+}
+
+/** Checks `maxBytes` option. */
+export function resolveMaxBytes(maxBytes: number | undefined, fallback: number): number {
+  return maxBytes !== undefined && maxBytes >= 0 ? maxBytes : fallback;
+}
