@@ -1,0 +1,383 @@
+/**
+ * The options page's **Check connection**: probes a relay with the same two requests as the
+ * connection preflight (protocol §2.3) and explains the outcome to a person.
+ *
+ * The worker runs the check, not the page: it has the host permissions, so there is no CORS
+ * trouble, and it can set the `x-openclaw-relay-token` header.
+ *
+ * @module
+ */
+
+import { deriveRelayToken } from "../codec/derive_relay_token.ts";
+import { RELAY_TOKEN_HEADER } from "../codec/limits.ts";
+import type { Clock, HttpGet, TimerHandle } from "./ports.ts";
+
+/** What to check: the values currently in the form, which need not be saved yet. */
+export interface CheckTarget {
+  /** Relay port, an integer between 1 and 65535. */
+  readonly port: number;
+  /** The raw gateway token; it is trimmed first. */
+  readonly token: string;
+}
+
+/** The ports the check needs. */
+export interface CheckConnectionPorts {
+  readonly http: HttpGet;
+  readonly clock: Pick<Clock, "setTimeout" | "clearTimeout">;
+}
+
+/** Options of {@linkcode checkConnection}. */
+export interface CheckConnectionOptions {
+  /**
+   * Deadline of each of the two requests, in milliseconds.
+   *
+   * @default {2000}
+   */
+  readonly timeoutMs?: number;
+}
+
+/** How one HTTP request ended. */
+export type HttpOutcome =
+  | {
+    readonly kind: "response";
+    readonly status: number;
+    readonly contentType: string;
+    readonly body: string;
+  }
+  | { readonly kind: "network_error"; readonly cause: string }
+  | { readonly kind: "timeout"; readonly timeoutMs: number };
+
+/** One request the check made, with its exact URL. */
+export interface CheckedRequest {
+  readonly url: string;
+  readonly outcome: HttpOutcome;
+}
+
+/** Why an answering server is not taken for a relay. */
+export type WrongPortReason = "html" | "not_json" | "missing_cdp_keys" | "unexpected_status";
+
+/** Fields every check result carries. */
+interface CheckResultBase {
+  /** The exact URL of the request that decided the outcome. */
+  readonly url: string;
+  /** One sentence saying what happened. */
+  readonly message: string;
+  /** One sentence saying what to do next (empty when nothing is needed). */
+  readonly hint: string;
+}
+
+/** The outcome of a connection check, as shown on the options page. */
+export type CheckResult =
+  | CheckResultBase & {
+    /** Reachable and the token is accepted. */
+    readonly kind: "ok";
+    /** `Browser` from `/json/version`, e.g. `BrowserRelay/0.1.0`. */
+    readonly relayVersion: string;
+    /** `Protocol-Version` from `/json/version`, e.g. `1.3`. */
+    readonly protocolVersion: string;
+    /** True when `/extension/status` announced `"handshake":"connect.challenge"`. */
+    readonly challengeHandshake: boolean;
+    /** `connected` from `/extension/status`, when the relay reported it. */
+    readonly extensionConnected?: boolean;
+  }
+  | CheckResultBase & { readonly kind: "token_rejected"; readonly status: 401 }
+  | CheckResultBase & {
+    readonly kind: "wrong_port";
+    readonly status: number;
+    readonly reason: WrongPortReason;
+  }
+  | CheckResultBase & { readonly kind: "unreachable"; readonly cause: string }
+  | CheckResultBase & { readonly kind: "timeout"; readonly timeoutMs: number }
+  | CheckResultBase & { readonly kind: "invalid_input"; readonly field: "port" | "token" };
+
+/** The inputs of {@linkcode classifyCheck}: the requests made so far, in order. */
+export interface CheckRequests {
+  /** The relay base URL, `http://127.0.0.1:<port>`. */
+  readonly baseUrl: string;
+  /** `GET /extension/status`, without credentials. */
+  readonly status: CheckedRequest;
+  /** `GET /json/version` with the token header; absent when the first request failed. */
+  readonly version?: CheckedRequest;
+}
+
+const DEFAULT_TIMEOUT_MS = 2_000;
+
+const START_HINT =
+  'Start the relay with "deno task relay" (it prints its port and token), or check the port.';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+function looksLikeHtml(contentType: string, body: string): boolean {
+  return /\bhtml\b/i.test(contentType) || /^\s*</.test(body);
+}
+
+/** A short, single-line excerpt of a response body for messages. */
+function excerpt(body: string): string {
+  const line = body.replace(/\s+/g, " ").trim();
+  return line.length > 60 ? `${line.slice(0, 57)}...` : line;
+}
+
+/** Classifies a request that did not produce a response; undefined when it did. */
+function classifyFailure(
+  baseUrl: string,
+  request: CheckedRequest,
+): CheckResult | undefined {
+  const { url, outcome } = request;
+  switch (outcome.kind) {
+    case "response":
+      return undefined;
+    case "network_error":
+      return {
+        kind: "unreachable",
+        url,
+        cause: outcome.cause,
+        message: `Relay server not reachable at ${baseUrl} (${outcome.cause})`,
+        hint: START_HINT,
+      };
+    case "timeout":
+      return {
+        kind: "timeout",
+        url,
+        timeoutMs: outcome.timeoutMs,
+        message: `No answer from ${url} within ${outcome.timeoutMs} ms`,
+        hint:
+          "Something holds the port but does not answer; check that the port belongs to the relay.",
+      };
+    default: {
+      const _exhaustive: never = outcome;
+      return _exhaustive;
+    }
+  }
+}
+
+function wrongPort(
+  url: string,
+  status: number,
+  reason: WrongPortReason,
+  what: string,
+): CheckResult {
+  return {
+    kind: "wrong_port",
+    url,
+    status,
+    reason,
+    message: `Something answers at ${url}, but it is not a Browser Relay: ${what}`,
+    hint: "Check the port: the relay prints it at start (default 18792).",
+  };
+}
+
+/**
+ * Turns the requests of a connection check into one result. Pure: no I/O, no time.
+ *
+ * Order: a request without a response decides first (not reachable, timeout); then a 401 on
+ * `/json/version` means the token was rejected; then the body of `/json/version` must be JSON
+ * with the CDP keys `Browser` and `Protocol-Version`, otherwise the port belongs to something
+ * else. `/extension/status` only contributes the handshake announcement.
+ *
+ * @param requests The requests made, with their exact URLs and outcomes.
+ * @returns The classified result, with a message and a hint for the options page.
+ *
+ * @example Usage
+ * ```ts
+ * import { classifyCheck } from "./check_connection.ts";
+ *
+ * const result = classifyCheck({
+ *   baseUrl: "http://127.0.0.1:18792",
+ *   status: {
+ *     url: "http://127.0.0.1:18792/extension/status",
+ *     outcome: { kind: "network_error", cause: "Failed to fetch" },
+ *   },
+ * });
+ * // result.kind === "unreachable"
+ * ```
+ */
+export function classifyCheck(requests: CheckRequests): CheckResult {
+  const { baseUrl, status, version } = requests;
+  const statusFailure = classifyFailure(baseUrl, status);
+  if (statusFailure) return statusFailure;
+  if (!version) {
+    throw new TypeError(
+      'Cannot classify check as "version" is missing: current value is undefined',
+    );
+  }
+  const versionFailure = classifyFailure(baseUrl, version);
+  if (versionFailure) return versionFailure;
+  if (version.outcome.kind !== "response") {
+    throw new TypeError("Cannot classify check as the version request has no response");
+  }
+  const { url } = version;
+  const { status: code, contentType, body } = version.outcome;
+  if (code === 401) {
+    return {
+      kind: "token_rejected",
+      url,
+      status: 401,
+      message: `The relay at ${baseUrl} rejected the token (HTTP 401 from ${url})`,
+      hint: "Copy the gateway token the relay printed at start into the token field and save.",
+    };
+  }
+  if (looksLikeHtml(contentType, body)) {
+    return wrongPort(url, code, "html", `it returned an HTML page (HTTP ${code})`);
+  }
+  if (code !== 200) {
+    const text = excerpt(body);
+    return wrongPort(
+      url,
+      code,
+      "unexpected_status",
+      text === "" ? `it answered HTTP ${code}` : `it answered HTTP ${code} "${text}"`,
+    );
+  }
+  const json = parseJson(body);
+  if (!isRecord(json)) {
+    return wrongPort(url, code, "not_json", "its answer is not a JSON object");
+  }
+  const browser = json["Browser"];
+  const protocol = json["Protocol-Version"];
+  if (typeof browser !== "string" || typeof protocol !== "string") {
+    return wrongPort(
+      url,
+      code,
+      "missing_cdp_keys",
+      'its JSON has no CDP keys "Browser" and "Protocol-Version"',
+    );
+  }
+  const statusJson = status.outcome.kind === "response" && status.outcome.status === 200
+    ? parseJson(status.outcome.body)
+    : undefined;
+  const challengeHandshake = isRecord(statusJson) &&
+    statusJson["handshake"] === "connect.challenge";
+  const connected = isRecord(statusJson) && typeof statusJson["connected"] === "boolean"
+    ? statusJson["connected"]
+    : undefined;
+  const handshakeText = challengeHandshake
+    ? "supports the connect.challenge handshake"
+    : "announces no handshake (legacy relay)";
+  const base = {
+    kind: "ok" as const,
+    url,
+    relayVersion: browser,
+    protocolVersion: protocol,
+    challengeHandshake,
+    message:
+      `Connected to ${browser} at ${baseUrl}: token accepted, CDP ${protocol}, ${handshakeText}`,
+    hint: "",
+  };
+  return connected === undefined ? base : { ...base, extensionConnected: connected };
+}
+
+function describeCause(error: unknown): string {
+  if (error instanceof Error) return error.message === "" ? error.name : error.message;
+  return String(error);
+}
+
+/** One GET with a deadline driven by the injected clock, so fake timers control it. */
+async function getWithDeadline(
+  ports: CheckConnectionPorts,
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<HttpOutcome> {
+  const controller = new AbortController();
+  let handle: TimerHandle | undefined;
+  const deadline = new Promise<HttpOutcome>((resolve) => {
+    handle = ports.clock.setTimeout(() => {
+      // Resolve first: the aborted request rejects later and is absorbed by its own handler.
+      resolve({ kind: "timeout", timeoutMs });
+      controller.abort();
+    }, timeoutMs);
+  });
+  const request = ports.http(url, { headers, signal: controller.signal }).then(
+    (response): HttpOutcome => ({
+      kind: "response",
+      status: response.status,
+      contentType: response.contentType,
+      body: response.body,
+    }),
+    (error: unknown): HttpOutcome => ({ kind: "network_error", cause: describeCause(error) }),
+  );
+  try {
+    return await Promise.race([request, deadline]);
+  } finally {
+    // The timer is released on every path, including a response that beat the deadline.
+    ports.clock.clearTimeout(handle);
+  }
+}
+
+/**
+ * Checks whether a relay answers on `port` and accepts `token`, and explains the outcome.
+ *
+ * Sends `GET http://127.0.0.1:<port>/extension/status` (no credentials), then
+ * `GET /json/version` with the `x-openclaw-relay-token` header set to the derived relay token.
+ * Each request has its own deadline; neither uses `AbortSignal.timeout()`. Never throws: bad
+ * input yields an `invalid_input` result and network failures yield results too.
+ *
+ * @param ports The HTTP and clock ports.
+ * @param target The port and token to check.
+ * @param options Deadline per request.
+ * @returns The classified result.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { checkConnection } from "./check_connection.ts";
+ *
+ * const result = await checkConnection({ http, clock }, { port: 18792, token: "secret" });
+ * console.log(result.kind, result.message);
+ * ```
+ */
+export async function checkConnection(
+  ports: CheckConnectionPorts,
+  target: CheckTarget,
+  options: CheckConnectionOptions = {},
+): Promise<CheckResult> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const { port } = target;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    return {
+      kind: "invalid_input",
+      field: "port",
+      url: baseUrl,
+      message: `The port must be a whole number between 1 and 65535: current value is ${port}`,
+      hint: "Enter the port the relay listens on (default 18792).",
+    };
+  }
+  const token = target.token.trim();
+  if (token === "") {
+    return {
+      kind: "invalid_input",
+      field: "token",
+      url: baseUrl,
+      message: "The gateway token is empty",
+      hint: "Paste the gateway token the relay printed at start.",
+    };
+  }
+  const statusUrl = `${baseUrl}/extension/status`;
+  const status: CheckedRequest = {
+    url: statusUrl,
+    outcome: await getWithDeadline(ports, statusUrl, {}, timeoutMs),
+  };
+  if (status.outcome.kind !== "response") return classifyCheck({ baseUrl, status });
+  const relayToken = await deriveRelayToken(token, port);
+  const versionUrl = `${baseUrl}/json/version`;
+  const version: CheckedRequest = {
+    url: versionUrl,
+    outcome: await getWithDeadline(
+      ports,
+      versionUrl,
+      { [RELAY_TOKEN_HEADER]: relayToken },
+      timeoutMs,
+    ),
+  };
+  return classifyCheck({ baseUrl, status, version });
+}
