@@ -180,6 +180,65 @@ export function expectStringArray(
   return issues.length === before ? (value as string[]) : undefined;
 }
 
+/**
+ * Rejects numbers that JSON cannot carry inside an opaque payload. `JSON.parse` turns an
+ * overflowing literal such as `1e400` into `Infinity`, which `JSON.stringify` writes as `null`,
+ * so accepting it would let a relayed frame change meaning. Iterative, so deep nesting cannot
+ * overflow the stack; the path is only computed on the (rare) failure path.
+ */
+export function expectFiniteTree(
+  value: unknown,
+  path: readonly (string | number)[],
+  issues: IssueList,
+): boolean {
+  if (!hasNonFinite(value)) return true;
+  const stack: [unknown, readonly (string | number)[]][] = [[value, path]];
+  while (stack.length > 0) {
+    const [item, at] = stack.pop()!;
+    if (typeof item === "number") {
+      if (!Number.isFinite(item)) {
+        addIssue(issues, "out_of_range", at, "finite number", String(item));
+        return false;
+      }
+    } else if (Array.isArray(item)) {
+      for (let i = item.length - 1; i >= 0; i--) stack.push([item[i], [...at, i]]);
+    } else if (typeof item === "object" && item !== null) {
+      const keys = Object.keys(item);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i]!;
+        stack.push([(item as JsonObject)[key], [...at, key]]);
+      }
+    }
+  }
+  return true;
+}
+
+function hasNonFinite(root: unknown): boolean {
+  if (typeof root !== "object" || root === null) {
+    return typeof root === "number" && !Number.isFinite(root);
+  }
+  const stack: object[] = [root];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (Array.isArray(item)) {
+      for (let i = 0; i < item.length; i++) {
+        const v: unknown = item[i];
+        if (typeof v === "object") {
+          if (v !== null) stack.push(v);
+        } else if (typeof v === "number" && v - v !== 0) return true;
+      }
+    } else {
+      for (const key in item) {
+        const v: unknown = (item as JsonObject)[key];
+        if (typeof v === "object") {
+          if (v !== null) stack.push(v);
+        } else if (typeof v === "number" && v - v !== 0) return true;
+      }
+    }
+  }
+  return false;
+}
+
 /** Rejects keys outside `allowed` (strict schemas). */
 export function rejectUnknownKeys(
   object: JsonObject,
@@ -229,6 +288,11 @@ export function parseInput(input: string | Uint8Array, maxBytes: number): ParseR
       if (bytes > maxBytes) return tooLarge(bytes, maxBytes, input.length > maxBytes);
     }
     text = input;
+  } else if (!ArrayBuffer.isView(input)) {
+    // Unreachable for typed callers; keeps "never throws" for `null` or an event's raw data.
+    const issues: IssueList = [];
+    addIssue(issues, "invalid_json", [], "string or Uint8Array", describe(input));
+    return { ok: false, issues: asIssues(issues) };
   } else {
     if (input.byteLength > maxBytes) return tooLarge(input.byteLength, maxBytes, false);
     try {

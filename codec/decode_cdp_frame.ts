@@ -8,6 +8,7 @@ import {
   addIssue,
   asIssues,
   describe,
+  expectFiniteTree,
   expectInteger,
   expectObject,
   expectString,
@@ -90,6 +91,7 @@ function classify(value: JsonObject, issues: IssueList): CdpFrame | undefined {
         : { kind: "response", id: checkedId, sessionId, outcome };
     }
     const result = expectObject(own(value, "result"), ["result"], issues);
+    if (result !== undefined) expectFiniteTree(result, ["result"], issues);
     if (checkedId === undefined || result === undefined || issues.length > 0) return undefined;
     const outcome = { ok: true, result } as const;
     return sessionId === undefined
@@ -108,6 +110,7 @@ function classify(value: JsonObject, issues: IssueList): CdpFrame | undefined {
   }
   const name = expectString(method, ["method"], issues, true);
   const params = optionalObject(own(value, "params"), ["params"], issues);
+  if (params !== undefined) expectFiniteTree(params, ["params"], issues);
   const checkedId = id === undefined ? undefined : expectInteger(id, ["id"], issues, 0);
   if (name === undefined || issues.length > 0) return undefined;
   if (checkedId !== undefined) {

@@ -8,6 +8,7 @@ import {
   addIssue,
   asIssues,
   describe,
+  expectFiniteTree,
   expectInteger,
   expectNumber,
   expectObject,
@@ -144,6 +145,7 @@ function decodeCdpCall(value: unknown, issues: IssueList): CdpCall | undefined {
   const method = expectString(own(params, "method"), ["params", "method"], issues, true);
   const sessionId = optionalString(own(params, "sessionId"), ["params", "sessionId"], issues);
   const inner = optionalObject(own(params, "params"), ["params", "params"], issues);
+  if (inner !== undefined) expectFiniteTree(inner, ["params", "params"], issues);
   if (method === undefined || issues.length > 0) return undefined;
   if (sessionId !== undefined) {
     return inner !== undefined ? { method, sessionId, params: inner } : { method, sessionId };
@@ -164,6 +166,7 @@ function decodeResponse(
     return { kind: "response", id: checkedId, outcome: { ok: false, error: message } };
   }
   const result = expectObject(own(value, "result"), ["result"], issues);
+  if (result !== undefined && !expectFiniteTree(result, ["result"], issues)) return undefined;
   if (checkedId === undefined || result === undefined) return undefined;
   return { kind: "response", id: checkedId, outcome: { ok: true, result } };
 }
@@ -204,6 +207,7 @@ function decodeGatewayEvent(value: JsonObject, issues: IssueList): ExtensionFram
     if (nonce === undefined || ts === undefined) return undefined;
     return { kind: "connect_challenge", nonce, ts };
   }
+  if (!expectFiniteTree(payload, ["payload"], issues)) return undefined;
   return payload === undefined
     ? { kind: "gateway_event", event }
     : { kind: "gateway_event", event, payload: payload as JsonValue };
@@ -218,6 +222,7 @@ function decodeGatewayRequest(value: JsonObject, issues: IssueList): ExtensionFr
     const connect = decodeConnectParams(params, issues);
     return connect === undefined ? undefined : { kind: "connect_request", id, params: connect };
   }
+  if (!expectFiniteTree(params, ["params"], issues)) return undefined;
   return params === undefined
     ? { kind: "gateway_request", id, method }
     : { kind: "gateway_request", id, method, params: params as JsonValue };
@@ -363,6 +368,7 @@ function decodeGatewayResponse(value: JsonObject, issues: IssueList): ExtensionF
     const hello = decodeHelloOk(payload, issues);
     return hello === undefined ? undefined : { kind: "hello_ok", id, hello };
   }
+  if (!expectFiniteTree(payload, ["payload"], issues)) return undefined;
   return payload === undefined
     ? { kind: "gateway_response", id }
     : { kind: "gateway_response", id, payload: payload as JsonValue };
@@ -380,8 +386,9 @@ function decodeGatewayError(value: unknown, issues: IssueList): GatewayError | u
   }
   const retryAfterMs = own(error, "retryAfterMs");
   if (retryAfterMs !== undefined) expectInteger(retryAfterMs, ["error", "retryAfterMs"], issues, 0);
-  if (code === undefined || message === undefined || issues.length > before) return undefined;
   const details = own(error, "details");
+  expectFiniteTree(details, ["error", "details"], issues);
+  if (code === undefined || message === undefined || issues.length > before) return undefined;
   const out: { -readonly [K in keyof GatewayError]: GatewayError[K] } = { code, message };
   if (details !== undefined) out.details = details as JsonValue;
   if (typeof retryable === "boolean") out.retryable = retryable;
@@ -428,7 +435,9 @@ function decodeHelloOk(payload: JsonObject, issues: IssueList): HelloOk | undefi
   const snapshot = own(payload, "snapshot");
   if (snapshot !== undefined) {
     const record = expectObject(snapshot, ["payload", "snapshot"], issues);
-    if (record !== undefined) out.snapshot = record;
+    if (record !== undefined && expectFiniteTree(record, ["payload", "snapshot"], issues)) {
+      out.snapshot = record;
+    }
   }
   const policy = own(payload, "policy");
   if (policy !== undefined) {
