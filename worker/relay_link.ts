@@ -7,6 +7,7 @@
  */
 
 import type { CdpCall, Outcome } from "../codec/extension_frame.ts";
+import type { ConnectionClosedError } from "./errors.ts";
 
 /** Connection phase as shown to the UI. */
 export type ConnectionPhase =
@@ -32,6 +33,8 @@ export interface ConnectionStatus {
   readonly legacy?: boolean;
   /** Relay version from hello-ok, when known. */
   readonly relayVersion?: string;
+  /** Attached tabs when the status was made (`ConnectionHooks.attachedTabCount()`). */
+  readonly attachedTabCount?: number;
 }
 
 /** What the tab side may do with the connection. */
@@ -52,8 +55,11 @@ export interface ConnectionHooks {
   onReady(): void;
   /** A `forwardCDPCommand` arrived on a ready connection; reply via `RelayLink.sendResponse`. */
   onCommand(id: number, cdp: CdpCall): void;
-  /** The socket closed (after ready or not). Attachments are kept. */
-  onClosed(): void;
+  /**
+   * The socket closed (after ready or not). Attachments are kept. Commands received on that
+   * socket can no longer be answered (`sendResponse` returns false for them); `error` says why.
+   */
+  onClosed(error?: ConnectionClosedError): void;
   /** Status changed: refresh badges and notify the options page. */
   onStatus(status: ConnectionStatus): void;
   /** Number of attached tabs: no tabs → no background reconnect loop. */
