@@ -1,0 +1,305 @@
+/**
+ * One `/extension` socket on the relay side: the handshake (protocol §3.8), pings and the
+ * idle timeout (§4.1), and decoding of frames after hello-ok (§4.5).
+ *
+ * @module
+ */
+
+import type { WebSocket } from "ws";
+import { CloseCode, CloseReason, truncateCloseReason } from "../codec/close_codes.ts";
+import { decodeExtensionFrame } from "../codec/decode_extension_frame.ts";
+import { encodeExtensionFrame } from "../codec/encode_extension_frame.ts";
+import type { ConnectParams, ExtensionFrame } from "../codec/extension_frame.ts";
+import { formatIssues } from "../codec/format_issues.ts";
+import type { DecodeResult } from "../codec/issue.ts";
+import type { JsonObject } from "../codec/json.ts";
+import { GATEWAY_PROTOCOL, PREAUTH_MAX_FRAME_BYTES } from "../codec/limits.ts";
+import { ErrorText } from "../codec/messages.ts";
+
+/** Options of {@linkcode ExtensionLink}. */
+export interface ExtensionLinkOptions {
+  /** Legacy mode: no challenge, relay frames accepted at once. */
+  readonly legacy: boolean;
+  /** Deadline for a valid `connect`, from open. */
+  readonly handshakeTimeoutMs: number;
+  /** Interval of `ping` frames once ready. */
+  readonly pingIntervalMs: number;
+  /** Silence after which the socket is closed with 4000. */
+  readonly idleTimeoutMs: number;
+  /** Frame limit after hello-ok. */
+  readonly maxFrameBytes: number;
+  /** Relay version reported in hello-ok. */
+  readonly version: string;
+  /** Milliseconds since the relay started, for `snapshot.uptimeMs`. */
+  readonly uptimeMs: () => number;
+  /** Tells whether the `auth.token` of `connect` is accepted (raw or derived). */
+  readonly verifyToken: (token: string) => boolean;
+  /** Called once when the link becomes ready (hello-ok sent, or at once in legacy mode). */
+  readonly onReady: (link: ExtensionLink) => void;
+  /** Called for every frame after ready, decoded with `maxFrameBytes`. */
+  readonly onFrame: (link: ExtensionLink, result: DecodeResult<ExtensionFrame>) => void;
+  /** Called once when the link ends, whether the relay or the peer closed it. */
+  readonly onClose: (link: ExtensionLink) => void;
+  /** Log sink. */
+  readonly log: (line: string) => void;
+}
+
+type Timer = ReturnType<typeof setTimeout>;
+
+function byteLength(data: Uint8Array | string): number {
+  return typeof data === "string" ? new TextEncoder().encode(data).length : data.byteLength;
+}
+
+/**
+ * The relay side of one extension socket. It ends exactly once: `close()` runs the close
+ * handler at once, because the socket's own close event may come much later (a dead peer never
+ * answers the close frame) and the relay must start its grace period and accept a replacement
+ * socket without waiting.
+ */
+export class ExtensionLink {
+  readonly #ws: WebSocket;
+  readonly #options: ExtensionLinkOptions;
+  #ready = false;
+  #closed = false;
+  #userAgent: string | undefined;
+  #handshakeTimer: Timer | undefined;
+  #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #idleTimer: Timer | undefined;
+
+  /**
+   * Takes over an upgraded socket and starts the handshake.
+   *
+   * @param ws The upgraded socket; it already has an `error` listener.
+   * @param options Timers, limits and callbacks.
+   */
+  constructor(ws: WebSocket, options: ExtensionLinkOptions) {
+    this.#ws = ws;
+    this.#options = options;
+    ws.on("message", (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
+    ws.on("close", () => this.#finish());
+    if (options.legacy) {
+      this.#becomeReady();
+      return;
+    }
+    this.#handshakeTimer = setTimeout(() => {
+      this.#handshakeTimer = undefined;
+      this.close(CloseCode.PolicyViolation, CloseReason.HandshakeTimeout);
+    }, options.handshakeTimeoutMs);
+    this.#sendFrame({
+      kind: "connect_challenge",
+      nonce: crypto.randomUUID(),
+      ts: Date.now(),
+    });
+  }
+
+  /** Whether hello-ok was sent (or legacy readiness) and the link has not ended. */
+  get ready(): boolean {
+    return this.#ready && !this.#closed;
+  }
+
+  /** Whether the link ever became ready, even if it has ended since. */
+  get wasReady(): boolean {
+    return this.#ready;
+  }
+
+  /** Whether the link has ended. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The `userAgent` from `connect`, if any. */
+  get userAgent(): string | undefined {
+    return this.#userAgent;
+  }
+
+  /** The underlying socket. */
+  get socket(): WebSocket {
+    return this.#ws;
+  }
+
+  /**
+   * Sends a frame if the socket is open.
+   *
+   * @param frame The frame to encode and send.
+   * @returns `true` if the frame was handed to the socket.
+   */
+  send(frame: ExtensionFrame): boolean {
+    return this.#sendFrame(frame);
+  }
+
+  /**
+   * Closes the socket with a code and reason, and ends the link at once.
+   *
+   * @param code Close code from `CloseCode`.
+   * @param reason Close reason; truncated to fit a close frame.
+   */
+  close(code: number, reason: string): void {
+    if (this.#ws.readyState === this.#ws.OPEN || this.#ws.readyState === this.#ws.CONNECTING) {
+      this.#ws.close(code, truncateCloseReason(reason));
+    }
+    this.#finish();
+  }
+
+  /** Destroys the socket without a close handshake, and ends the link. */
+  terminate(): void {
+    this.#ws.terminate();
+    this.#finish();
+  }
+
+  #sendFrame(frame: ExtensionFrame): boolean {
+    if (this.#ws.readyState !== this.#ws.OPEN) return false;
+    this.#ws.send(encodeExtensionFrame(frame));
+    return true;
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#handshakeTimer);
+    clearInterval(this.#pingTimer);
+    clearTimeout(this.#idleTimer);
+    this.#handshakeTimer = undefined;
+    this.#pingTimer = undefined;
+    this.#idleTimer = undefined;
+    this.#options.onClose(this);
+  }
+
+  #becomeReady(): void {
+    this.#ready = true;
+    this.#pingTimer = setInterval(
+      () => this.#sendFrame({ kind: "ping" }),
+      this.#options.pingIntervalMs,
+    );
+    this.#touch();
+    this.#options.onReady(this);
+  }
+
+  #touch(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      this.close(CloseCode.HeartbeatTimeout, CloseReason.HeartbeatTimeout);
+    }, this.#options.idleTimeoutMs);
+  }
+
+  #onMessage(data: Buffer, isBinary: boolean): void {
+    // Frames from a replaced or closed link are dropped (§4.5 step 1).
+    if (this.#closed) return;
+    if (!this.#ready) {
+      this.#onHandshakeMessage(data, isBinary);
+      return;
+    }
+    this.#touch();
+    if (isBinary) return;
+    this.#options.onFrame(
+      this,
+      decodeExtensionFrame(data, { maxBytes: this.#options.maxFrameBytes }),
+    );
+  }
+
+  #onHandshakeMessage(data: Buffer, isBinary: boolean): void {
+    if (byteLength(data) > PREAUTH_MAX_FRAME_BYTES) {
+      this.close(CloseCode.MessageTooBig, CloseReason.PreauthPayloadTooLarge);
+      return;
+    }
+    if (isBinary) {
+      this.close(CloseCode.PolicyViolation, CloseReason.InvalidRequestFrame);
+      return;
+    }
+    const result = decodeExtensionFrame(data, { maxBytes: PREAUTH_MAX_FRAME_BYTES });
+    if (!result.ok) {
+      // A request whose only problems are inside `params` is a connect with schema errors;
+      // anything else is not a request frame at all.
+      const schemaOnly = typeof result.id === "string" &&
+        result.issues.every((issue) => issue.path[0] === "params");
+      if (schemaOnly && typeof result.id === "string") {
+        this.#reject(
+          result.id,
+          `invalid connect params: ${formatIssues(result.issues)}`,
+          CloseCode.PolicyViolation,
+        );
+      } else {
+        this.close(CloseCode.PolicyViolation, CloseReason.InvalidRequestFrame);
+      }
+      return;
+    }
+    const frame = result.frame;
+    if (frame.kind === "gateway_request") {
+      this.#reject(frame.id, CloseReason.FirstRequestMustBeConnect, CloseCode.PolicyViolation);
+      return;
+    }
+    if (frame.kind !== "connect_request") {
+      this.close(CloseCode.PolicyViolation, CloseReason.InvalidRequestFrame);
+      return;
+    }
+    this.#onConnect(frame.id, frame.params);
+  }
+
+  #onConnect(id: string, params: ConnectParams): void {
+    if (params.maxProtocol < GATEWAY_PROTOCOL || params.minProtocol > GATEWAY_PROTOCOL) {
+      this.#reject(id, ErrorText.ProtocolMismatch, CloseCode.ProtocolError, {
+        expectedProtocol: GATEWAY_PROTOCOL,
+      });
+      return;
+    }
+    const token = params.auth?.token?.trim() ?? "";
+    if (token === "") {
+      this.#reject(id, ErrorText.UnauthorizedTokenMissing, CloseCode.PolicyViolation, {
+        code: "AUTH_TOKEN_MISSING",
+        authReason: "token_missing",
+      });
+      return;
+    }
+    if (!this.#options.verifyToken(token)) {
+      this.#reject(id, ErrorText.UnauthorizedTokenMismatch, CloseCode.PolicyViolation, {
+        code: "AUTH_TOKEN_MISMATCH",
+        authReason: "token_mismatch",
+      });
+      return;
+    }
+    clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = undefined;
+    if (params.userAgent !== undefined && params.userAgent !== "") {
+      this.#userAgent = params.userAgent;
+    }
+    const maxPayload = this.#options.maxFrameBytes;
+    this.#sendFrame({
+      kind: "hello_ok",
+      id,
+      hello: {
+        type: "hello-ok",
+        protocol: GATEWAY_PROTOCOL,
+        server: { version: this.#options.version, connId: crypto.randomUUID() },
+        features: { methods: ["connect"], events: ["connect.challenge"] },
+        snapshot: {
+          presence: [],
+          health: {},
+          stateVersion: { presence: 0, health: 0 },
+          uptimeMs: Math.round(this.#options.uptimeMs()),
+          authMode: "token",
+        },
+        policy: {
+          maxPayload,
+          maxBufferedBytes: maxPayload * 2,
+          tickIntervalMs: this.#options.pingIntervalMs,
+        },
+      },
+    });
+    this.#becomeReady();
+  }
+
+  /** Sends a failed `res`, then closes with the message as reason (§3.8). */
+  #reject(id: string, message: string, code: number, details?: JsonObject): void {
+    this.#sendFrame({
+      kind: "gateway_error",
+      id,
+      error: {
+        code: "INVALID_REQUEST",
+        message,
+        ...(details === undefined ? {} : { details }),
+      },
+    });
+    const reason = code === CloseCode.ProtocolError ? CloseReason.ProtocolMismatch : message;
+    this.close(code, truncateCloseReason(reason, 120));
+  }
+}
