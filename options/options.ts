@@ -1,0 +1,376 @@
+/**
+ * The options page: relay port and gateway token, Check connection, and the live status of the
+ * worker. Entry point of `dist/options.js`; the only module in `options/` with side effects.
+ *
+ * Deviation from style.md item 20 ("options.ts never messages the worker"), required by issue 6:
+ * - **Check connection** runs in the worker (it has the host permissions and can set the token
+ *   header), so the page sends `{type: "checkConnection", port, token}`;
+ * - the **live status** (phase, relay URL, attached tabs) exists only in the worker, so the page
+ *   polls `{type: "status"}` once a second while it is visible, and sends `{type: "detachAll"}`.
+ *
+ * Settings still follow item 20: they are validated with `validateSettings()` and written
+ * directly to `chrome.storage.local` through the `StoragePort`; the worker reacts to its own
+ * `storage.onChanged` listener and reconnects at once. Nothing about settings goes through
+ * messaging.
+ *
+ * @module
+ */
+
+import { parseSettings, type Settings, SETTINGS_KEYS } from "../worker/settings.ts";
+import type { StorageChange, TimerHandle } from "../worker/ports.ts";
+import { chromePagePorts, type PagePorts } from "./chrome_page_ports.ts";
+import { type FormField, readForm } from "./_form.ts";
+import { checkView } from "./_check_view.ts";
+import { type StatusView, statusView, type TabRow } from "./_status_view.ts";
+
+/** How often the status is asked for while the page is visible. */
+const POLL_MS = 1_000;
+
+const FIELDS: readonly FormField[] = ["relayPort", "gatewayToken"];
+
+function byId<T extends HTMLElement>(id: string, type: { new (): T; prototype: T }): T {
+  const found = document.getElementById(id);
+  if (!(found instanceof type)) {
+    throw new TypeError(`Cannot start options page as element "#${id}" is missing`);
+  }
+  return found;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The page's elements, looked up once. */
+class Elements {
+  readonly form = byId("settings-form", HTMLFormElement);
+  readonly fields: { readonly [K in FormField]: HTMLInputElement } = {
+    relayPort: byId("relayPort", HTMLInputElement),
+    gatewayToken: byId("gatewayToken", HTMLInputElement),
+  };
+  readonly fieldErrors: { readonly [K in FormField]: HTMLElement } = {
+    relayPort: byId("relayPort-error", HTMLElement),
+    gatewayToken: byId("gatewayToken-error", HTMLElement),
+  };
+  readonly toggleToken = byId("toggle-token", HTMLButtonElement);
+  readonly save = byId("save", HTMLButtonElement);
+  readonly saveState = byId("save-state", HTMLElement);
+  readonly check = byId("check", HTMLButtonElement);
+  readonly checkResult = byId("check-result", HTMLElement);
+  readonly checkTitle = byId("check-title", HTMLElement);
+  readonly checkMessage = byId("check-message", HTMLElement);
+  readonly checkHint = byId("check-hint", HTMLElement);
+  readonly checkUrl = byId("check-url", HTMLElement);
+  readonly phase = byId("phase", HTMLElement);
+  readonly phaseAnnounce = byId("phase-announce", HTMLElement);
+  readonly statusDetail = byId("status-detail", HTMLElement);
+  readonly relayUrl = byId("relay-url", HTMLElement);
+  readonly detachAll = byId("detach-all", HTMLButtonElement);
+  readonly noTabs = byId("no-tabs", HTMLElement);
+  readonly tabsTable = byId("tabs-table", HTMLTableElement);
+  readonly tabsBody = byId("tabs-body", HTMLTableSectionElement);
+}
+
+/** The options page controller: owns its poll timer and its storage listener. */
+class OptionsPage {
+  readonly #ports: PagePorts;
+  readonly #el = new Elements();
+  /** Fields edited since the last load or save; storage updates never overwrite them. */
+  readonly #dirty = new Set<FormField>();
+  /** Fields whose errors are shown (left once, or after a submit). */
+  readonly #shown = new Set<FormField>();
+  #saved: Settings | undefined;
+  /** Set after Save until the worker reports the outcome for the saved port. */
+  #awaitingRelayUrl: string | undefined;
+  #pollTimer: TimerHandle | undefined;
+  #polling = false;
+  #lastAnnounced = "";
+
+  constructor(ports: PagePorts) {
+    this.#ports = ports;
+  }
+
+  start(): void {
+    const { form, fields, toggleToken, check, detachAll } = this.#el;
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.#save();
+    });
+    for (const name of FIELDS) {
+      fields[name].addEventListener("input", () => {
+        this.#dirty.add(name);
+        this.#el.saveState.textContent = "";
+        if (this.#shown.has(name)) this.#validate();
+      });
+      fields[name].addEventListener("blur", () => {
+        if (!this.#dirty.has(name)) return;
+        this.#shown.add(name);
+        this.#validate();
+      });
+    }
+    toggleToken.addEventListener("click", () => this.#toggleToken());
+    check.addEventListener("click", () => void this.#check());
+    detachAll.addEventListener("click", () => void this.#detachAll());
+    this.#ports.storage.onChanged.addListener(this.#onStorageChanged);
+    document.addEventListener("visibilitychange", this.#onVisibility);
+    globalThis.addEventListener("pagehide", this.#onPageHide, { once: true });
+    void this.#load();
+    void this.#refresh();
+  }
+
+  /** Releases the poll timer and the listeners on the page's shared objects. */
+  close(): void {
+    this.#ports.clock.clearTimeout(this.#pollTimer);
+    this.#pollTimer = undefined;
+    this.#ports.storage.onChanged.removeListener(this.#onStorageChanged);
+    document.removeEventListener("visibilitychange", this.#onVisibility);
+  }
+
+  readonly #onPageHide = (): void => this.close();
+
+  readonly #onVisibility = (): void => {
+    if (document.hidden) {
+      this.#ports.clock.clearTimeout(this.#pollTimer);
+      this.#pollTimer = undefined;
+    } else {
+      void this.#refresh();
+    }
+  };
+
+  readonly #onStorageChanged = (
+    changes: Record<string, StorageChange>,
+    areaName: string,
+  ): void => {
+    if (areaName !== "local") return;
+    if (!SETTINGS_KEYS.some((key) => key in changes)) return;
+    void this.#load();
+  };
+
+  async #load(): Promise<void> {
+    const raw = await this.#ports.storage.local.get(SETTINGS_KEYS);
+    const settings = parseSettings(raw);
+    this.#saved = settings;
+    const values = { relayPort: String(settings.relayPort), gatewayToken: settings.gatewayToken };
+    for (const name of FIELDS) {
+      const field = this.#el.fields[name];
+      // Another tab (or the worker) changed settings: never overwrite what is being edited.
+      if (this.#dirty.has(name) || document.activeElement === field) continue;
+      field.value = values[name];
+    }
+  }
+
+  #values(): { readonly [K in FormField]: string } {
+    return {
+      relayPort: this.#el.fields.relayPort.value,
+      gatewayToken: this.#el.fields.gatewayToken.value,
+    };
+  }
+
+  /** Shows the form's issues next to the fields in `#shown`; returns the read result. */
+  #validate(): ReturnType<typeof readForm> {
+    const result = readForm(this.#values());
+    for (const name of FIELDS) {
+      const message = result.ok || !this.#shown.has(name) ? undefined : result.errors[name];
+      const field = this.#el.fields[name];
+      const error = this.#el.fieldErrors[name];
+      error.textContent = message ?? "";
+      error.hidden = message === undefined;
+      if (message === undefined) field.removeAttribute("aria-invalid");
+      else field.setAttribute("aria-invalid", "true");
+    }
+    return result;
+  }
+
+  /** Validates every field and moves focus to the first invalid one. */
+  #validateAll(): ReturnType<typeof readForm> {
+    for (const name of FIELDS) this.#shown.add(name);
+    const result = this.#validate();
+    if (!result.ok) {
+      const first = FIELDS.find((name) => result.errors[name] !== undefined);
+      if (first !== undefined) this.#el.fields[first].focus();
+    }
+    return result;
+  }
+
+  async #save(): Promise<void> {
+    const result = this.#validateAll();
+    const { saveState, save, fields } = this.#el;
+    if (!result.ok) {
+      saveState.textContent = "Not saved: fix the highlighted fields.";
+      return;
+    }
+    const { settings } = result;
+    const saved = this.#saved;
+    if (
+      saved !== undefined && saved.relayPort === settings.relayPort &&
+      saved.gatewayToken === settings.gatewayToken
+    ) {
+      this.#dirty.clear();
+      saveState.textContent = "No changes to save.";
+      return;
+    }
+    save.disabled = true;
+    try {
+      await this.#ports.storage.local.set({
+        relayPort: settings.relayPort,
+        gatewayToken: settings.gatewayToken,
+      });
+      this.#saved = settings;
+      this.#dirty.clear();
+      fields.relayPort.value = String(settings.relayPort);
+      fields.gatewayToken.value = settings.gatewayToken;
+      this.#awaitingRelayUrl = `http://127.0.0.1:${settings.relayPort}`;
+      saveState.textContent = "Saved. Reconnecting…";
+      void this.#refresh();
+    } catch (error) {
+      saveState.textContent = `Not saved: ${errorText(error)}`;
+    } finally {
+      save.disabled = false;
+    }
+  }
+
+  #toggleToken(): void {
+    const { toggleToken, fields } = this.#el;
+    const show = fields.gatewayToken.type === "password";
+    fields.gatewayToken.type = show ? "text" : "password";
+    toggleToken.setAttribute("aria-pressed", String(show));
+    toggleToken.textContent = show ? "Hide" : "Show";
+    toggleToken.setAttribute("aria-label", show ? "Hide token" : "Show token");
+  }
+
+  async #check(): Promise<void> {
+    const result = this.#validateAll();
+    if (!result.ok) return;
+    const { relayPort, gatewayToken } = result.settings;
+    const { check } = this.#el;
+    check.disabled = true;
+    this.#showCheck({
+      tone: "busy",
+      kind: "checking",
+      title: "Checking…",
+      message: `Asking the relay at http://127.0.0.1:${relayPort}.`,
+      hint: "",
+      url: `http://127.0.0.1:${relayPort}/extension/status`,
+    });
+    let response: unknown;
+    try {
+      response = await this.#ports.sendMessage({
+        type: "checkConnection",
+        port: relayPort,
+        token: gatewayToken,
+      });
+    } catch (error) {
+      response = { error: errorText(error) };
+    } finally {
+      check.disabled = false;
+    }
+    this.#showCheck(checkView(response));
+  }
+
+  #showCheck(view: {
+    readonly tone: string;
+    readonly kind: string;
+    readonly title: string;
+    readonly message: string;
+    readonly hint: string;
+    readonly url: string;
+  }): void {
+    const { checkResult, checkTitle, checkMessage, checkHint, checkUrl } = this.#el;
+    checkResult.dataset.tone = view.tone;
+    checkResult.dataset.kind = view.kind;
+    checkTitle.textContent = view.title;
+    checkMessage.textContent = view.message;
+    checkHint.textContent = view.hint;
+    checkUrl.textContent = view.url;
+    checkUrl.parentElement?.toggleAttribute("hidden", view.url === "");
+    checkResult.hidden = false;
+  }
+
+  async #detachAll(): Promise<void> {
+    const { detachAll } = this.#el;
+    detachAll.disabled = true;
+    try {
+      await this.#ports.sendMessage({ type: "detachAll" });
+    } catch {
+      // The status refresh below shows what is still attached.
+    }
+    await this.#refresh();
+  }
+
+  /** Asks the worker for its status, renders it, and schedules the next poll. */
+  async #refresh(): Promise<void> {
+    const { clock } = this.#ports;
+    clock.clearTimeout(this.#pollTimer);
+    this.#pollTimer = undefined;
+    if (this.#polling) return;
+    this.#polling = true;
+    let response: unknown;
+    try {
+      response = await this.#ports.sendMessage({ type: "status" });
+    } catch {
+      response = undefined;
+    } finally {
+      this.#polling = false;
+    }
+    this.#renderStatus(statusView(response, clock.now()));
+    if (!document.hidden) {
+      clock.clearTimeout(this.#pollTimer);
+      this.#pollTimer = clock.setTimeout(() => void this.#refresh(), POLL_MS);
+    }
+  }
+
+  #renderStatus(view: StatusView): void {
+    const { phase, phaseAnnounce, statusDetail, relayUrl, detachAll, saveState } = this.#el;
+    phase.dataset.tone = view.tone;
+    phase.textContent = view.label;
+    statusDetail.textContent = view.detail;
+    relayUrl.textContent = view.relayUrl === "" ? "—" : view.relayUrl;
+    // Announce phase changes, not every tick of the reconnect countdown.
+    const announce = `${view.tone}:${view.label.replace(/\d+/g, "")}`;
+    if (announce !== this.#lastAnnounced) {
+      this.#lastAnnounced = announce;
+      phaseAnnounce.textContent = `Status: ${view.label}. ${view.detail}`;
+    }
+    this.#renderTabs(view.tabs);
+    detachAll.disabled = view.tabs.length === 0;
+    if (this.#awaitingRelayUrl !== undefined && view.relayUrl === this.#awaitingRelayUrl) {
+      if (view.tone === "ok") {
+        saveState.textContent = "Saved. Connected to the relay.";
+        this.#awaitingRelayUrl = undefined;
+      } else if (view.tone === "error") {
+        saveState.textContent = `Saved, but not connected: ${view.detail}`;
+        this.#awaitingRelayUrl = undefined;
+      } else if (view.tone === "idle") {
+        saveState.textContent = "Saved. The extension connects when a tab is attached.";
+        this.#awaitingRelayUrl = undefined;
+      }
+    }
+  }
+
+  #renderTabs(tabs: readonly TabRow[]): void {
+    const { noTabs, tabsTable, tabsBody } = this.#el;
+    noTabs.hidden = tabs.length > 0;
+    tabsTable.hidden = tabs.length === 0;
+    const rows = tabs.map((tab) => {
+      const row = document.createElement("tr");
+      const tabCell = document.createElement("td");
+      const title = document.createElement("span");
+      title.className = "tab-title";
+      title.textContent = tab.title === "" ? `Tab ${tab.tabId}` : tab.title;
+      const url = document.createElement("span");
+      url.className = "tab-url";
+      url.textContent = tab.url;
+      tabCell.append(title, url);
+      const sessionCell = document.createElement("td");
+      const session = document.createElement("code");
+      session.textContent = tab.sessionId === "" ? "—" : tab.sessionId;
+      sessionCell.append(session);
+      const stateCell = document.createElement("td");
+      stateCell.textContent = tab.state;
+      row.append(tabCell, sessionCell, stateCell);
+      return row;
+    });
+    tabsBody.replaceChildren(...rows);
+  }
+}
+
+new OptionsPage(chromePagePorts()).start();
