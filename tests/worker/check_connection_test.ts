@@ -6,47 +6,44 @@ import {
   type CheckConnectionPorts,
   classifyCheck,
 } from "../../worker/check_connection.ts";
-import type { Clock, HttpGet } from "../../worker/ports.ts";
+import type { Clock } from "../../worker/ports.ts";
+import {
+  connectionRefused,
+  FakeHttp,
+  type FakeHttpHandler,
+  type FakeHttpReply,
+} from "../_fakes/fake_http.ts";
 
-type Reply =
-  | { readonly status: number; readonly contentType: string; readonly body: string }
-  | { readonly error: Error }
-  | "hang";
+type Reply = FakeHttpReply;
 
-interface SentRequest {
-  readonly url: string;
-  readonly headers: Record<string, string>;
+/** A handler answering by exact URL; unknown URLs fail like a refused connection. */
+function routes(table: Record<string, Reply>): FakeHttpHandler {
+  return (request) => table[request.url] ?? connectionRefused();
 }
 
-/** An in-memory HttpGet: answers by URL, records what was sent, honours the abort signal. */
-class FakeHttp {
-  readonly sent: SentRequest[] = [];
-  readonly #routes = new Map<string, Reply>();
+/** A FakeHttp over a route table (builder style, to keep the cases short). */
+class RoutedHttp extends FakeHttp {
+  readonly #table: Record<string, Reply> = {};
   readonly #waiters: { url: string; resolve: () => void }[] = [];
-  readonly get: HttpGet = (url, init) => {
-    this.sent.push({ url, headers: { ...init.headers } });
-    for (const waiter of this.#waiters.filter((w) => w.url === url)) waiter.resolve();
-    const reply = this.#routes.get(url) ?? { error: new TypeError("Failed to fetch") };
-    if (reply === "hang") {
-      return new Promise((_resolve, reject) => {
-        const onAbort = () => reject(new DOMException("The operation was aborted", "AbortError"));
-        if (init.signal.aborted) onAbort();
-        else init.signal.addEventListener("abort", onAbort, { once: true });
-      });
-    }
-    if ("error" in reply) return Promise.reject(reply.error);
-    return Promise.resolve(reply);
-  };
 
-  /** Resolves once a request to `url` has been sent (token derivation is real async work). */
-  whenSent(url: string): Promise<void> {
-    if (this.sent.some((request) => request.url === url)) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ url, resolve }));
+  constructor() {
+    super();
+    const answer = routes(this.#table);
+    this.handler = (request) => {
+      for (const waiter of this.#waiters) if (waiter.url === request.url) waiter.resolve();
+      return answer(request);
+    };
   }
 
   route(url: string, reply: Reply): this {
-    this.#routes.set(url, reply);
+    this.#table[url] = reply;
     return this;
+  }
+
+  /** Resolves once a request to `url` was sent (token derivation is real async work). */
+  whenSent(url: string): Promise<void> {
+    if (this.requests.some((request) => request.url === url)) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ url, resolve }));
   }
 }
 
@@ -70,7 +67,7 @@ const RELAY_VERSION = {
   body: '{"Browser":"BrowserRelay/0.1.0","Protocol-Version":"1.3"}',
 };
 
-async function runCheck(http: FakeHttp, token = "test-token") {
+async function runCheck(http: RoutedHttp, token = "test-token") {
   const clock = FakeTimers.install({ now: 0 });
   try {
     const ports: CheckConnectionPorts = { http: http.get, clock: lazyClock };
@@ -83,7 +80,7 @@ async function runCheck(http: FakeHttp, token = "test-token") {
 }
 
 Deno.test("checkConnection() reports a reachable relay with version and handshake", async () => {
-  const http = new FakeHttp().route(STATUS_URL, RELAY_STATUS).route(VERSION_URL, RELAY_VERSION);
+  const http = new RoutedHttp().route(STATUS_URL, RELAY_STATUS).route(VERSION_URL, RELAY_VERSION);
   const result = await runCheck(http, "  test-token  ");
   assert.deepEqual(result, {
     kind: "ok",
@@ -97,7 +94,7 @@ Deno.test("checkConnection() reports a reachable relay with version and handshak
     hint: "",
   });
   // The status probe carries no credentials; /json/version carries the derived token (trimmed).
-  assert.deepEqual(http.sent, [
+  assert.deepEqual(http.requests, [
     { url: STATUS_URL, headers: {} },
     {
       url: VERSION_URL,
@@ -105,13 +102,13 @@ Deno.test("checkConnection() reports a reachable relay with version and handshak
     },
   ]);
   assert.equal(
-    http.sent[1]?.headers["x-openclaw-relay-token"],
+    http.requests[1]?.headers["x-openclaw-relay-token"],
     "f0f0433d5dfc42ee9066dba0dc2cd4aec533f98215cbaa383fe6868cce0ae21b",
   );
 });
 
 Deno.test("checkConnection() reports a legacy relay that announces no handshake", async () => {
-  const http = new FakeHttp()
+  const http = new RoutedHttp()
     .route(STATUS_URL, { status: 200, contentType: "application/json", body: '{"connected":true}' })
     .route(VERSION_URL, RELAY_VERSION);
   const result = await runCheck(http);
@@ -123,7 +120,7 @@ Deno.test("checkConnection() reports a legacy relay that announces no handshake"
 });
 
 Deno.test("checkConnection() reports a rejected token on 401", async () => {
-  const http = new FakeHttp()
+  const http = new RoutedHttp()
     .route(STATUS_URL, RELAY_STATUS)
     .route(VERSION_URL, {
       status: 401,
@@ -142,7 +139,7 @@ Deno.test("checkConnection() reports a rejected token on 401", async () => {
 
 Deno.test("checkConnection() reports a wrong port for an HTML page with status 200", async () => {
   const page = { status: 200, contentType: "text/html", body: "<!doctype html><title>App</title>" };
-  const http = new FakeHttp().route(STATUS_URL, page).route(VERSION_URL, page);
+  const http = new RoutedHttp().route(STATUS_URL, page).route(VERSION_URL, page);
   assert.deepEqual(await runCheck(http), {
     kind: "wrong_port",
     url: VERSION_URL,
@@ -156,7 +153,7 @@ Deno.test("checkConnection() reports a wrong port for an HTML page with status 2
 
 Deno.test("checkConnection() reports a wrong port for JSON without the CDP keys", async () => {
   const json = { status: 200, contentType: "application/json", body: '{"name":"some-api"}' };
-  const http = new FakeHttp().route(STATUS_URL, json).route(VERSION_URL, json);
+  const http = new RoutedHttp().route(STATUS_URL, json).route(VERSION_URL, json);
   const result = await runCheck(http);
   assert.equal(result.kind, "wrong_port");
   assert.ok(result.kind === "wrong_port");
@@ -169,7 +166,7 @@ Deno.test("checkConnection() reports a wrong port for JSON without the CDP keys"
 });
 
 Deno.test("checkConnection() reports not reachable on a network error", async () => {
-  const http = new FakeHttp(); // no routes: every request fails like fetch does
+  const http = new RoutedHttp(); // no routes: every request fails like fetch does
   assert.deepEqual(await runCheck(http), {
     kind: "unreachable",
     url: STATUS_URL,
@@ -179,13 +176,13 @@ Deno.test("checkConnection() reports not reachable on a network error", async ()
       'Start the relay with "deno task relay" (it prints its port and token), or check the port.',
   });
   // Nothing is sent with the token when the relay does not answer.
-  assert.deepEqual(http.sent, [{ url: STATUS_URL, headers: {} }]);
+  assert.deepEqual(http.requests, [{ url: STATUS_URL, headers: {} }]);
 });
 
 Deno.test("checkConnection() reports a timeout after 2000 ms and aborts the request", async () => {
   const clock = FakeTimers.install({ now: 0 });
   try {
-    const http = new FakeHttp().route(STATUS_URL, "hang");
+    const http = new RoutedHttp().route(STATUS_URL, "hang");
     let settled = false;
     const pending = checkConnection({ http: http.get, clock: lazyClock }, {
       port: 18792,
@@ -202,6 +199,7 @@ Deno.test("checkConnection() reports a timeout after 2000 ms and aborts the requ
       hint:
         "Something holds the port but does not answer; check that the port belongs to the relay.",
     });
+    assert.equal(http.pending, 0); // the hung request was aborted, not left running
     assert.equal(clock.countTimers(), 0);
   } finally {
     clock.uninstall();
@@ -211,7 +209,7 @@ Deno.test("checkConnection() reports a timeout after 2000 ms and aborts the requ
 Deno.test("checkConnection() applies the deadline to /json/version separately", async () => {
   const clock = FakeTimers.install({ now: 0 });
   try {
-    const http = new FakeHttp().route(STATUS_URL, RELAY_STATUS).route(VERSION_URL, "hang");
+    const http = new RoutedHttp().route(STATUS_URL, RELAY_STATUS).route(VERSION_URL, "hang");
     const pending = checkConnection(
       { http: http.get, clock: lazyClock },
       { port: 18792, token: "test-token" },
@@ -219,7 +217,7 @@ Deno.test("checkConnection() applies the deadline to /json/version separately", 
     );
     await http.whenSent(VERSION_URL);
     await clock.tickAsync(499);
-    assert.equal(http.sent.length, 2);
+    assert.equal(http.requests.length, 2);
     await clock.tickAsync(1);
     const result = await pending;
     assert.equal(result.kind, "timeout");
@@ -232,7 +230,7 @@ Deno.test("checkConnection() applies the deadline to /json/version separately", 
 
 Deno.test("checkConnection() rejects bad input without network I/O", async (t) => {
   await t.step("an out-of-range port", async () => {
-    const http = new FakeHttp();
+    const http = new RoutedHttp();
     const result = await checkConnection({ http: http.get, clock: lazyClock }, {
       port: 70_000,
       token: "t",
@@ -244,10 +242,10 @@ Deno.test("checkConnection() rejects bad input without network I/O", async (t) =
       result.message,
       "The port must be a whole number between 1 and 65535: current value is 70000",
     );
-    assert.deepEqual(http.sent, []);
+    assert.deepEqual(http.requests, []);
   });
   await t.step("a blank token", async () => {
-    const http = new FakeHttp();
+    const http = new RoutedHttp();
     const result = await checkConnection({ http: http.get, clock: lazyClock }, {
       port: 18792,
       token: "   ",
@@ -255,7 +253,7 @@ Deno.test("checkConnection() rejects bad input without network I/O", async (t) =
     assert.equal(result.kind, "invalid_input");
     assert.ok(result.kind === "invalid_input");
     assert.equal(result.field, "token");
-    assert.deepEqual(http.sent, []);
+    assert.deepEqual(http.requests, []);
   });
 });
 
