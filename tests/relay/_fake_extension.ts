@@ -96,15 +96,15 @@ export class FakeExtension implements AsyncDisposable {
     const wsUrl = `${options.url.replace(/^http/, "ws")}/extension?token=${
       encodeURIComponent(queryToken)
     }`;
-    let ext: FakeExtension | undefined;
-    const ready = Promise.withResolvers<void>();
+    // Frames before construction (the challenge) are only buffered.
+    const box: { ext?: FakeExtension } = {};
     const socket = await TestSocket.open(wsUrl, {
       onFrame: (frame) => {
-        if (ext === undefined) return;
-        ext.#onFrame(frame);
+        if (box.ext !== undefined) box.ext.#onFrame(frame);
       },
     });
-    ext = new FakeExtension(socket, options);
+    const ext = new FakeExtension(socket, options);
+    box.ext = ext;
     if (options.legacy === true) return ext;
     try {
       await socket.next((f) => f.type === "event" && f.event === "connect.challenge");
@@ -116,12 +116,10 @@ export class FakeExtension implements AsyncDisposable {
         throw new Error(`Handshake failed: ${JSON.stringify(res)}`);
       }
       ext.hello = res;
-      ready.resolve();
     } catch (error) {
       await socket.close();
       throw error;
     }
-    await ready.promise;
     return ext;
   }
 

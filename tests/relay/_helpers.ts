@@ -7,6 +7,7 @@
 import { request } from "node:http";
 import type { JsonObject } from "../../codec/json.ts";
 import { type RelayOptions, type RelayServer, startRelay } from "../../relay/server.ts";
+import type { FakeExtension, FakeTarget } from "./_fake_extension.ts";
 import { TestSocket } from "./_test_socket.ts";
 
 /** The gateway token used by the tests. */
@@ -125,4 +126,23 @@ export class CdpTestClient implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.socket.close();
   }
+}
+
+/**
+ * Announces a target from the fake extension and resolves once the relay has cached it, by
+ * watching a discovery client for its `Target.targetCreated` (or `targetInfoChanged`).
+ */
+export async function announceAndWait(
+  relay: RelayServer,
+  ext: FakeExtension,
+  sessionId: string,
+  target: FakeTarget,
+): Promise<void> {
+  await using watcher = await CdpTestClient.connect(relay);
+  await watcher.call("Target.setDiscoverTargets", { discover: true });
+  ext.announce(sessionId, target);
+  await watcher.socket.next((f) =>
+    (f.method === "Target.targetCreated" || f.method === "Target.targetInfoChanged") &&
+    ((f.params as JsonObject).targetInfo as JsonObject).targetId === target.targetId
+  );
 }
