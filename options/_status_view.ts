@@ -150,7 +150,7 @@ export function statusView(response: unknown, now: number): StatusView {
         detail: error !== ""
           ? error
           : tabs.length === 0
-          ? "Not connected: no tab is attached. Click the Browser Relay toolbar button on a tab to attach it."
+          ? "Not connected: the extension connects when a tab is attached."
           : "Not connected.",
         relayUrl,
         tabs,

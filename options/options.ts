@@ -99,6 +99,8 @@ class OptionsPage {
       fields[name].addEventListener("input", () => {
         this.#dirty.add(name);
         this.#el.saveState.textContent = "";
+        // A shown check result describes values that are no longer in the form.
+        this.#el.checkResult.hidden = true;
         if (this.#shown.has(name)) this.#validate();
       });
       fields[name].addEventListener("blur", () => {

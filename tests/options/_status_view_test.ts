@@ -80,7 +80,7 @@ Deno.test("statusView() labels each phase", async (t) => {
     assert.deepEqual(label({ phase: "idle" }), [
       "idle",
       "Idle",
-      "Not connected: no tab is attached. Click the Browser Relay toolbar button on a tab to attach it.",
+      "Not connected: the extension connects when a tab is attached.",
     ]);
   });
 });

@@ -1,0 +1,141 @@
+/**
+ * Real Chromium with `dist/` loaded unpacked: the options page saves settings and its Check
+ * connection reaches a real relay, a dead port and a relay that rejects the token.
+ * Screenshots of each state go to `test-output/` (gitignored); the connected state is also
+ * copied to `docs/options-connected.png` for the README.
+ */
+
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import type { Page } from "playwright-core";
+import { startRelay } from "../../relay/server.ts";
+import { EXTENSION_ID, findBrowser, launchWithExtension } from "../../scripts/_browser.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const DIST = `${ROOT}dist`;
+const OUTPUT = `${ROOT}test-output`;
+const TOKEN = "e2e-gateway-token";
+
+/** A loopback port with nothing listening on it. */
+function deadPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+async function check(page: Page, port: number, token: string, kind: string): Promise<string> {
+  await page.fill("#relayPort", String(port));
+  await page.fill("#gatewayToken", token);
+  await page.click("#check");
+  const result = page.locator(`#check-result[data-kind="${kind}"]`);
+  await result.waitFor({ state: "visible", timeout: 10_000 });
+  return await result.innerText();
+}
+
+async function screenshot(page: Page, name: string): Promise<string> {
+  await Deno.mkdir(OUTPUT, { recursive: true });
+  const path = `${OUTPUT}/${name}.png`;
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+Deno.test({
+  name: "options page checks the connection against a real relay, a dead port and a wrong token",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const executablePath = await findBrowser();
+    assert.ok(executablePath, "No Chromium found: install chromium or set CHROME_PATH");
+    await Deno.stat(`${DIST}/options.html`); // run `deno task build` first
+    const relay = await startRelay({ token: TOKEN, port: 0 });
+    const browser = await launchWithExtension({
+      dist: DIST,
+      executablePath,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu"],
+    });
+    try {
+      assert.equal(browser.extensionId, EXTENSION_ID);
+      const page = await browser.context.newPage();
+      await page.setViewportSize({ width: 860, height: 900 });
+      await page.goto(`chrome-extension://${EXTENSION_ID}/options.html`);
+      // The status poll reached the worker once the pill shows a phase.
+      await page.locator("#phase").filter({ hasNotText: "…" }).waitFor();
+
+      await t.step("save stores trimmed settings in chrome.storage.local", async () => {
+        await page.fill("#relayPort", String(relay.port));
+        await page.fill("#gatewayToken", `  ${TOKEN}  `);
+        await page.click("#save");
+        await page.locator("#save-state").filter({ hasText: "Saved" }).waitFor();
+        const stored = await browser.worker.evaluate(() =>
+          chrome.storage.local.get(["relayPort", "gatewayToken"])
+        );
+        assert.deepEqual(stored, { relayPort: relay.port, gatewayToken: TOKEN });
+        assert.equal(await page.inputValue("#gatewayToken"), TOKEN);
+      });
+
+      await t.step("a running relay is reachable and accepts the token", async () => {
+        const text = await check(page, relay.port, TOKEN, "ok");
+        assert.match(text, /Relay reachable and token accepted/);
+        assert.match(text, /BrowserRelay\/0\.1\.0/);
+        assert.match(text, /supports the connect\.challenge handshake/);
+        assert.match(
+          text,
+          new RegExp(`URL tried: http://127\\.0\\.0\\.1:${relay.port}/json/version`),
+        );
+        const path = await screenshot(page, "options-connected");
+        await Deno.mkdir(`${ROOT}docs`, { recursive: true });
+        await Deno.copyFile(path, `${ROOT}docs/options-connected.png`);
+      });
+
+      await t.step("the token field is masked until shown", async () => {
+        assert.equal(await page.getAttribute("#gatewayToken", "type"), "password");
+        await page.click("#toggle-token");
+        assert.equal(await page.getAttribute("#gatewayToken", "type"), "text");
+        assert.equal(await page.getAttribute("#toggle-token", "aria-pressed"), "true");
+        await page.click("#toggle-token");
+        assert.equal(await page.getAttribute("#gatewayToken", "type"), "password");
+      });
+
+      await t.step("a dead port is reported as not reachable", async () => {
+        const port = deadPort();
+        const text = await check(page, port, TOKEN, "unreachable");
+        assert.match(text, /Relay not reachable/);
+        assert.match(
+          text,
+          new RegExp(`Relay server not reachable at http://127\\.0\\.0\\.1:${port}`),
+        );
+        assert.match(text, /deno task relay/);
+        assert.match(
+          text,
+          new RegExp(`URL tried: http://127\\.0\\.0\\.1:${port}/extension/status`),
+        );
+        await screenshot(page, "options-unreachable");
+      });
+
+      await t.step("a wrong token is reported as rejected", async () => {
+        const text = await check(page, relay.port, "not-the-token", "token_rejected");
+        assert.match(text, /Token rejected/);
+        assert.match(text, /HTTP 401/);
+        assert.match(
+          text,
+          new RegExp(`URL tried: http://127\\.0\\.0\\.1:${relay.port}/json/version`),
+        );
+        await screenshot(page, "options-token-rejected");
+      });
+
+      await t.step("invalid input is explained next to the field, not sent", async () => {
+        await page.fill("#relayPort", "18792abc");
+        await page.click("#check");
+        await page.locator("#relayPort-error").filter({ hasText: "relayPort" }).waitFor();
+        assert.equal(await page.getAttribute("#relayPort", "aria-invalid"), "true");
+        assert.equal(await page.evaluate(() => document.activeElement?.id), "relayPort");
+        await screenshot(page, "options-invalid");
+      });
+    } finally {
+      await browser.close();
+      await relay.close();
+    }
+  },
+});
