@@ -16,6 +16,7 @@ export interface TabRow {
   readonly title: string;
   readonly url: string;
   readonly sessionId: string;
+  /** Human label of the tab's state, e.g. `Attached`. */
   readonly state: string;
 }
 
@@ -48,6 +49,13 @@ function text(value: unknown): string {
   return typeof value === "string" ? value : "";
 }
 
+/** Labels for the worker's tab states (`TabState` in `worker/tab_sessions.ts`). */
+function stateLabel(state: string): string {
+  if (state === "attached") return "Attached";
+  if (state === "reattaching") return "Re-attaching…";
+  return state;
+}
+
 function readTabs(value: unknown): TabRow[] {
   if (!Array.isArray(value)) return [];
   const rows: TabRow[] = [];
@@ -58,7 +66,7 @@ function readTabs(value: unknown): TabRow[] {
       title: text(entry["title"]),
       url: text(entry["url"]),
       sessionId: text(entry["sessionId"]),
-      state: text(entry["state"]),
+      state: stateLabel(text(entry["state"])),
     });
   }
   return rows;
