@@ -151,8 +151,12 @@ export class TestSocket {
           () => reject(new Error(`No matching frame within ${timeoutMs} ms`)),
           timeoutMs,
         );
+        let settled = false;
         waiter = () => {
+          // A waiter stays registered until `finally` runs: never take a second frame.
+          if (settled) return;
           const frame = find();
+          if (frame !== undefined || this.#closeInfo !== undefined) settled = true;
           if (frame !== undefined) resolve(frame);
           else if (this.#closeInfo !== undefined) {
             reject(
