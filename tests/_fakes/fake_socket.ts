@@ -31,6 +31,8 @@ export class FakeSocket implements SocketPort {
     | undefined;
   /** Settable by tests to simulate a relay that does not drain. */
   bufferedAmount = 0;
+  /** Called synchronously with each frame the client sends while open (to script a relay). */
+  onSend: ((text: string) => void) | undefined;
 
   constructor(url: string, handlers: SocketHandlers) {
     this.url = url;
@@ -58,6 +60,7 @@ export class FakeSocket implements SocketPort {
       return;
     }
     this.sent.push(text);
+    this.onSend?.(text);
   }
 
   close(code?: number, reason?: string): void {

@@ -1,0 +1,254 @@
+/**
+ * The gateway-style handshake, as pure functions: the one `connect` request (protocol §3.3) and
+ * the classification of its reply (§3.4–§3.6).
+ *
+ * @module
+ */
+
+import type {
+  ConnectParams,
+  GatewayError,
+  HelloOk,
+  HelloPolicy,
+} from "../codec/extension_frame.ts";
+import type { JsonValue } from "../codec/json.ts";
+import { DEFAULT_MAX_PAYLOAD, GATEWAY_PROTOCOL } from "../codec/limits.ts";
+import type { ConnectionErrorCode, EffectivePolicy } from "./connection_state.ts";
+import { RelayProtocolError } from "./errors.ts";
+
+/** What {@linkcode buildConnectRequest} needs. */
+export interface ConnectRequestInput {
+  /** The raw gateway token (already trimmed). */
+  readonly token: string;
+  /** The manifest version, sent as `client.version`. */
+  readonly version: string;
+  /** `navigator.userAgent`; omitted from the request when empty. */
+  readonly userAgent?: string;
+  /** `Date.now()`, used in the request id. */
+  readonly now: number;
+  /** Returns a number in [0, 1); used for the 6 hex digits of the request id. */
+  readonly random: () => number;
+}
+
+/** The `connect` request frame, ready for `encodeExtensionFrame`. */
+export interface ConnectRequestFrame {
+  readonly kind: "connect_request";
+  readonly id: string;
+  readonly params: ConnectParams;
+}
+
+/**
+ * Builds the one `connect` request sent after a challenge. It carries exactly the fields the
+ * gateway v3 `ConnectParams` schema allows: `client.id "webchat-ui"`, `mode "webchat"`, role
+ * `operator`, the two operator scopes, empty `caps`/`commands`, `auth.token` and optionally
+ * `userAgent`. No top-level `nonce` (OpenClaw's schema bug, §11).
+ *
+ * @param input Token, version, user agent, time and randomness.
+ * @returns The request frame with id `ext-connect-<now>-<6 hex digits>`.
+ *
+ * @example
+ * ```ts
+ * const req = buildConnectRequest({ token: "t", version: "0.1.0", now: 1, random: () => 0 });
+ * req.id; // "ext-connect-1-000000"
+ * ```
+ */
+export function buildConnectRequest(input: ConnectRequestInput): ConnectRequestFrame {
+  const r = input.random();
+  const suffix = Math.floor(
+    (Number.isFinite(r) ? Math.min(Math.max(r, 0), 0.999999) : 0) * 0x1000000,
+  )
+    .toString(16)
+    .padStart(6, "0");
+  const params: ConnectParams = {
+    minProtocol: GATEWAY_PROTOCOL,
+    maxProtocol: GATEWAY_PROTOCOL,
+    client: {
+      id: "webchat-ui",
+      version: input.version,
+      platform: "chrome-extension",
+      mode: "webchat",
+    },
+    role: "operator",
+    scopes: ["operator.read", "operator.write"],
+    caps: [],
+    commands: [],
+    auth: { token: input.token },
+    ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+  };
+  return { kind: "connect_request", id: `ext-connect-${input.now}-${suffix}`, params };
+}
+
+function detailField(details: JsonValue | undefined, key: string): JsonValue | undefined {
+  if (details === null || typeof details !== "object" || Array.isArray(details)) return undefined;
+  return (details as { readonly [key: string]: JsonValue })[key];
+}
+
+/**
+ * Tells whether a failed `connect` reply is an authentication error (protocol §3.6):
+ * `error.details.code` starts with `AUTH_` (except `AUTH_RATE_LIMITED`), `DEVICE_` or
+ * `CONTROL_UI_`, or equals `PAIRING_REQUIRED`; or `error.code` is `NOT_PAIRED`.
+ *
+ * @param error The gateway error.
+ * @returns `true` for an authentication error.
+ *
+ * @example
+ * ```ts
+ * isAuthError({ code: "INVALID_REQUEST", message: "x", details: { code: "AUTH_TOKEN_MISMATCH" } }); // true
+ * ```
+ */
+export function isAuthError(error: GatewayError): boolean {
+  if (error.code === "NOT_PAIRED") return true;
+  const code = detailField(error.details, "code");
+  if (typeof code !== "string") return false;
+  if (code === "AUTH_RATE_LIMITED") return false;
+  return code.startsWith("AUTH_") || code.startsWith("DEVICE_") ||
+    code.startsWith("CONTROL_UI_") || code === "PAIRING_REQUIRED";
+}
+
+/** A reply frame to the pending `connect`. */
+export type ConnectReply =
+  | { readonly kind: "hello_ok"; readonly id: string; readonly hello: HelloOk }
+  | { readonly kind: "gateway_response"; readonly id: string; readonly payload?: JsonValue }
+  | { readonly kind: "gateway_error"; readonly id: string; readonly error: GatewayError };
+
+/** How the handshake ended (protocol §3.5). */
+export type HandshakeOutcome =
+  | {
+    readonly kind: "accepted";
+    readonly hello: HelloOk;
+    readonly policy: EffectivePolicy;
+  }
+  | {
+    readonly kind: "rejected";
+    /** `never`: stop until settings change; `backoff`: retry per the reconnect policy. */
+    readonly retry: "never" | "backoff";
+    /** The code for the connection's `lastError`. */
+    readonly code: ConnectionErrorCode;
+    /** The relay's reason, for `lastError.message` and logs. */
+    readonly error: RelayProtocolError;
+    /** Minimum wait before the next attempt (`AUTH_RATE_LIMITED`). */
+    readonly retryAfterMs?: number;
+  };
+
+function positiveInteger(value: number | undefined): number | undefined {
+  return typeof value === "number" && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+/**
+ * The policy a ready connection honours: positive integers from hello-ok, defaults otherwise.
+ * The liveness window is `max(3 × tickIntervalMs, 15000)`.
+ *
+ * @param policy `policy` from hello-ok, or `undefined` (legacy relay).
+ * @param defaultLivenessMs Liveness window without a `tickIntervalMs`.
+ * @returns The effective policy.
+ *
+ * @example
+ * ```ts
+ * effectivePolicy({ tickIntervalMs: 10_000 }).livenessMs; // 30000
+ * ```
+ */
+export function effectivePolicy(
+  policy: HelloPolicy | undefined,
+  defaultLivenessMs = 15_000,
+): EffectivePolicy {
+  const maxPayload = positiveInteger(policy?.maxPayload) ?? DEFAULT_MAX_PAYLOAD;
+  const maxBufferedBytes = positiveInteger(policy?.maxBufferedBytes);
+  const tick = positiveInteger(policy?.tickIntervalMs);
+  const livenessMs = tick === undefined ? defaultLivenessMs : Math.max(3 * tick, 15_000);
+  return maxBufferedBytes === undefined
+    ? { maxPayload, livenessMs }
+    : { maxPayload, maxBufferedBytes, livenessMs };
+}
+
+/**
+ * Classifies the reply to the pending `connect` (protocol §3.5, §3.6).
+ *
+ * @param reply The `res` frame whose id matches the pending connect.
+ * @param defaultLivenessMs Liveness window when hello-ok has no `tickIntervalMs`.
+ * @returns `accepted` for `ok:true` with a `hello-ok` payload of protocol 3, else `rejected`
+ *   with whether retrying can help.
+ *
+ * @example
+ * ```ts
+ * classifyConnectReply({
+ *   kind: "gateway_error",
+ *   id: "x",
+ *   error: { code: "INVALID_REQUEST", message: "protocol mismatch", details: { expectedProtocol: 3 } },
+ * }).kind; // "rejected" (retry "never")
+ * ```
+ */
+export function classifyConnectReply(
+  reply: ConnectReply,
+  defaultLivenessMs = 15_000,
+): HandshakeOutcome {
+  switch (reply.kind) {
+    case "hello_ok": {
+      if (reply.hello.type === "hello-ok" && reply.hello.protocol === GATEWAY_PROTOCOL) {
+        return {
+          kind: "accepted",
+          hello: reply.hello,
+          policy: effectivePolicy(reply.hello.policy, defaultLivenessMs),
+        };
+      }
+      return {
+        kind: "rejected",
+        retry: "backoff",
+        code: "handshake_rejected",
+        error: new RelayProtocolError(
+          `Relay accepted the connect request with an unsupported protocol: current value is ${reply.hello.protocol}`,
+          { code: "UNSUPPORTED_PROTOCOL", method: "connect" },
+        ),
+      };
+    }
+    case "gateway_response":
+      return {
+        kind: "rejected",
+        retry: "backoff",
+        code: "handshake_rejected",
+        error: new RelayProtocolError(
+          "Relay answered the connect request without a hello-ok payload",
+          { code: "NOT_HELLO_OK", method: "connect" },
+        ),
+      };
+    case "gateway_error": {
+      const { error } = reply;
+      const detailCode = detailField(error.details, "code");
+      const code = typeof detailCode === "string" ? detailCode : error.code;
+      const protocolError = new RelayProtocolError(
+        `Relay rejected the connect request: "${error.message}"`,
+        { code, method: "connect" },
+      );
+      if (isAuthError(error)) {
+        return { kind: "rejected", retry: "never", code: "token_rejected", error: protocolError };
+      }
+      if (detailField(error.details, "expectedProtocol") !== undefined) {
+        return {
+          kind: "rejected",
+          retry: "never",
+          code: "incompatible_relay",
+          error: protocolError,
+        };
+      }
+      if (detailCode === "AUTH_RATE_LIMITED") {
+        const after = positiveInteger(error.retryAfterMs);
+        return {
+          kind: "rejected",
+          retry: "backoff",
+          code: "rate_limited",
+          error: protocolError,
+          ...(after === undefined ? {} : { retryAfterMs: after }),
+        };
+      }
+      return {
+        kind: "rejected",
+        retry: "backoff",
+        code: "handshake_rejected",
+        error: protocolError,
+      };
+    }
+    default: {
+      const _exhaustive: never = reply;
+      return _exhaustive;
+    }
+  }
+}
