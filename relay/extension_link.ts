@@ -94,7 +94,7 @@ export class ExtensionLink {
 
   /** Whether hello-ok was sent (or legacy readiness) and the link has not ended. */
   get ready(): boolean {
-    return this.#ready && !this.#closed;
+    return this.#ready && !this.#closed && this.#ws.readyState === this.#ws.OPEN;
   }
 
   /** Whether the link ever became ready, even if it has ended since. */

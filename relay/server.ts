@@ -341,6 +341,8 @@ class Relay implements RelayServer {
       clearTimeout(held.timer);
       held.reject(stopping);
     }
+    // Let the rejections reach the clients as replies before their sockets close.
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
     const closed = [...this.#sockets].map((ws) =>
       ws.readyState === ws.CLOSED
         ? Promise.resolve()
@@ -511,11 +513,16 @@ class Relay implements RelayServer {
 
   /** Forwards a command now, holds it during a gap, or fails it (§6.3, §7). */
   #forward(call: CdpCall): Promise<JsonObject> {
+    if (this.#stopping) return Promise.reject(new Error(ErrorText.ServerStopping));
     if (this.#link?.ready === true) return this.#send(call);
-    if (this.#graceTimer === undefined || this.#stopping) {
+    // Hold during the grace period, and also while a socket is handshaking or closing: its
+    // close event (and so the grace period) may still be on its way.
+    if (this.#graceTimer === undefined && this.#link === undefined) {
       return Promise.reject(new Error(ErrorText.ExtensionNotConnected));
     }
-    const remaining = Math.max(0, this.#graceEndsAt - performance.now());
+    const remaining = this.#graceTimer === undefined
+      ? this.#graceMs
+      : Math.max(0, this.#graceEndsAt - performance.now());
     const waitMs = Math.min(this.#commandWaitMs ?? remaining, remaining);
     return new Promise<JsonObject>((resolve, reject) => {
       const held: HeldCommand = {

@@ -49,6 +49,11 @@ export interface FakeExtensionOptions {
   readonly handler?: CommandHandler;
   /** Answer pings with pongs. @default {true} */
   readonly autoPong?: boolean;
+  /**
+   * Tabs attached before connecting: known to the handler from the start (as in the real
+   * extension, whose tabs outlive relay drops) and re-announced right after hello-ok (§5.2).
+   */
+  readonly attached?: Readonly<Record<string, FakeTarget>>;
 }
 
 /** Target info as announced by the fake; missing fields are filled with plausible values. */
@@ -85,6 +90,13 @@ export class FakeExtension implements AsyncDisposable {
     this.socket = socket;
     this.handler = options.handler;
     this.autoPong = options.autoPong ?? true;
+    for (const [sessionId, target] of Object.entries(options.attached ?? {})) {
+      this.sessions.set(sessionId, target);
+    }
+  }
+
+  #reannounce(): void {
+    for (const [sessionId, target] of this.sessions) this.announce(sessionId, target);
   }
 
   /**
@@ -105,7 +117,10 @@ export class FakeExtension implements AsyncDisposable {
     });
     const ext = new FakeExtension(socket, options);
     box.ext = ext;
-    if (options.legacy === true) return ext;
+    if (options.legacy === true) {
+      ext.#reannounce();
+      return ext;
+    }
     try {
       await socket.next((f) => f.type === "event" && f.event === "connect.challenge");
       const id = `ext-connect-${Date.now()}-abc123`;
@@ -116,6 +131,7 @@ export class FakeExtension implements AsyncDisposable {
         throw new Error(`Handshake failed: ${JSON.stringify(res)}`);
       }
       ext.hello = res;
+      ext.#reannounce();
     } catch (error) {
       await socket.close();
       throw error;
