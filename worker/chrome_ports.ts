@@ -1,0 +1,307 @@
+/**
+ * The one production adapter over `chrome.*`, `WebSocket` and `fetch`. Every call is an explicit
+ * method (no reflection over `chrome`), every event is a `{addListener, removeListener}` pair
+ * that registers with Chrome synchronously, so listeners added during the worker's first
+ * synchronous run receive the event that woke it.
+ *
+ * @module
+ */
+
+import type { JsonObject } from "../codec/json.ts";
+import type {
+  Debuggee,
+  DebuggerTarget,
+  HttpGet,
+  PortEvent,
+  Ports,
+  RuntimeMessageListener,
+  SocketFactory,
+  StorageArea,
+  StorageChange,
+  TabInfo,
+} from "./ports.ts";
+import { systemClock } from "./system_clock.ts";
+
+/** The part of `chrome.events.Event` the adapter uses. */
+interface ChromeEvent<C> {
+  addListener(callback: C): void;
+  removeListener(callback: C): void;
+}
+
+/**
+ * Adapts a Chrome event to a {@linkcode PortEvent} whose listeners have a different signature.
+ * Keeps the wrapper per listener so `removeListener` removes exactly what was added.
+ */
+function adaptEvent<L, C>(
+  event: ChromeEvent<C>,
+  wrap: (listener: L) => C,
+): PortEvent<L> {
+  const wrappers = new Map<L, C>();
+  return {
+    addListener(listener: L): void {
+      if (wrappers.has(listener)) return;
+      const wrapper = wrap(listener);
+      wrappers.set(listener, wrapper);
+      event.addListener(wrapper);
+    },
+    removeListener(listener: L): void {
+      const wrapper = wrappers.get(listener);
+      if (wrapper === undefined) return;
+      wrappers.delete(listener);
+      event.removeListener(wrapper);
+    },
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Chrome's CDP results and params are parsed JSON: an object is a JsonObject. */
+function jsonObject(value: unknown): JsonObject {
+  return isRecord(value) ? (value as JsonObject) : {};
+}
+
+function tabInfo(tab: chrome.tabs.Tab): TabInfo {
+  return {
+    ...(tab.id === undefined ? {} : { id: tab.id }),
+    windowId: tab.windowId,
+    index: tab.index,
+    ...(tab.url === undefined ? {} : { url: tab.url }),
+    ...(tab.title === undefined ? {} : { title: tab.title }),
+    active: tab.active,
+    ...(tab.status === undefined ? {} : { status: tab.status }),
+  };
+}
+
+function debuggee(source: chrome.debugger.DebuggerSession): Debuggee {
+  return {
+    ...(source.tabId === undefined ? {} : { tabId: source.tabId }),
+    ...(source.targetId === undefined ? {} : { targetId: source.targetId }),
+    ...(source.extensionId === undefined ? {} : { extensionId: source.extensionId }),
+    ...(source.sessionId === undefined ? {} : { sessionId: source.sessionId }),
+  };
+}
+
+function storageArea(area: chrome.storage.StorageArea): StorageArea {
+  return {
+    get: (keys) => area.get([...keys]),
+    set: (items) => area.set(items),
+    remove: (keys) => area.remove([...keys]),
+  };
+}
+
+/**
+ * Opens a WebSocket with its handlers bound before it can open. Binary messages are ignored.
+ */
+const openSocket: SocketFactory = (url, handlers) => {
+  const socket = new WebSocket(url);
+  socket.onopen = () => handlers.onOpen();
+  socket.onmessage = (event: MessageEvent) => {
+    if (typeof event.data === "string") handlers.onMessage(event.data);
+  };
+  socket.onclose = (event: CloseEvent) => handlers.onClose(event.code, event.reason);
+  socket.onerror = () => handlers.onError();
+  return {
+    send: (text) => socket.send(text),
+    close: (code, reason) => socket.close(code, reason),
+    get bufferedAmount() {
+      return socket.bufferedAmount;
+    },
+  };
+};
+
+const httpGet: HttpGet = async (url, init) => {
+  const response = await fetch(url, {
+    method: "GET",
+    ...(init.headers === undefined ? {} : { headers: init.headers }),
+    signal: init.signal,
+    credentials: "omit",
+    cache: "no-store",
+  });
+  return {
+    status: response.status,
+    contentType: response.headers.get("content-type") ?? "",
+    body: await response.text(),
+  };
+};
+
+/**
+ * Builds every port over the real `chrome.*` APIs.
+ *
+ * @returns The ports.
+ *
+ * @example
+ * ```ts ignore
+ * const ports = chromePorts();
+ * const client = new RelayClient(ports);
+ * ```
+ */
+export function chromePorts(): Ports {
+  return {
+    clock: systemClock(),
+    storage: {
+      local: storageArea(chrome.storage.local),
+      session: storageArea(chrome.storage.session),
+      onChanged: adaptEvent(
+        chrome.storage.onChanged,
+        (listener: (changes: Record<string, StorageChange>, areaName: string) => void) =>
+        (changes: { [key: string]: chrome.storage.StorageChange }, areaName: string) =>
+          listener(changes, areaName),
+      ),
+    },
+    debugger: {
+      attach: (target, requiredVersion) =>
+        chrome.debugger.attach({ tabId: target.tabId }, requiredVersion),
+      detach: (target) => chrome.debugger.detach({ tabId: target.tabId }),
+      sendCommand: async (target, method, params) =>
+        jsonObject(await chrome.debugger.sendCommand(debuggeeSession(target), method, params)),
+      getTargets: async () =>
+        (await chrome.debugger.getTargets()).map((t): DebuggerTarget => ({
+          type: t.type,
+          id: t.id,
+          ...(t.tabId === undefined ? {} : { tabId: t.tabId }),
+          ...(t.extensionId === undefined ? {} : { extensionId: t.extensionId }),
+          attached: t.attached,
+          title: t.title,
+          url: t.url,
+        })),
+      onEvent: adaptEvent(
+        chrome.debugger.onEvent,
+        (listener: (source: Debuggee, method: string, params?: JsonObject) => void) =>
+        (
+          source: chrome.debugger.DebuggerSession,
+          method: string,
+          params?: { [key: string]: unknown },
+        ) =>
+          params === undefined
+            ? listener(debuggee(source), method)
+            : listener(debuggee(source), method, jsonObject(params)),
+      ),
+      onDetach: adaptEvent(
+        chrome.debugger.onDetach,
+        (listener: (source: Debuggee, reason: string) => void) =>
+        (source: chrome.debugger.Debuggee, reason: string) => listener(debuggee(source), reason),
+      ),
+    },
+    tabs: {
+      get: async (tabId) => tabInfo(await chrome.tabs.get(tabId)),
+      query: async (query) => (await chrome.tabs.query({ ...query })).map(tabInfo),
+      create: async (properties) => tabInfo(await chrome.tabs.create({ ...properties })),
+      update: async (tabId, properties) => {
+        const tab = await chrome.tabs.update(tabId, { active: properties.active });
+        if (tab === undefined) {
+          throw new Error(`Cannot update tab ${tabId} as Chrome returned no tab`);
+        }
+        return tabInfo(tab);
+      },
+      remove: (tabId) => chrome.tabs.remove(tabId),
+      onRemoved: adaptEvent(
+        chrome.tabs.onRemoved,
+        (listener: (tabId: number) => void) => (tabId: number) => listener(tabId),
+      ),
+      onReplaced: adaptEvent(
+        chrome.tabs.onReplaced,
+        (listener: (addedTabId: number, removedTabId: number) => void) =>
+        (addedTabId: number, removedTabId: number) => listener(addedTabId, removedTabId),
+      ),
+      onUpdated: adaptEvent(
+        chrome.tabs.onUpdated,
+        (
+          listener: (
+            tabId: number,
+            changeInfo: { readonly url?: string; readonly title?: string },
+          ) => void,
+        ) =>
+        (tabId: number, changeInfo: chrome.tabs.OnUpdatedInfo) => {
+          if (changeInfo.url === undefined && changeInfo.title === undefined) return;
+          listener(tabId, {
+            ...(changeInfo.url === undefined ? {} : { url: changeInfo.url }),
+            ...(changeInfo.title === undefined ? {} : { title: changeInfo.title }),
+          });
+        },
+      ),
+    },
+    windows: {
+      create: async (properties) => {
+        const window = await chrome.windows.create({ ...properties });
+        return {
+          ...(window?.id === undefined ? {} : { id: window.id }),
+          ...(window?.tabs === undefined ? {} : { tabs: window.tabs.map(tabInfo) }),
+        };
+      },
+      update: async (windowId, properties) => {
+        await chrome.windows.update(windowId, { focused: properties.focused });
+      },
+      getLastFocused: async () => {
+        const window = await chrome.windows.getLastFocused();
+        return window.id === undefined ? {} : { id: window.id };
+      },
+    },
+    action: {
+      setBadge: async (tabId, badge) => {
+        const target = tabId === undefined ? {} : { tabId };
+        await Promise.all([
+          chrome.action.setBadgeText({ ...target, text: badge.text }),
+          chrome.action.setBadgeBackgroundColor({ ...target, color: badge.color }),
+          chrome.action.setBadgeTextColor({ ...target, color: "#FFFFFF" }),
+          chrome.action.setTitle({ ...target, title: badge.title }),
+        ]);
+      },
+      onClicked: adaptEvent(
+        chrome.action.onClicked,
+        (listener: (tab: TabInfo) => void) => (tab: chrome.tabs.Tab) => listener(tabInfo(tab)),
+      ),
+    },
+    alarms: {
+      create: (name, info) => chrome.alarms.create(name, { periodInMinutes: info.periodInMinutes }),
+      get: async (name) => {
+        const alarm = await chrome.alarms.get(name);
+        return alarm === undefined ? undefined : { name: alarm.name };
+      },
+      onAlarm: adaptEvent(
+        chrome.alarms.onAlarm,
+        (listener: (alarm: { readonly name: string }) => void) => (alarm: chrome.alarms.Alarm) =>
+          listener({ name: alarm.name }),
+      ),
+    },
+    runtime: {
+      openOptionsPage: () => chrome.runtime.openOptionsPage(),
+      version: chrome.runtime.getManifest().version,
+      userAgent: navigator.userAgent,
+      onMessage: adaptEvent(
+        chrome.runtime.onMessage,
+        (listener: RuntimeMessageListener) =>
+        (
+          message: unknown,
+          sender: chrome.runtime.MessageSender,
+          sendResponse: (response?: unknown) => void,
+        ) => {
+          // Only this extension's own pages may talk to the worker.
+          if (sender.id !== chrome.runtime.id) return undefined;
+          return listener(message, sendResponse);
+        },
+      ),
+      onInstalled: adaptEvent(
+        chrome.runtime.onInstalled,
+        (listener: (details: { readonly reason: string }) => void) =>
+        (details: chrome.runtime.InstalledDetails) => listener({ reason: details.reason }),
+      ),
+      onStartup: adaptEvent(
+        chrome.runtime.onStartup,
+        (listener: () => void) => () => listener(),
+      ),
+    },
+    socket: openSocket,
+    http: httpGet,
+  };
+}
+
+function debuggeeSession(target: Debuggee): chrome.debugger.DebuggerSession {
+  return {
+    ...(target.tabId === undefined ? {} : { tabId: target.tabId }),
+    ...(target.targetId === undefined ? {} : { targetId: target.targetId }),
+    ...(target.extensionId === undefined ? {} : { extensionId: target.extensionId }),
+    ...(target.sessionId === undefined ? {} : { sessionId: target.sessionId }),
+  };
+}
