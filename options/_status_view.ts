@@ -115,13 +115,13 @@ export function statusView(response: unknown, now: number): StatusView {
   const legacy = connection["legacy"] === true;
   switch (phase) {
     case "ready": {
-      const version = relayVersion === "" ? "the relay" : relayVersion;
+      const version = relayVersion === "" ? "" : ` (version ${relayVersion})`;
       return {
         tone: "ok",
         label: "Connected",
         detail: legacy
-          ? `Connected to ${version} in legacy mode (no handshake).`
-          : `Connected to ${version}; the handshake succeeded.`,
+          ? `Connected to the relay${version} in legacy mode, without a handshake.`
+          : `Connected to the relay${version}; the handshake succeeded.`,
         relayUrl,
         tabs,
       };

@@ -60,6 +60,7 @@ class Elements {
   readonly checkMessage = byId("check-message", HTMLElement);
   readonly checkHint = byId("check-hint", HTMLElement);
   readonly checkUrl = byId("check-url", HTMLElement);
+  readonly checkNote = byId("check-note", HTMLElement);
   readonly phase = byId("phase", HTMLElement);
   readonly phaseAnnounce = byId("phase-announce", HTMLElement);
   readonly statusDetail = byId("status-detail", HTMLElement);
@@ -266,6 +267,9 @@ class OptionsPage {
       check.disabled = false;
     }
     this.#showCheck(checkView(response));
+    const saved = this.#saved;
+    this.#el.checkNote.hidden = saved !== undefined && saved.relayPort === relayPort &&
+      saved.gatewayToken === gatewayToken;
   }
 
   #showCheck(view: {
@@ -284,6 +288,7 @@ class OptionsPage {
     checkHint.textContent = view.hint;
     checkUrl.textContent = view.url;
     checkUrl.parentElement?.toggleAttribute("hidden", view.url === "");
+    this.#el.checkNote.hidden = true;
     checkResult.hidden = false;
   }
 

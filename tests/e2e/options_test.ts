@@ -16,6 +16,14 @@ const DIST = `${ROOT}dist`;
 const OUTPUT = `${ROOT}test-output`;
 const TOKEN = "e2e-gateway-token";
 
+/** The worker's test hook (`worker/main.ts`), as seen from `sw.evaluate()`. */
+interface TestHookScope {
+  readonly browserRelay: {
+    toggleTab(tabId: number): Promise<{ readonly attached: boolean } | undefined>;
+    status(): { readonly tabs: readonly unknown[] };
+  };
+}
+
 /** A loopback port with nothing listening on it. */
 function deadPort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -36,7 +44,7 @@ async function check(page: Page, port: number, token: string, kind: string): Pro
 async function screenshot(page: Page, name: string): Promise<string> {
   await Deno.mkdir(OUTPUT, { recursive: true });
   const path = `${OUTPUT}/${name}.png`;
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage: true, animations: "disabled" });
   return path;
 }
 
@@ -49,6 +57,15 @@ Deno.test({
     assert.ok(executablePath, "No Chromium found: install chromium or set CHROME_PATH");
     await Deno.stat(`${DIST}/options.html`); // run `deno task build` first
     const relay = await startRelay({ token: TOKEN, port: 0 });
+    // A page to attach, with a recognisable title.
+    const site = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      () =>
+        new Response("<!doctype html><title>Relay e2e page</title><h1>Hello</h1>", {
+          headers: { "content-type": "text/html; charset=utf-8" },
+        }),
+    );
+    const siteUrl = `http://127.0.0.1:${site.addr.port}/`;
     const browser = await launchWithExtension({
       dist: DIST,
       executablePath,
@@ -75,6 +92,28 @@ Deno.test({
         assert.equal(await page.inputValue("#gatewayToken"), TOKEN);
       });
 
+      await t.step("the live status shows an attached tab once the worker connects", async () => {
+        const target = await browser.context.newPage();
+        await target.goto(siteUrl);
+        const tabId = await browser.worker.evaluate(async (url) => {
+          const [tab] = await chrome.tabs.query({ url });
+          return tab?.id;
+        }, siteUrl);
+        assert.equal(typeof tabId, "number");
+        const attached = await browser.worker.evaluate(
+          (id) => (globalThis as unknown as TestHookScope).browserRelay.toggleTab(id),
+          tabId ?? -1,
+        );
+        assert.equal(attached?.attached, true);
+        await page.bringToFront();
+        await page.locator("#phase").filter({ hasText: "Connected" }).waitFor();
+        const row = page.locator("#tabs-body tr").filter({ hasText: "Relay e2e page" });
+        await row.waitFor();
+        assert.match(await row.innerText(), /cb-tab-\d+/);
+        assert.equal(await page.innerText("#relay-url"), relay.url);
+        assert.equal(await page.isDisabled("#detach-all"), false);
+      });
+
       await t.step("a running relay is reachable and accepts the token", async () => {
         const text = await check(page, relay.port, TOKEN, "ok");
         assert.match(text, /Relay reachable and token accepted/);
@@ -87,6 +126,19 @@ Deno.test({
         const path = await screenshot(page, "options-connected");
         await Deno.mkdir(`${ROOT}docs`, { recursive: true });
         await Deno.copyFile(path, `${ROOT}docs/options-connected.png`);
+        await page.emulateMedia({ colorScheme: "dark" });
+        await screenshot(page, "options-connected-dark");
+        await page.emulateMedia({ colorScheme: "light" });
+      });
+
+      await t.step("detach all empties the tab list", async () => {
+        await page.click("#detach-all");
+        await page.locator("#no-tabs").waitFor({ state: "visible" });
+        assert.equal(await page.isHidden("#tabs-table"), true);
+        const status = await browser.worker.evaluate(() =>
+          (globalThis as unknown as TestHookScope).browserRelay.status()
+        );
+        assert.deepEqual(status.tabs, []);
       });
 
       await t.step("the token field is masked until shown", async () => {
@@ -136,6 +188,7 @@ Deno.test({
     } finally {
       await browser.close();
       await relay.close();
+      await site.shutdown();
     }
   },
 });

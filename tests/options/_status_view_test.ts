@@ -5,7 +5,7 @@ const RELAY = "http://127.0.0.1:18792";
 
 Deno.test("statusView() shows a ready connection with its tabs", () => {
   const view = statusView({
-    connection: { phase: "ready", relayUrl: RELAY, attempt: 0, relayVersion: "BrowserRelay/0.1.0" },
+    connection: { phase: "ready", relayUrl: RELAY, attempt: 0, relayVersion: "0.1.0" },
     tabs: [
       {
         tabId: 7,
@@ -20,7 +20,7 @@ Deno.test("statusView() shows a ready connection with its tabs", () => {
   assert.deepEqual(view, {
     tone: "ok",
     label: "Connected",
-    detail: "Connected to BrowserRelay/0.1.0; the handshake succeeded.",
+    detail: "Connected to the relay (version 0.1.0); the handshake succeeded.",
     relayUrl: RELAY,
     tabs: [
       {
@@ -46,7 +46,7 @@ Deno.test("statusView() labels each phase", async (t) => {
     assert.deepEqual(label({ phase: "ready", legacy: true }), [
       "ok",
       "Connected",
-      "Connected to the relay in legacy mode (no handshake).",
+      "Connected to the relay in legacy mode, without a handshake.",
     ]);
   });
   await t.step("connecting and handshaking", () => {
