@@ -1,21 +1,18 @@
 /**
- * The options page's single adapter over `chrome.*` (style.md item 12): `chrome.storage` as a
- * {@linkcode StoragePort}, `chrome.runtime.sendMessage` to the worker, and a lazily delegating
- * {@linkcode Clock}. Nothing else in `options/` touches `chrome`.
- *
- * It exists beside `worker/chrome_ports.ts` because a page also needs
- * `chrome.runtime.sendMessage`, which the worker's adapter has no reason to offer.
+ * The options page's ports (style.md item 12). `chrome.storage` and the clock come from
+ * `worker/chrome_ports.ts`, the one adapter; this file adds only `chrome.runtime.sendMessage`,
+ * which a page needs and the worker's adapter has no reason to offer. Nothing else in
+ * `options/` touches `chrome`.
  *
  * @module
  */
 
-import type { Clock, StorageArea, StorageChange, StoragePort } from "../worker/ports.ts";
+import { chromePorts } from "../worker/chrome_ports.ts";
+import type { Clock, StoragePort } from "../worker/ports.ts";
+import type { ClientMessage } from "../worker/relay_client.ts";
 
-/** The requests the options page sends to the worker over `chrome.runtime` messaging. */
-export type PageRequest =
-  | { readonly type: "status" }
-  | { readonly type: "detachAll" }
-  | { readonly type: "checkConnection"; readonly port: number; readonly token: string };
+/** The requests the options page sends to the worker (answered by `RelayClient`). */
+export type PageRequest = ClientMessage;
 
 /** Everything the options page reaches outside its DOM. */
 export interface PagePorts {
@@ -23,16 +20,6 @@ export interface PagePorts {
   readonly clock: Clock;
   /** Sends one request to the worker and resolves with its reply (unchecked). */
   sendMessage(request: PageRequest): Promise<unknown>;
-}
-
-type ChangedListener = (changes: Record<string, StorageChange>, areaName: string) => void;
-
-function storageArea(area: chrome.storage.StorageArea): StorageArea {
-  return {
-    get: (keys) => area.get([...keys]),
-    set: (items) => area.set(items),
-    remove: (keys) => area.remove([...keys]),
-  };
 }
 
 /**
@@ -49,23 +36,11 @@ function storageArea(area: chrome.storage.StorageArea): StorageArea {
  * ```
  */
 export function chromePagePorts(): PagePorts {
+  // Storage and clock come from the worker's adapter, so both sides read settings alike.
+  const { storage, clock } = chromePorts();
   return {
-    storage: {
-      local: storageArea(chrome.storage.local),
-      session: storageArea(chrome.storage.session),
-      onChanged: {
-        addListener: (listener: ChangedListener) => chrome.storage.onChanged.addListener(listener),
-        removeListener: (listener: ChangedListener) =>
-          chrome.storage.onChanged.removeListener(listener),
-      },
-    },
-    // Looked up at call time so fake timers installed later still drive it (style.md item 17).
-    clock: {
-      now: () => Date.now(),
-      setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
-      clearTimeout: (handle) => globalThis.clearTimeout(handle),
-      random: () => Math.random(),
-    },
+    storage,
+    clock,
     sendMessage: (request) => chrome.runtime.sendMessage(request),
   };
 }
