@@ -298,7 +298,7 @@ export class TabBridge {
     await this.#deadline(
       this.#debugger.attach({ tabId }, "1.3"),
       this.#debuggerTimeoutMs,
-      "chrome.debugger.attach",
+      "debugger.attach",
     );
     let targetInfo: JsonObject;
     try {
@@ -520,7 +520,7 @@ export class TabBridge {
     const { record } = route;
     const params = this.#translateParams(record, cdp);
     const timeout = new TimeoutError(
-      `Cannot complete "${cdp.method}" as chrome.debugger did not answer: waited ${this.#commandTimeoutMs} ms`,
+      `Cannot complete "${cdp.method}" as the tab's debugger did not answer: waited ${this.#commandTimeoutMs} ms`,
     );
     let sent: Promise<JsonObject>;
     try {
@@ -631,7 +631,7 @@ export class TabBridge {
       const targets = await this.#deadline(
         this.#debugger.getTargets(),
         this.#debuggerTimeoutMs,
-        "chrome.debugger.getTargets",
+        "debugger.getTargets",
       ).catch(() => []);
       const target = targets.find((t) => t.id === targetId && t.tabId !== undefined);
       if (target?.tabId !== undefined) return target.tabId;
@@ -691,7 +691,7 @@ export class TabBridge {
       await this.#deadline(
         this.#debugger.attach({ tabId }, "1.3"),
         this.#debuggerTimeoutMs,
-        "chrome.debugger.attach",
+        "debugger.attach",
       );
     } catch {
       this.#startReattach(sessionId, { immediate: true, detachFirst: false });
@@ -972,7 +972,7 @@ export class TabBridge {
     const targets = await this.#deadline(
       this.#debugger.getTargets(),
       this.#debuggerTimeoutMs,
-      "chrome.debugger.getTargets",
+      "debugger.getTargets",
     ).catch(() => undefined);
     if (targets === undefined) return "attached";
     const target = targets.find((t) => t.tabId === tabId && t.type === "page");
@@ -1098,7 +1098,7 @@ export class TabBridge {
         await this.#deadline(
           this.#debugger.attach({ tabId: record.tabId }, "1.3"),
           this.#debuggerTimeoutMs,
-          "chrome.debugger.attach",
+          "debugger.attach",
         );
         attachedTab = record.tabId;
         break;
@@ -1214,7 +1214,7 @@ export class TabBridge {
       const targets = await this.#deadline(
         this.#debugger.getTargets(),
         this.#debuggerTimeoutMs,
-        "chrome.debugger.getTargets",
+        "debugger.getTargets",
       ).catch(() => []);
       const target = targets.find((t) => t.tabId === tabId && t.type === "page");
       if (!target) throw error;
@@ -1234,7 +1234,7 @@ export class TabBridge {
       await this.#deadline(
         this.#debugger.detach({ tabId }),
         this.#debuggerTimeoutMs,
-        "chrome.debugger.detach",
+        "debugger.detach",
       );
     } catch {
       // Already detached (tab closed, user cancelled): nothing left to release.

@@ -245,12 +245,12 @@ export class TabSessions {
     if (this.#tabs.length === 0) return { kept: [], lost: [], closed: [] };
     const targets: DebuggerTarget[] | undefined = await deadline(
       debuggerPort.getTargets(),
-      "chrome.debugger.getTargets",
+      "debugger.getTargets",
     ).catch(() => undefined);
     const checks = await Promise.all(this.#tabs.map(async (record) => {
       const tab: TabInfo | "gone" | "unknown" = await deadline(
         tabs.get(record.tabId),
-        "chrome.tabs.get",
+        "tabs.get",
       ).catch((error: unknown) =>
         error instanceof Error && error.name === "TimeoutError" ? "unknown" : "gone"
       );

@@ -216,7 +216,7 @@ Deno.test("TabBridge.onCommand() answers a command whose sendCommand never resol
     assert.deepEqual(h.link.responsesFor(1), []);
     await clock.tickAsync(1);
     assert.deepEqual(h.link.responsesFor(1), [
-      err('Cannot complete "Page.navigate" as chrome.debugger did not answer: waited 30000 ms'),
+      err(`Cannot complete "Page.navigate" as the tab's debugger did not answer: waited 30000 ms`),
     ]);
     // Nothing pending: no timer left and no second response ever.
     assert.equal(clock.countTimers(), 0);
