@@ -54,11 +54,8 @@ export interface ConnectRequestFrame {
  */
 export function buildConnectRequest(input: ConnectRequestInput): ConnectRequestFrame {
   const r = input.random();
-  const suffix = Math.floor(
-    (Number.isFinite(r) ? Math.min(Math.max(r, 0), 0.999999) : 0) * 0x1000000,
-  )
-    .toString(16)
-    .padStart(6, "0");
+  const unit = Number.isFinite(r) ? Math.max(r, 0) : 0;
+  const suffix = Math.min(Math.floor(unit * 0x1000000), 0xffffff).toString(16).padStart(6, "0");
   const params: ConnectParams = {
     minProtocol: GATEWAY_PROTOCOL,
     maxProtocol: GATEWAY_PROTOCOL,
