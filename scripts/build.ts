@@ -8,9 +8,9 @@
  */
 
 import * as esbuild from "esbuild";
-import { fromFileUrl } from "node:url";
+import { fileURLToPath } from "node:url";
 
-const root = fromFileUrl(new URL("..", import.meta.url));
+const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = `${root}dist`;
 
 async function exists(path: string): Promise<boolean> {

@@ -1,0 +1,137 @@
+/**
+ * `deno task start`: one command that builds the extension, starts the relay (reusing its stored
+ * token), launches Chromium with the extension loaded over a debugging pipe (no open debugging
+ * port), configures the extension with the relay's port and token, attaches a first tab, and
+ * prints the CDP URL with a Playwright snippet. Ctrl-C stops everything it started.
+ *
+ * Usage: deno task start [--port 18792] [--token T] [--browser PATH] [--profile DIR]
+ *                        [--headless] [--url URL] [--legacy]
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_RELAY_PORT } from "../codec/limits.ts";
+import { startRelay } from "../relay/server.ts";
+import { loadOrCreateToken } from "../relay/token_store.ts";
+import { findBrowser, INSTALL_HINT, launchWithExtension } from "./_browser.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+async function build(): Promise<void> {
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write=dist", "--allow-env", "--allow-run", "scripts/build.ts"],
+    cwd: root,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!result.success) throw new Error("Cannot start as the extension build failed");
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      port: { type: "string" },
+      token: { type: "string" },
+      browser: { type: "string" },
+      profile: { type: "string" },
+      headless: { type: "boolean" },
+      url: { type: "string" },
+      legacy: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help === true) {
+    console.log(
+      "Usage: deno task start [--port 18792] [--token T] [--browser PATH] [--profile DIR] [--headless] [--url URL] [--legacy]",
+    );
+    return 0;
+  }
+  const port = values.port === undefined ? DEFAULT_RELAY_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    console.error(`Cannot start as "port" must be between 1 and 65535: current value is ${values.port}`);
+    return 2;
+  }
+  const executablePath = await findBrowser(values.browser);
+  if (executablePath === undefined) {
+    console.error(INSTALL_HINT);
+    return 1;
+  }
+
+  await build();
+  const token = values.token?.trim() || Deno.env.get("BROWSER_RELAY_TOKEN")?.trim() ||
+    (await loadOrCreateToken()).token;
+  const relay = await startRelay({
+    token,
+    port,
+    legacy: values.legacy === true,
+    log: (line) => console.log(`[relay] ${line}`),
+  });
+  console.log(`Relay listening on ${relay.url}`);
+
+  const headless = values.headless === true;
+  const browser = await launchWithExtension({
+    dist: `${root}dist`,
+    executablePath,
+    headless,
+    ...(values.profile === undefined ? {} : { userDataDir: values.profile }),
+  });
+  let stopping = false;
+  const stopAll = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("Stopping browser and relay");
+    await browser.close();
+    await relay.close();
+  };
+  try {
+    // Configure the extension as the options page would: the worker reconnects on the change.
+    await browser.worker.evaluate(
+      ([relayPort, gatewayToken]) => chrome.storage.local.set({ relayPort, gatewayToken }),
+      [relay.port, token] as const,
+    );
+    const page = browser.context.pages()[0] ?? await browser.context.newPage();
+    if (values.url !== undefined) await page.goto(values.url);
+    await page.bringToFront();
+    const attached = await browser.worker.evaluate(async () => {
+      const hook = (self as unknown as {
+        browserRelay: { clickAction(): Promise<unknown>; status(): unknown };
+      }).browserRelay;
+      await hook.clickAction();
+      return hook.status();
+    });
+    console.log(`Attached the first tab: ${JSON.stringify(attached)}`);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  const endpoint = `${relay.url}/?token=${relay.relayToken}`;
+  console.log("");
+  console.log(`CDP endpoint: ${endpoint}`);
+  console.log("Playwright (ESM, with playwright-core installed):");
+  console.log(`  import { chromium } from "playwright-core";`);
+  console.log(
+    `  const page = (await chromium.connectOverCDP("${endpoint}")).contexts()[0].pages()[0];`,
+  );
+  console.log("Puppeteer:");
+  console.log(`  await puppeteer.connect({ browserURL: "${endpoint}" })`);
+  console.log("");
+  console.log("Click the toolbar button on any other tab to share it too. Ctrl-C stops everything.");
+
+  const stopped = Promise.withResolvers<void>();
+  const onSignal = () => stopped.resolve();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  browser.context.on("close", onSignal);
+  await stopped.promise;
+  Deno.removeSignalListener("SIGINT", onSignal);
+  Deno.removeSignalListener("SIGTERM", onSignal);
+  await stopAll();
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main());

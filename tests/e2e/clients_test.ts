@@ -1,0 +1,58 @@
+// E2E 1: Playwright connectOverCDP and Puppeteer connect through the relay to a real tab.
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import puppeteer from "puppeteer-core";
+import { E2E, Rig } from "./_harness.ts";
+
+Deno.test({
+  name: "relay() serves Playwright and Puppeteer against a real attached tab",
+  ...E2E,
+  async fn(t) {
+    const rig = await Rig.start();
+    try {
+      const url = `${rig.pages.a}/?title=Hello`;
+      await rig.attachNewTab(url);
+
+      await t.step("Playwright connectOverCDP sees, navigates, evaluates and screenshots", async () => {
+        const browser = await chromium.connectOverCDP(
+          `${rig.relay.url}/?token=${rig.relay.relayToken}`,
+        );
+        try {
+          const pages = browser.contexts().flatMap((c) => c.pages());
+          const page = pages.find((p) => p.url() === url);
+          assert.ok(page, `attached page not found among ${pages.map((p) => p.url())}`);
+          assert.equal(await page.evaluate(() => document.title), "Hello");
+          await page.goto(`${rig.pages.a}/?title=Next`);
+          assert.equal(await page.title(), "Next");
+          assert.equal(await page.locator("#h").textContent(), "Next");
+          const png = await page.screenshot();
+          assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+          assert.ok(png.byteLength > 1_000);
+        } finally {
+          await browser.close();
+        }
+      });
+
+      await t.step("Puppeteer connect({browserURL}) sees, navigates, evaluates and screenshots", async () => {
+        const browser = await puppeteer.connect({
+          browserURL: rig.relay.url,
+          headers: { "x-openclaw-relay-token": rig.relay.relayToken },
+          defaultViewport: null,
+        });
+        try {
+          const pages = await browser.pages();
+          const page = pages.find((p) => p.url().startsWith(`${rig.pages.a}/?title=`));
+          assert.ok(page, `attached page not found among ${pages.map((p) => p.url())}`);
+          await page.goto(`${rig.pages.a}/?title=Third`);
+          assert.equal(await page.evaluate(() => document.title), "Third");
+          const png = await page.screenshot();
+          assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+        } finally {
+          await browser.disconnect();
+        }
+      });
+    } finally {
+      await rig.close();
+    }
+  },
+});
