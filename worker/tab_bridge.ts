@@ -781,6 +781,7 @@ export class TabBridge {
     // Buffer commands from now on: the debugger is gone until we know more.
     this.#sessions.update(tabId, { state: "reattaching" });
     this.#dropChildren(record);
+    this.#onChange();
     const tab = await this.#deadline(this.#tabs.get(tabId), this.#debuggerTimeoutMs, "tabs.get")
       .then(
         (t): TabInfo | "unknown" => t,

@@ -803,3 +803,22 @@ Deno.test("TabBridge.handleTabUpdated() sends targetInfoChanged for a new title 
     assert.equal(h.bridge.tabs()[0]?.title, "A2");
   });
 });
+
+Deno.test("TabBridge.handleTabRemoved() ends a running re-attach loop and fails its buffered commands", async () => {
+  await withHarness(async (h, clock) => {
+    h.connect();
+    const tab = h.tabs.add({ url: "https://a.test/" });
+    await h.bridge.attachTab(tab.id);
+    h.link.clear();
+    h.dbg.emitDetach(tab.id, "target_closed");
+    await clock.tickAsync(0);
+    h.command(1, "Page.reload", "cb-tab-1");
+    await h.tabs.remove(tab.id);
+    await clock.tickAsync(10_000);
+    assert.deepEqual(h.link.events, [detachEvent("cb-tab-1", "TARGET-1", "tab_closed")]);
+    assert.deepEqual(h.link.responsesFor(1), [
+      err('Cannot run "Page.reload" as tab 1 was detached: reason is "tab_closed"'),
+    ]);
+    assert.equal(h.bridge.attachedTabCount(), 0);
+  });
+});
