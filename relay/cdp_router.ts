@@ -6,7 +6,7 @@
  */
 
 import type { CdpFrame } from "../codec/cdp_frame.ts";
-import type { CdpCall } from "../codec/extension_frame.ts";
+import type { CdpCall, Outcome } from "../codec/extension_frame.ts";
 import type { JsonObject, JsonValue } from "../codec/json.ts";
 import { ErrorText, isTargetGoneError, unsupportedMethodError } from "../codec/messages.ts";
 import type { TargetEntry, TargetRegistry } from "./targets.ts";
@@ -44,10 +44,11 @@ export interface CdpRouterOptions {
   /** Sends a frame to a client; called only while the client is open. */
   readonly send: (client: CdpClient, frame: CdpFrame) => void;
   /**
-   * Forwards a command to the extension (§6.3). Resolves with the result, or rejects with an
-   * `Error` whose message is the text the client receives.
+   * Forwards a command to the extension (§6.3) and calls `done` exactly once with the result
+   * or the error text the client receives. A reply from the extension must be passed to `done`
+   * synchronously, so that it reaches the client before any event the extension sent after it.
    */
-  readonly forward: (call: CdpCall) => Promise<JsonObject>;
+  readonly forward: (call: CdpCall, done: (outcome: Outcome) => void) => void;
   /** The `userAgent` of the extension's browser, from `connect`, if known. */
   readonly userAgent: () => string | undefined;
   /** Called when the last client holding a top-level session goes away. */
@@ -84,7 +85,7 @@ function obj(value: JsonValue | undefined): JsonObject | undefined {
  * const router = new CdpRouter({
  *   targets: new TargetRegistry(),
  *   send: (_client, frame) => console.log(frame),
- *   forward: () => Promise.reject(new Error("Extension not connected")),
+ *   forward: (_call, done) => done({ ok: false, error: "Extension not connected" }),
  *   userAgent: () => undefined,
  * });
  * const client = router.addClient();
@@ -364,14 +365,14 @@ export class CdpRouter {
       ...(command.params === undefined ? {} : { params: command.params }),
       ...(command.sessionId === undefined ? {} : { sessionId: command.sessionId }),
     };
-    this.#options.forward(call).then(
-      (result) => this.#reply(client, command, result),
-      (error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        this.#fail(client, command, message);
-        this.prune(call, message);
-      },
-    );
+    this.#options.forward(call, (outcome) => {
+      if (outcome.ok) {
+        this.#reply(client, command, outcome.result);
+      } else {
+        this.#fail(client, command, outcome.error);
+        this.prune(call, outcome.error);
+      }
+    });
   }
 
   #reply(client: CdpClient, command: CdpCommand, result: JsonObject): void {

@@ -22,7 +22,6 @@ import { encodeCdpFrame } from "../codec/encode_cdp_frame.ts";
 import type { CdpCall, ExtensionFrame, Outcome } from "../codec/extension_frame.ts";
 import { formatIssues } from "../codec/format_issues.ts";
 import type { DecodeResult } from "../codec/issue.ts";
-import type { JsonObject } from "../codec/json.ts";
 import { DEFAULT_RELAY_PORT, MAX_FRAME_BYTES, MIN_MAX_FRAME_BYTES } from "../codec/limits.ts";
 import { ErrorText, requestTimeoutError } from "../codec/messages.ts";
 import { PendingRequests } from "../codec/pending_requests.ts";
@@ -147,9 +146,12 @@ export interface RelayServer extends AsyncDisposable {
 
 interface HeldCommand {
   readonly call: CdpCall;
-  readonly resolve: (result: JsonObject) => void;
-  readonly reject: (error: Error) => void;
+  readonly done: (outcome: Outcome) => void;
   readonly timer: ReturnType<typeof setTimeout>;
+}
+
+function failure(error: string): Outcome {
+  return { ok: false, error };
 }
 
 function rejectUpgrade(socket: Duplex, status: number, reason: string, body: string): void {
@@ -186,6 +188,8 @@ class Relay implements RelayServer {
   readonly #router: CdpRouter;
   readonly #pending: PendingRequests<Outcome>;
   readonly #held: HeldCommand[] = [];
+  /** Reply callbacks by command id, called synchronously when the response frame arrives. */
+  readonly #callbacks = new Map<number, (outcome: Outcome) => void>();
   readonly #sockets = new Set<WebSocket>();
   readonly #clientSockets = new Map<CdpClient, WebSocket>();
   readonly #startedAt = performance.now();
@@ -254,7 +258,7 @@ class Relay implements RelayServer {
     this.#router = new CdpRouter({
       targets: this.#targets,
       send: (client, frame) => this.#sendToClient(client, frame),
-      forward: (call) => this.#forward(call),
+      forward: (call, done) => this.#forward(call, done),
       userAgent: () => this.#userAgent,
       onSessionReleased: (sessionId) => this.#resetSession(sessionId),
     });
@@ -266,7 +270,13 @@ class Relay implements RelayServer {
         verifyToken: (token) => this.#verifier?.verify(token) ?? false,
         extensionConnected: () => this.#link?.ready ?? false,
         targets: () => this.#targets.list(),
-        forward: (method, targetId) => this.#forward({ method, params: { targetId } }),
+        forward: (method, targetId) =>
+          new Promise<void>((resolve, reject) => {
+            this.#forward({ method, params: { targetId } }, (outcome) => {
+              if (outcome.ok) resolve();
+              else reject(new Error(outcome.error));
+            });
+          }),
       }).catch((error: unknown) => {
         this.#log(`HTTP handler failed: ${String(error)}`);
         if (!res.headersSent) res.writeHead(500);
@@ -335,11 +345,10 @@ class Relay implements RelayServer {
     this.#stopping = true;
     clearTimeout(this.#graceTimer);
     this.#graceTimer = undefined;
-    const stopping = new Error(ErrorText.ServerStopping);
-    this.#pending.rejectAll(stopping);
+    this.#pending.rejectAll(new Error(ErrorText.ServerStopping));
     for (const held of this.#held.splice(0)) {
       clearTimeout(held.timer);
-      held.reject(stopping);
+      held.done(failure(ErrorText.ServerStopping));
     }
     // Let the rejections reach the clients as replies before their sockets close.
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -454,7 +463,7 @@ class Relay implements RelayServer {
     // Commands held during the gap go out in arrival order.
     for (const held of this.#held.splice(0)) {
       clearTimeout(held.timer);
-      this.#send(held.call).then(held.resolve, held.reject);
+      this.#send(held.call, held.done);
     }
   }
 
@@ -462,15 +471,15 @@ class Relay implements RelayServer {
     if (link !== this.#link) return;
     if (!result.ok) {
       // A reply we are waiting for, but with a malformed result or error (§4.3).
-      if (typeof result.id === "number" && this.#pending.has(result.id)) {
-        this.#pending.settle(result.id, { ok: false, error: ErrorText.MalformedExtensionError });
+      if (typeof result.id === "number") {
+        this.#settle(result.id, failure(ErrorText.MalformedExtensionError));
       }
       return;
     }
     const frame = result.frame;
     switch (frame.kind) {
       case "response":
-        this.#pending.settle(frame.id, frame.outcome);
+        this.#settle(frame.id, frame.outcome);
         return;
       case "event":
         this.#router.handleEvent(frame.cdp);
@@ -498,10 +507,9 @@ class Relay implements RelayServer {
   #onGraceExpired(): void {
     this.#graceTimer = undefined;
     this.#log("Extension did not return within the grace period");
-    const notConnected = new Error(ErrorText.ExtensionNotConnected);
     for (const held of this.#held.splice(0)) {
       clearTimeout(held.timer);
-      held.reject(notConnected);
+      held.done(failure(ErrorText.ExtensionNotConnected));
     }
     this.#targets.clear();
     for (const [client, ws] of this.#clientSockets) {
@@ -512,52 +520,69 @@ class Relay implements RelayServer {
   }
 
   /** Forwards a command now, holds it during a gap, or fails it (§6.3, §7). */
-  #forward(call: CdpCall): Promise<JsonObject> {
-    if (this.#stopping) return Promise.reject(new Error(ErrorText.ServerStopping));
-    if (this.#link?.ready === true) return this.#send(call);
+  #forward(call: CdpCall, done: (outcome: Outcome) => void): void {
+    if (this.#stopping) return done(failure(ErrorText.ServerStopping));
+    if (this.#link?.ready === true) return this.#send(call, done);
     // Hold during the grace period, and also while a socket is handshaking or closing: its
     // close event (and so the grace period) may still be on its way.
     if (this.#graceTimer === undefined && this.#link === undefined) {
-      return Promise.reject(new Error(ErrorText.ExtensionNotConnected));
+      return done(failure(ErrorText.ExtensionNotConnected));
     }
     const remaining = this.#graceTimer === undefined
       ? this.#graceMs
       : Math.max(0, this.#graceEndsAt - performance.now());
     const waitMs = Math.min(this.#commandWaitMs ?? remaining, remaining);
-    return new Promise<JsonObject>((resolve, reject) => {
-      const held: HeldCommand = {
-        call,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          const index = this.#held.indexOf(held);
-          if (index >= 0) this.#held.splice(index, 1);
-          reject(new Error(ErrorText.ExtensionNotConnected));
-        }, waitMs),
-      };
-      this.#held.push(held);
-    });
+    const held: HeldCommand = {
+      call,
+      done,
+      timer: setTimeout(() => {
+        const index = this.#held.indexOf(held);
+        if (index >= 0) this.#held.splice(index, 1);
+        done(failure(ErrorText.ExtensionNotConnected));
+      }, waitMs),
+    };
+    this.#held.push(held);
   }
 
-  async #send(call: CdpCall): Promise<JsonObject> {
+  /**
+   * Sends a command to the extension. `done` runs once: synchronously when the response
+   * arrives, or later on timeout, disconnect or stop (through the pending entry's rejection).
+   */
+  #send(call: CdpCall, done: (outcome: Outcome) => void): void {
     const link = this.#link;
-    if (link === undefined || !link.ready) throw new Error(ErrorText.ExtensionDisconnected);
-    const outcome = await this.#pending.request(
+    if (link === undefined || !link.ready) return done(failure(ErrorText.ExtensionDisconnected));
+    let commandId = 0;
+    let finished = false;
+    const finish = (outcome: Outcome) => {
+      if (finished) return;
+      finished = true;
+      this.#callbacks.delete(commandId);
+      done(outcome);
+    };
+    this.#pending.request(
       (id) => {
+        commandId = id;
+        this.#callbacks.set(id, finish);
         if (!link.send({ kind: "command", id, cdp: call })) {
           throw new Error(ErrorText.ExtensionDisconnected);
         }
       },
       { timeoutError: new Error(requestTimeoutError(call.method)) },
-    );
-    if (!outcome.ok) throw new Error(outcome.error);
-    return outcome.result;
+    ).catch((error: unknown) => {
+      finish(failure(error instanceof Error ? error.message : String(error)));
+    });
+  }
+
+  /** Settles a pending command and runs its callback at once. Unknown ids are ignored. */
+  #settle(id: number, outcome: Outcome): void {
+    const callback = this.#callbacks.get(id);
+    if (this.#pending.settle(id, outcome)) callback?.(outcome);
   }
 
   #resetSession(sessionId: string): void {
     if (this.#link?.ready !== true || this.#stopping) return;
     // The legacy extension answers with an error; either way there is nothing to do.
-    this.#send({ method: "BrowserRelay.resetSession", sessionId }).catch(() => {});
+    this.#send({ method: "BrowserRelay.resetSession", sessionId }, () => {});
   }
 
   // ---------------------------------------------------------------------------------------

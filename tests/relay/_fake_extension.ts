@@ -85,6 +85,7 @@ export class FakeExtension implements AsyncDisposable {
   /** Whether pings are answered. */
   autoPong: boolean;
   #contextIds = 0;
+  readonly #afterReply: (() => void)[] = [];
 
   private constructor(socket: TestSocket, options: FakeExtensionOptions) {
     this.socket = socket;
@@ -212,15 +213,38 @@ export class FakeExtension implements AsyncDisposable {
     const command = toCommand(frame);
     this.commands.push(command);
     const handler = this.handler ?? plausibleReply;
-    Promise.resolve(handler(command, this)).then((reply) => {
+    const finish = (reply: CommandReply) => {
       if (reply !== undefined && this.socket.ws.readyState === this.socket.ws.OPEN) {
         this.respond(command.id, reply);
       }
-    }, (error: unknown) => {
-      if (this.socket.ws.readyState === this.socket.ws.OPEN) {
-        this.respond(command.id, error instanceof Error ? error.message : String(error));
-      }
-    });
+      this.#flushAfterReply();
+    };
+    let reply: CommandReply | Promise<CommandReply>;
+    try {
+      reply = handler(command, this);
+    } catch (error) {
+      reply = error instanceof Error ? error.message : String(error);
+    }
+    // Synchronous replies go out at once, so replies keep the commands' order as in Chrome.
+    if (reply instanceof Promise) {
+      reply.then(finish, (error: unknown) => {
+        finish(error instanceof Error ? error.message : String(error));
+      });
+    } else {
+      finish(reply);
+    }
+  }
+
+  /**
+   * Queues an event that goes out right after the reply to the command being handled, as
+   * Chrome does for `Runtime.enable` → `Runtime.executionContextCreated`.
+   */
+  eventAfterReply(method: string, params: JsonObject, sessionId?: string): void {
+    this.#afterReply.push(() => this.event(method, params, sessionId));
+  }
+
+  #flushAfterReply(): void {
+    for (const send of this.#afterReply.splice(0)) send();
   }
 }
 
@@ -312,7 +336,7 @@ export function plausibleReply(command: ReceivedCommand, ext: FakeExtension): Co
         },
       };
     case "Runtime.enable": {
-      ext.event("Runtime.executionContextCreated", {
+      ext.eventAfterReply("Runtime.executionContextCreated", {
         context: {
           id: ext.nextContextId(),
           origin,
@@ -325,7 +349,7 @@ export function plausibleReply(command: ReceivedCommand, ext: FakeExtension): Co
     }
     case "Page.createIsolatedWorld": {
       const id = ext.nextContextId();
-      ext.event("Runtime.executionContextCreated", {
+      ext.eventAfterReply("Runtime.executionContextCreated", {
         context: {
           id,
           origin,
@@ -338,14 +362,22 @@ export function plausibleReply(command: ReceivedCommand, ext: FakeExtension): Co
     }
     case "Page.addScriptToEvaluateOnNewDocument":
       return { identifier: String(ext.nextContextId()) };
-    case "Runtime.evaluate":
-    case "Runtime.callFunctionOn": {
-      const source = typeof params.expression === "string"
-        ? params.expression
-        : typeof params.functionDeclaration === "string"
-        ? params.functionDeclaration
-        : "";
+    case "Runtime.evaluate": {
+      const source = typeof params.expression === "string" ? params.expression : "";
       const value = evaluate(source);
+      if (typeof value === "number") {
+        return { result: { type: "number", value, description: String(value) } };
+      }
+      // Anything else (e.g. Playwright's utility script) becomes an opaque object handle.
+      return {
+        result: { type: "object", className: "Object", objectId: `obj-${ext.nextContextId()}` },
+      };
+    }
+    case "Runtime.callFunctionOn": {
+      // Playwright evaluates through `utilityScript.evaluate(isFunction, returnByValue, expr, …)`.
+      const args = Array.isArray(params.arguments) ? params.arguments : [];
+      const expression = (args[3] as JsonObject | undefined)?.value;
+      const value = typeof expression === "string" ? evaluate(expression) : null;
       if (typeof value === "number") {
         return { result: { type: "number", value, description: String(value) } };
       }
