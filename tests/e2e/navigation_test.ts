@@ -1,7 +1,7 @@
 // E2E 4 and 5: cross-origin navigation keeps the session; OOPIF child sessions work.
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { E2E, RawCdp, Rig } from "./_harness.ts";
+import { E2E, RawCdp, Rig, waitUntil } from "./_harness.ts";
 
 Deno.test({
   name: "tab() cross-origin navigation keeps the session id and answers commands sent meanwhile",
@@ -63,8 +63,9 @@ Deno.test({
           predicate: (m) => m.text().includes("tick from frame B"),
           timeout: 15_000,
         });
-        const frame = page.frames().find((f) => f.url().startsWith(rig.pages.b)) ??
-          await page.waitForEvent("frameattached", { timeout: 10_000 });
+        // The OOPIF may already be in the parent's frame tree with no URL yet: wait for its URL.
+        const frame = await waitUntil("the cross-site frame", () =>
+          page.frames().find((f) => f.url().startsWith(rig.pages.b)));
         await frame.waitForLoadState();
         assert.equal(await frame.locator("#inner").textContent(), "frame B");
         assert.equal(await frame.evaluate(() => location.origin), rig.pages.b);
