@@ -365,3 +365,23 @@ Deno.test("startRelay() passes 100 MiB frames both ways and closes over-limit on
   assert.deepEqual(await over.waitClosed(60_000), { code: 1009, reason: "message too big" });
   assert.deepEqual((await client.call("Target.getTargets")).id, 3);
 });
+
+Deno.test("startRelay() keeps a reply ahead of the events the extension sent after it", async () => {
+  await using relay = await startTestRelay();
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    attached: { "cb-tab-1": { targetId: "T1", url: "https://example.com/" } },
+  });
+  await using client = await CdpTestClient.connect(relay);
+  await client.call("Target.setAutoAttach", { autoAttach: true, flatten: true });
+  await client.event("Target.attachedToTarget");
+  for (let i = 0; i < 20; i++) {
+    const id = client.post("Runtime.enable", {}, "cb-tab-1");
+    const created = await client.event("Runtime.executionContextCreated");
+    const reply = await client.response(id);
+    const frames = client.socket.received;
+    assert.ok(frames.indexOf(reply) < frames.indexOf(created), `round ${i}`);
+  }
+  assert.equal(ext.commands.length, 20);
+});
