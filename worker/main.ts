@@ -9,7 +9,7 @@
 
 import { chromePorts } from "./chrome_ports.ts";
 import { RelayClient, type StatusSnapshot } from "./relay_client.ts";
-import type { ToggleResult } from "./tab_bridge.ts";
+import type { PendingWork, ToggleResult } from "./tab_bridge.ts";
 
 /** Test hook for the end-to-end tests (`sw.evaluate(() => self.browserRelay.status())`). */
 interface BrowserRelayTestHook {
@@ -17,6 +17,8 @@ interface BrowserRelayTestHook {
   ready(): Promise<void>;
   /** The same snapshot `{type: "status"}` returns. */
   status(): StatusSnapshot;
+  /** Work the tab side still holds (chaos run: nothing may be left pending). */
+  pendingWork(): PendingWork;
   /** Toggles a tab through the toolbar-click path. */
   toggleTab(tabId: number): Promise<ToggleResult | undefined>;
   /** Clicks the action on the active tab of the last focused window, as the user would. */
@@ -31,6 +33,7 @@ const client = new RelayClient(ports);
 self.browserRelay = {
   ready: () => client.ready,
   status: () => client.status(),
+  pendingWork: () => client.pendingWork(),
   toggleTab: (tabId) => client.toggleTab(tabId),
   clickAction: async () => {
     const [tab] = await ports.tabs.query({ active: true, lastFocusedWindow: true });

@@ -11,7 +11,12 @@ import { checkConnection, type CheckResult, type CheckTarget } from "./check_con
 import type { Debuggee, Ports, RuntimeMessageListener, TabInfo } from "./ports.ts";
 import { RelayConnection, type RelayConnectionOptions } from "./relay_connection.ts";
 import type { ConnectionHooks, ConnectionStatus } from "./relay_link.ts";
-import { TabBridge, type TabBridgeOptions, type ToggleResult } from "./tab_bridge.ts";
+import {
+  type PendingWork,
+  TabBridge,
+  type TabBridgeOptions,
+  type ToggleResult,
+} from "./tab_bridge.ts";
 import { TabSessions } from "./tab_sessions.ts";
 
 /** Name of the keepalive alarm (protocol §10). */
@@ -308,6 +313,16 @@ export class RelayClient {
         state,
       })),
     };
+  }
+
+  /**
+   * Work still held by the tab side (in-flight and buffered commands, re-attach loops), for
+   * tests and the e2e hook.
+   *
+   * @returns The counts.
+   */
+  pendingWork(): PendingWork {
+    return this.#bridge.pendingWork();
   }
 
   #onMessage(message: unknown, sendResponse: (response: unknown) => void): boolean {

@@ -89,6 +89,16 @@ export interface TabView {
   readonly state: TabState;
 }
 
+/** What {@linkcode TabBridge.prototype.pendingWork} reports. */
+export interface PendingWork {
+  /** Commands of the current socket awaiting their one response. */
+  readonly inflight: number;
+  /** Commands buffered while their tab re-attaches. */
+  readonly buffered: number;
+  /** Running navigation re-attach loops. */
+  readonly reattaching: number;
+}
+
 /** Outcome of a toolbar toggle. */
 export type ToggleResult =
   | { readonly attached: true; readonly sessionId: string }
@@ -177,8 +187,12 @@ export class TabBridge {
   readonly #announced = new Map<string, string>();
   /** Top-level detach events the relay has not received yet (sent on the next ready). */
   #pendingDetaches: CdpCall[] = [];
-  /** Command ids awaiting their one response. */
-  readonly #inflight = new Set<number>();
+  /**
+   * Command ids of the current socket awaiting their one response, each with a token unique to
+   * that command. Cleared on close: a new relay process numbers its commands from 1 again, so
+   * an id of a dead socket must neither block nor answer a new command with the same id.
+   */
+  readonly #inflight = new Map<number, object>();
   /** Per-debuggee chain that keeps commands in arrival order behind a slow one. */
   readonly #gates = new Map<string, Promise<void>>();
   /** Relay session id → commands waiting for a re-attach. */
@@ -388,20 +402,27 @@ export class TabBridge {
   onClosed(): void {
     this.#epoch++;
     this.#announced.clear();
+    // Replies to the dead socket's commands cannot be sent any more (§6.3: the relay already
+    // failed them); forget their ids so the next socket's ids start fresh.
+    this.#inflight.clear();
   }
 
   /**
    * Handles one `forwardCDPCommand`. Exactly one response is sent for `id`; a repeated id that
-   * is still in flight is ignored.
+   * is still in flight on the same socket is ignored (the id still gets exactly one response,
+   * the first command's). An id reused after its response went out is a new command.
    *
    * @param id The relay's command id.
    * @param cdp The CDP call.
    */
   onCommand(id: number, cdp: CdpCall): void {
     if (this.#closed || this.#inflight.has(id)) return;
-    this.#inflight.add(id);
+    const token = {};
+    this.#inflight.set(id, token);
     const reply = (outcome: Outcome) => {
-      if (this.#inflight.delete(id)) this.#link.sendResponse(id, outcome);
+      if (this.#inflight.get(id) !== token) return;
+      this.#inflight.delete(id);
+      this.#link.sendResponse(id, outcome);
     };
     this.#dispatch(cdp, reply);
   }
@@ -872,6 +893,18 @@ export class TabBridge {
       url: typeof record.targetInfo.url === "string" ? record.targetInfo.url : "",
       state: record.state,
     }));
+  }
+
+  /**
+   * Work the bridge still holds, for tests and the e2e hook: commands awaiting their response,
+   * commands buffered behind a re-attach, and running re-attach loops.
+   *
+   * @returns The three counts.
+   */
+  pendingWork(): PendingWork {
+    let buffered = 0;
+    for (const list of this.#buffers.values()) buffered += list.length;
+    return { inflight: this.#inflight.size, buffered, reattaching: this.#reattach.size };
   }
 
   /**
