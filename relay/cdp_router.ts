@@ -9,7 +9,7 @@ import type { CdpFrame } from "../codec/cdp_frame.ts";
 import type { CdpCall, Outcome } from "../codec/extension_frame.ts";
 import type { JsonObject, JsonValue } from "../codec/json.ts";
 import { ErrorText, isTargetGoneError, unsupportedMethodError } from "../codec/messages.ts";
-import type { TargetEntry, TargetRegistry } from "./targets.ts";
+import { randomHexId, type TargetEntry, type TargetRegistry } from "./targets.ts";
 
 /** A command as received from a CDP client. */
 export interface CdpCommand {
@@ -23,6 +23,31 @@ export interface CdpCommand {
   readonly sessionId?: string;
 }
 
+/**
+ * A session the relay made up for one client (docs/protocol-extensions.md): a browser session
+ * from `Target.attachToBrowserTarget`, or an alias of a top-level session from a second
+ * `Target.attachToTarget` for a target the client already holds.
+ */
+export type ClientSession =
+  | {
+    readonly kind: "browser";
+    /** The session id: 32 hex digits. */
+    readonly sessionId: string;
+    /** The session the attach was sent on; `undefined` for the root session. */
+    readonly parent: string | undefined;
+  }
+  | {
+    readonly kind: "alias";
+    /** The session id: 32 hex digits. */
+    readonly sessionId: string;
+    /** The top-level relay session it stands for, e.g. `cb-tab-1`. */
+    readonly topLevel: string;
+    /** The target's id. */
+    readonly targetId: string;
+    /** The session the attach was sent on; `undefined` for the root session. */
+    readonly parent: string | undefined;
+  };
+
 /** One connected CDP client. */
 export interface CdpClient {
   /** Relay-local client number, for logs. */
@@ -33,6 +58,8 @@ export interface CdpClient {
   discover: boolean;
   /** Top-level sessions this client holds: an attach was delivered and no detach since. */
   readonly held: Set<string>;
+  /** Browser sessions and aliases made for this client, by session id. */
+  readonly sessions: Map<string, ClientSession>;
   /** `false` once the client is gone; its late replies are dropped. */
   open: boolean;
 }
@@ -55,13 +82,8 @@ export interface CdpRouterOptions {
   readonly onSessionReleased?: (sessionId: string) => void;
 }
 
-/** The browser target's id: 32 hex digits, fixed per router (§6.2). */
-function browserTargetId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
-  return hex.toUpperCase();
-}
+/** Chrome's answer to `Target.attachToBrowserTarget` on a page session. */
+const NOT_ALLOWED = "Not allowed";
 
 function str(value: JsonValue | undefined): string | undefined {
   return typeof value === "string" ? value : undefined;
@@ -96,7 +118,8 @@ export class CdpRouter {
   readonly #options: CdpRouterOptions;
   readonly #targets: TargetRegistry;
   readonly #clients = new Set<CdpClient>();
-  readonly #browserTargetId = browserTargetId();
+  /** The browser target's id: 32 hex digits, fixed per router (§6.2). */
+  readonly #browserTargetId = randomHexId();
   #nextClientId = 0;
 
   /**
@@ -126,6 +149,7 @@ export class CdpRouter {
       autoAttach: false,
       discover: false,
       held: new Set(),
+      sessions: new Map(),
       open: true,
     };
     this.#clients.add(client);
@@ -139,13 +163,18 @@ export class CdpRouter {
   removeClient(client: CdpClient): void {
     if (!this.#clients.delete(client)) return;
     client.open = false;
-    for (const sessionId of client.held) {
-      const stillHeld = [...this.#clients].some((other) => other.held.has(sessionId));
-      if (!stillHeld && this.#targets.get(sessionId) !== undefined) {
+    // An alias uses the debugger session as much as holding it does.
+    const used = new Set(client.held);
+    for (const session of client.sessions.values()) {
+      if (session.kind === "alias") used.add(session.topLevel);
+    }
+    client.held.clear();
+    client.sessions.clear();
+    for (const sessionId of used) {
+      if (!this.#inUse(sessionId) && this.#targets.get(sessionId) !== undefined) {
         this.#options.onSessionReleased?.(sessionId);
       }
     }
-    client.held.clear();
   }
 
   /**
@@ -155,9 +184,20 @@ export class CdpRouter {
    * @param command The decoded command.
    */
   handleCommand(client: CdpClient, command: CdpCommand): void {
-    const local = this.#local(client, command);
+    const via = command.sessionId === undefined
+      ? undefined
+      : client.sessions.get(command.sessionId);
+    // What the cache and the extension see: a browser session is sessionless, an alias names
+    // its top-level session. Replies still echo the client's session id.
+    const { sessionId: _, ...sessionless } = command;
+    const effective: CdpCommand = via === undefined
+      ? command
+      : via.kind === "browser"
+      ? sessionless
+      : { ...sessionless, sessionId: via.topLevel };
+    const local = this.#local(client, command, effective, via);
     if (local === "forward") {
-      this.#forward(client, command);
+      this.#forward(client, command, effective);
     } else if (typeof local === "string") {
       this.#fail(client, command, local);
     } else {
@@ -197,14 +237,14 @@ export class CdpRouter {
       case "Target.detachedFromTarget": {
         const sessionId = str(params.sessionId);
         if (outer !== undefined) {
-          if (sessionId !== undefined) this.#targets.removeChild(sessionId);
+          if (sessionId !== undefined) this.#removeChild(sessionId);
           this.#routeSessionEvent(event);
           return;
         }
         if (sessionId !== undefined && this.#targets.isChild(sessionId)) {
           // The legacy extension sends child detaches without the parent as outer session.
           const parent = this.#targets.topLevelOf(sessionId);
-          this.#targets.removeChild(sessionId);
+          this.#removeChild(sessionId);
           this.#routeSessionEvent(parent === undefined ? event : { ...event, sessionId: parent });
           return;
         }
@@ -267,7 +307,17 @@ export class CdpRouter {
   // ---------------------------------------------------------------------------------------
   // Commands
 
-  #local(client: CdpClient, command: CdpCommand): JsonObject | string | "forward" {
+  /**
+   * @param command The command as sent, for the sessions it creates or removes.
+   * @param effective The command as the cache and the extension see it.
+   * @param via The relay-made session it was sent on, if any.
+   */
+  #local(
+    client: CdpClient,
+    command: CdpCommand,
+    effective: CdpCommand,
+    via: ClientSession | undefined,
+  ): JsonObject | string | "forward" {
     const params = command.params ?? {};
     const { method } = command;
     if (method.startsWith("Browser.")) {
@@ -292,7 +342,9 @@ export class CdpRouter {
     }
     switch (method) {
       case "Target.setAutoAttach": {
-        if (command.sessionId !== undefined) return "forward";
+        // Attach bookkeeping is per client, not per browser session.
+        if (via?.kind === "browser") return unsupportedMethodError(method);
+        if (effective.sessionId !== undefined) return "forward";
         client.autoAttach = params.autoAttach === true;
         if (client.autoAttach) {
           for (const entry of this.#targets.list()) this.#attach(client, entry, false);
@@ -300,6 +352,7 @@ export class CdpRouter {
         return {};
       }
       case "Target.setDiscoverTargets": {
+        if (via?.kind === "browser") return unsupportedMethodError(method);
         client.discover = params.discover === true;
         if (client.discover) {
           for (const entry of this.#targets.list()) {
@@ -318,19 +371,8 @@ export class CdpRouter {
             ? ErrorText.NoTargetWithGivenId
             : { targetInfo: entry.targetInfo };
         }
-        if (command.sessionId === undefined) {
-          return {
-            targetInfo: {
-              targetId: this.#browserTargetId,
-              type: "browser",
-              title: "",
-              url: "",
-              attached: true,
-              canAccessOpener: false,
-            },
-          };
-        }
-        const entry = this.#targets.get(command.sessionId);
+        if (effective.sessionId === undefined) return { targetInfo: this.#browserTargetInfo() };
+        const entry = this.#targets.get(effective.sessionId);
         return entry === undefined ? "forward" : { targetInfo: entry.targetInfo };
       }
       case "Target.attachToTarget": {
@@ -338,11 +380,49 @@ export class CdpRouter {
         if (targetId === undefined || targetId === "") return ErrorText.TargetIdRequired;
         const entry = this.#targets.byTargetId(targetId)[0];
         if (entry === undefined) return ErrorText.NoTargetWithGivenId;
-        this.#attach(client, entry, false);
-        return { sessionId: entry.sessionId };
+        if (command.sessionId === undefined && !client.held.has(entry.sessionId)) {
+          this.#attach(client, entry, false);
+          return { sessionId: entry.sessionId };
+        }
+        // Chrome makes a new session for every attach. Handing out the held session again
+        // would make the client register a second session under its page's id.
+        const alias: ClientSession = {
+          kind: "alias",
+          sessionId: randomHexId(),
+          topLevel: entry.sessionId,
+          targetId: entry.targetId,
+          parent: command.sessionId,
+        };
+        client.sessions.set(alias.sessionId, alias);
+        this.#event(client, "Target.attachedToTarget", {
+          sessionId: alias.sessionId,
+          targetInfo: entry.targetInfo,
+          waitingForDebugger: false,
+        }, alias.parent);
+        return { sessionId: alias.sessionId };
+      }
+      case "Target.attachToBrowserTarget": {
+        if (command.sessionId !== undefined && via?.kind !== "browser") return NOT_ALLOWED;
+        const session: ClientSession = {
+          kind: "browser",
+          sessionId: randomHexId(),
+          parent: command.sessionId,
+        };
+        client.sessions.set(session.sessionId, session);
+        this.#event(client, "Target.attachedToTarget", {
+          sessionId: session.sessionId,
+          targetInfo: this.#browserTargetInfo(),
+          waitingForDebugger: false,
+        }, session.parent);
+        return { sessionId: session.sessionId };
       }
       case "Target.detachFromTarget": {
         const sessionId = str(params.sessionId);
+        const own = sessionId === undefined ? undefined : client.sessions.get(sessionId);
+        if (own !== undefined) {
+          this.#dropSession(client, own, true);
+          return {};
+        }
         const targetId = str(params.targetId);
         const topLevel = (sessionId !== undefined && this.#targets.get(sessionId) !== undefined) ||
           (sessionId === undefined && targetId !== undefined &&
@@ -359,11 +439,12 @@ export class CdpRouter {
     }
   }
 
-  #forward(client: CdpClient, command: CdpCommand): void {
+  /** Forwards `effective` and answers `command` (which may name a browser session or alias). */
+  #forward(client: CdpClient, command: CdpCommand, effective: CdpCommand): void {
     const call: CdpCall = {
-      method: command.method,
-      ...(command.params === undefined ? {} : { params: command.params }),
-      ...(command.sessionId === undefined ? {} : { sessionId: command.sessionId }),
+      method: effective.method,
+      ...(effective.params === undefined ? {} : { params: effective.params }),
+      ...(effective.sessionId === undefined ? {} : { sessionId: effective.sessionId }),
     };
     this.#options.forward(call, (outcome) => {
       if (outcome.ok) {
@@ -413,6 +494,56 @@ export class CdpRouter {
     return [...this.#clients].filter((client) => client.held.has(sessionId));
   }
 
+  /** Whether any client holds the top-level session or has an alias of it. */
+  #inUse(sessionId: string): boolean {
+    for (const client of this.#clients) {
+      if (client.held.has(sessionId)) return true;
+      for (const session of client.sessions.values()) {
+        if (session.kind === "alias" && session.topLevel === sessionId) return true;
+      }
+    }
+    return false;
+  }
+
+  #browserTargetInfo(): JsonObject {
+    return {
+      targetId: this.#browserTargetId,
+      type: "browser",
+      title: "",
+      url: "",
+      attached: true,
+      canAccessOpener: false,
+    };
+  }
+
+  /**
+   * Ends a relay-made session. Sessions made on it end silently with it, as in Chrome; the
+   * session itself is reported on the session it was made on when `notify` is set.
+   */
+  #dropSession(client: CdpClient, session: ClientSession, notify: boolean, reason?: string): void {
+    if (!client.sessions.delete(session.sessionId)) return;
+    for (const other of [...client.sessions.values()]) {
+      if (other.parent === session.sessionId) this.#dropSession(client, other, false);
+    }
+    if (!notify) return;
+    this.#event(client, "Target.detachedFromTarget", {
+      sessionId: session.sessionId,
+      targetId: session.kind === "alias" ? session.targetId : this.#browserTargetId,
+      ...(reason === undefined ? {} : { reason }),
+    }, session.parent);
+  }
+
+  /** Silently ends every relay-made session that was made on one of `parents`. */
+  #dropSessionsOn(parents: ReadonlySet<string>): void {
+    for (const client of this.#clients) {
+      for (const session of [...client.sessions.values()]) {
+        if (session.parent !== undefined && parents.has(session.parent)) {
+          this.#dropSession(client, session, false);
+        }
+      }
+    }
+  }
+
   /** Delivers an attach unless the client already holds the session (§5.3). */
   #attach(client: CdpClient, entry: TargetEntry, waitingForDebugger: boolean): void {
     if (client.held.has(entry.sessionId)) return;
@@ -429,6 +560,7 @@ export class CdpRouter {
    * matches pages by) and then discovery clients.
    */
   #detach(entry: TargetEntry, reason?: string, destroyed = true): void {
+    const gone = new Set([entry.sessionId, ...this.#targets.childrenOf(entry.sessionId)]);
     this.#targets.delete(entry.sessionId);
     for (const client of this.#holders(entry.sessionId)) {
       client.held.delete(entry.sessionId);
@@ -437,6 +569,15 @@ export class CdpRouter {
         targetId: entry.targetId,
         ...(reason === undefined ? {} : { reason }),
       });
+    }
+    // Sessions made on the target's own sessions die with them; its aliases are reported.
+    this.#dropSessionsOn(gone);
+    for (const client of this.#clients) {
+      for (const session of [...client.sessions.values()]) {
+        if (session.kind === "alias" && session.topLevel === entry.sessionId) {
+          this.#dropSession(client, session, true, reason);
+        }
+      }
     }
     if (destroyed && this.#targets.byTargetId(entry.targetId).length === 0) {
       for (const client of this.#clients) {
@@ -484,14 +625,36 @@ export class CdpRouter {
     }
   }
 
-  /** Session events go to the holders of their top-level session; unknown ones to everyone. */
+  #removeChild(sessionId: string): void {
+    this.#targets.removeChild(sessionId);
+    this.#dropSessionsOn(new Set([sessionId]));
+  }
+
+  /**
+   * Session events go to the holders of their top-level session; unknown ones to everyone.
+   * An event of a top-level session itself also goes to each of its aliases, under the alias
+   * id: an alias shares the debugger session. Child attaches and detaches are not copied, so
+   * no client learns one child session twice.
+   */
   #routeSessionEvent(event: CdpCall): void {
     const topLevel = event.sessionId === undefined
       ? undefined
       : this.#targets.topLevelOf(event.sessionId);
     const recipients = topLevel === undefined ? this.clients() : this.#holders(topLevel);
-    for (const client of recipients) {
-      this.#event(client, event.method, event.params ?? {}, event.sessionId);
+    const params = event.params ?? {};
+    for (const client of recipients) this.#event(client, event.method, params, event.sessionId);
+    if (
+      topLevel === undefined || event.sessionId !== topLevel ||
+      event.method === "Target.attachedToTarget" || event.method === "Target.detachedFromTarget"
+    ) {
+      return;
+    }
+    for (const client of this.#clients) {
+      for (const session of client.sessions.values()) {
+        if (session.kind === "alias" && session.topLevel === topLevel) {
+          this.#event(client, event.method, params, session.sessionId);
+        }
+      }
     }
   }
 }

@@ -167,6 +167,11 @@ export class TargetRegistry {
     return this.#children.delete(childSessionId);
   }
 
+  /** The child sessions linked to a top-level session. */
+  childrenOf(sessionId: string): string[] {
+    return [...this.#children].filter(([, parent]) => parent === sessionId).map(([child]) => child);
+  }
+
   /** Tells whether a session is a known child session. */
   isChild(sessionId: string): boolean {
     return this.#children.has(sessionId);

@@ -99,7 +99,7 @@ Deno.test("CdpRouter.handleCommand() answers Target.* from the cache", async (t)
     const unknown = await client.call("Target.getTargetInfo", { targetId: "NOPE" });
     assert.deepEqual(unknown.error, { code: -32000, message: "No target with given id found" });
   });
-  await t.step("attachToTarget attaches once and returns the relay session", async () => {
+  await t.step("attachToTarget delivers the relay session once, then aliases", async () => {
     const missing = await client.call("Target.attachToTarget", {});
     assert.deepEqual(missing.error, { code: -32000, message: "targetId required" });
     const unknown = await client.call("Target.attachToTarget", { targetId: "NOPE" });
@@ -116,8 +116,11 @@ Deno.test("CdpRouter.handleCommand() answers Target.* from the cache", async (t)
     assert.ok(
       client.socket.received.indexOf(attach) < client.socket.received.findIndex((f) => f.id === id),
     );
-    await client.call("Target.attachToTarget", { targetId: "T1", flatten: true });
-    assert.equal(client.events("Target.attachedToTarget").length, 0);
+    // The client holds the target now: a second attach gets a new session, as in Chrome.
+    const again = await client.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+    const alias = (again.result as JsonObject).sessionId;
+    assert.notEqual(alias, "cb-tab-1");
+    assert.equal(params(await client.event("Target.attachedToTarget")).sessionId, alias);
   });
   await t.step("detachFromTarget on a top-level session is a no-op", async () => {
     assert.deepEqual(
@@ -315,4 +318,266 @@ Deno.test("CdpRouter.prune() drops targets the extension reports gone", async (t
     assert.deepEqual(params(detach), { sessionId: "cb-tab-2", targetId: "T2" });
     assert.equal(relay.stats().targets, 0);
   });
+});
+
+const HEX_ID = /^[0-9A-F]{32}$/;
+
+Deno.test("CdpRouter.handleCommand() opens browser sessions (Target.attachToBrowserTarget)", async (t) => {
+  await using relay = await startTestRelay();
+  await using ext = await FakeExtension.connect({ url: relay.url, token: TOKEN, userAgent: UA });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1" });
+  await using client = await CdpTestClient.connect(relay);
+  const browserInfo = ((await client.call("Target.getTargetInfo")).result as JsonObject)
+    .targetInfo as JsonObject;
+  let browser = "";
+
+  await t.step("announces the session at the root, then answers with it", async () => {
+    const id = client.post("Target.attachToBrowserTarget");
+    const attach = await client.event("Target.attachedToTarget");
+    browser = String(params(attach).sessionId);
+    assert.match(browser, HEX_ID);
+    assert.deepEqual(attach, {
+      method: "Target.attachedToTarget",
+      params: { sessionId: browser, targetInfo: browserInfo, waitingForDebugger: false },
+    });
+    const reply = await client.response(id);
+    assert.deepEqual(reply, { id, result: { sessionId: browser } });
+    assert.ok(client.socket.received.indexOf(attach) < client.socket.received.indexOf(reply));
+    const second = await client.call("Target.attachToBrowserTarget");
+    assert.notEqual((second.result as JsonObject).sessionId, browser);
+    await client.event("Target.attachedToTarget");
+  });
+  await t.step("commands on it are sessionless; replies echo it", async () => {
+    const version = await client.call("Browser.getVersion", {}, browser);
+    assert.equal(version.sessionId, browser);
+    assert.equal((version.result as JsonObject).product, "Chrome/156.0.7000.1");
+    assert.deepEqual(await client.call("Target.getTargetInfo", {}, browser), {
+      id: client.socket.received.at(-1)?.id,
+      sessionId: browser,
+      result: { targetInfo: browserInfo },
+    });
+    const cookies = await client.call("Storage.getCookies", {}, browser);
+    assert.deepEqual(cookies, { id: cookies.id, sessionId: browser, result: {} });
+    const forwarded = await ext.nextCommand("Storage.getCookies");
+    assert.deepEqual(forwarded, { id: forwarded.id, method: "Storage.getCookies", params: {} });
+  });
+  await t.step("auto-attach and discovery stay on the root session", async () => {
+    const reply = await client.call("Target.setAutoAttach", { autoAttach: true }, browser);
+    assert.deepEqual(reply.error, {
+      code: -32000,
+      message: "Target.setAutoAttach is not supported by Browser Relay",
+    });
+    assert.equal(client.events("Target.attachedToTarget").length, 0);
+  });
+  await t.step("page sessions may not open one", async () => {
+    await client.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+    await client.event("Target.attachedToTarget");
+    const reply = await client.call("Target.attachToBrowserTarget", {}, "cb-tab-1");
+    assert.deepEqual(reply.error, { code: -32000, message: "Not allowed" });
+  });
+  await t.step("detachFromTarget ends it with a detach on the root", async () => {
+    const id = client.post("Target.detachFromTarget", { sessionId: browser });
+    const detach = await client.event("Target.detachedFromTarget");
+    assert.deepEqual(detach, {
+      method: "Target.detachedFromTarget",
+      params: { sessionId: browser, targetId: browserInfo.targetId },
+    });
+    assert.deepEqual(await client.response(id), { id, result: {} });
+    assert.equal(ext.commands.some((c) => c.method === "Target.detachFromTarget"), false);
+  });
+});
+
+Deno.test("CdpRouter.handleCommand() gives a held target a new alias session", async (t) => {
+  await using relay = await startTestRelay();
+  await using ext = await FakeExtension.connect({ url: relay.url, token: TOKEN });
+  const t1 = { targetId: "T1", url: "https://one.example/" };
+  await announceAndWait(relay, ext, "cb-tab-1", t1);
+  await using client = await CdpTestClient.connect(relay);
+  await client.call("Target.setAutoAttach", { autoAttach: true, flatten: true });
+  await client.event("Target.attachedToTarget");
+  const info1 = targetInfoOf(t1);
+  let alias = "";
+
+  await t.step("a second attach at the root announces and returns an alias", async () => {
+    const id = client.post("Target.attachToTarget", { targetId: "T1", flatten: true });
+    const attach = await client.event("Target.attachedToTarget");
+    alias = String(params(attach).sessionId);
+    assert.match(alias, HEX_ID);
+    assert.deepEqual(attach, {
+      method: "Target.attachedToTarget",
+      params: { sessionId: alias, targetInfo: info1, waitingForDebugger: false },
+    });
+    assert.deepEqual(await client.response(id), { id, result: { sessionId: alias } });
+  });
+  await t.step("commands on the alias run on the tab's session", async () => {
+    const reply = await client.call("Runtime.evaluate", { expression: "1+1" }, alias);
+    assert.deepEqual(reply, {
+      id: reply.id,
+      sessionId: alias,
+      result: { result: { type: "number", value: 2, description: "2" } },
+    });
+    const forwarded = await ext.nextCommand("Runtime.evaluate");
+    assert.equal(forwarded.sessionId, "cb-tab-1");
+    assert.deepEqual((await client.call("Target.getTargetInfo", {}, alias)).result, {
+      targetInfo: info1,
+    });
+  });
+  await t.step("events of the tab reach the alias too; child attaches do not", async () => {
+    ext.event("Page.loadEventFired", { timestamp: 1 }, "cb-tab-1");
+    ext.event("Target.attachedToTarget", {
+      sessionId: "CHILD1",
+      targetInfo: { targetId: "IF1", type: "iframe", url: "", title: "", attached: true },
+      waitingForDebugger: false,
+    }, "cb-tab-1");
+    ext.event("Runtime.consoleAPICalled", { type: "log" }, "CHILD1");
+    const loaded = [
+      await client.event("Page.loadEventFired"),
+      await client.event("Page.loadEventFired"),
+    ];
+    assert.deepEqual(loaded.map((f) => f.sessionId), ["cb-tab-1", alias]);
+    assert.equal((await client.event("Target.attachedToTarget")).sessionId, "cb-tab-1");
+    assert.equal((await client.event("Runtime.consoleAPICalled")).sessionId, "CHILD1");
+    await client.call("Target.getTargets");
+    assert.deepEqual(client.events(), []);
+  });
+  await t.step("an attach on a browser session is announced on that session", async () => {
+    const browser = String(
+      ((await client.call("Target.attachToBrowserTarget")).result as JsonObject).sessionId,
+    );
+    await client.event("Target.attachedToTarget");
+    const id = client.post("Target.attachToTarget", { targetId: "T1", flatten: true }, browser);
+    const attach = await client.event("Target.attachedToTarget");
+    const onBrowser = String(params(attach).sessionId);
+    assert.deepEqual(attach, {
+      method: "Target.attachedToTarget",
+      params: { sessionId: onBrowser, targetInfo: info1, waitingForDebugger: false },
+      sessionId: browser,
+    });
+    assert.ok(onBrowser !== alias && onBrowser !== "cb-tab-1");
+    assert.deepEqual(await client.response(id), {
+      id,
+      sessionId: browser,
+      result: { sessionId: onBrowser },
+    });
+
+    const detachId = client.post("Target.detachFromTarget", { sessionId: onBrowser }, browser);
+    const detach = await client.event("Target.detachedFromTarget");
+    assert.deepEqual(detach, {
+      method: "Target.detachedFromTarget",
+      params: { sessionId: onBrowser, targetId: "T1" },
+      sessionId: browser,
+    });
+    assert.deepEqual(await client.response(detachId), {
+      id: detachId,
+      sessionId: browser,
+      result: {},
+    });
+    // Only the remaining alias gets copies now.
+    ext.event("Page.loadEventFired", { timestamp: 2 }, "cb-tab-1");
+    await client.event("Page.loadEventFired");
+    assert.equal((await client.event("Page.loadEventFired")).sessionId, alias);
+    await client.call("Target.getTargets");
+    assert.deepEqual(client.events(), []);
+  });
+  await t.step("a client that does not hold the target still gets the tab's session", async () => {
+    await using other = await CdpTestClient.connect(relay);
+    const reply = await other.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+    assert.deepEqual(reply.result, { sessionId: "cb-tab-1" });
+    assert.equal(params(await other.event("Target.attachedToTarget")).sessionId, "cb-tab-1");
+  });
+});
+
+Deno.test("CdpRouter.handleEvent() ends aliases with their target", async () => {
+  await using relay = await startTestRelay();
+  await using ext = await FakeExtension.connect({ url: relay.url, token: TOKEN });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1" });
+  await using client = await CdpTestClient.connect(relay);
+  const attach = async (sessionId?: string): Promise<string> => {
+    const reply = await client.call("Target.attachToTarget", { targetId: "T1" }, sessionId);
+    await client.event("Target.attachedToTarget");
+    return String((reply.result as JsonObject).sessionId);
+  };
+  assert.equal(await attach(), "cb-tab-1");
+  const atRoot = await attach();
+  const browserReply = await client.call("Target.attachToBrowserTarget");
+  await client.event("Target.attachedToTarget");
+  const browser = String((browserReply.result as JsonObject).sessionId);
+  const onBrowser = await attach(browser);
+  // Made on the tab's own session: it ends silently with it, as in Chrome.
+  const onTab = await attach("cb-tab-1");
+  assert.equal(new Set([atRoot, onBrowser, onTab]).size, 3);
+
+  ext.detach("cb-tab-1", "toggle");
+  const detaches = [
+    await client.event("Target.detachedFromTarget"),
+    await client.event("Target.detachedFromTarget"),
+    await client.event("Target.detachedFromTarget"),
+  ];
+  assert.deepEqual(detaches, [
+    {
+      method: "Target.detachedFromTarget",
+      params: { sessionId: "cb-tab-1", targetId: "T1", reason: "toggle" },
+    },
+    {
+      method: "Target.detachedFromTarget",
+      params: { sessionId: atRoot, targetId: "T1", reason: "toggle" },
+    },
+    {
+      method: "Target.detachedFromTarget",
+      params: { sessionId: onBrowser, targetId: "T1", reason: "toggle" },
+      sessionId: browser,
+    },
+  ]);
+  // The browser session lives on.
+  assert.equal((await client.call("Browser.getVersion", {}, browser)).sessionId, browser);
+  assert.deepEqual(client.events(), []);
+});
+
+Deno.test("CdpRouter.handleCommand() ends aliases made on a detached browser session silently", async () => {
+  await using relay = await startTestRelay();
+  await using ext = await FakeExtension.connect({ url: relay.url, token: TOKEN });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1" });
+  await using client = await CdpTestClient.connect(relay);
+  const browser = String(
+    ((await client.call("Target.attachToBrowserTarget")).result as JsonObject).sessionId,
+  );
+  await client.event("Target.attachedToTarget");
+  const reply = await client.call("Target.attachToTarget", { targetId: "T1" }, browser);
+  const alias = String((reply.result as JsonObject).sessionId);
+  await client.event("Target.attachedToTarget");
+
+  await client.call("Target.detachFromTarget", { sessionId: browser });
+  const detach = await client.event("Target.detachedFromTarget");
+  assert.equal(params(detach).sessionId, browser);
+  ext.event("Page.loadEventFired", { timestamp: 1 }, "cb-tab-1");
+  await client.call("Target.getTargets");
+  assert.deepEqual(client.events(), []);
+  // The alias is gone: its id now means nothing to the relay and goes out as it is.
+  await client.call("Runtime.evaluate", { expression: "1" }, alias);
+  assert.equal((await ext.nextCommand("Runtime.evaluate")).sessionId, alias);
+});
+
+Deno.test("CdpRouter.removeClient() counts aliases as uses of the tab's session", async () => {
+  await using relay = await startTestRelay();
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    handler: (command) => command.method === "BrowserRelay.resetSession" ? "Unknown method" : {},
+  });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1" });
+  const holder = await CdpTestClient.connect(relay);
+  const viaAlias = await CdpTestClient.connect(relay);
+  await holder.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+  const browser = String(
+    ((await viaAlias.call("Target.attachToBrowserTarget")).result as JsonObject).sessionId,
+  );
+  const reply = await viaAlias.call("Target.attachToTarget", { targetId: "T1" }, browser);
+  assert.match(String((reply.result as JsonObject).sessionId), HEX_ID);
+
+  await holder.socket.close();
+  await viaAlias.call("Target.getTargets");
+  assert.equal(ext.commands.some((c) => c.method === "BrowserRelay.resetSession"), false);
+  await viaAlias.socket.close();
+  const reset = await ext.nextCommand("BrowserRelay.resetSession");
+  assert.equal(reset.sessionId, "cb-tab-1");
 });

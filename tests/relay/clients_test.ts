@@ -88,3 +88,80 @@ Deno.test("startRelay() serves puppeteer-core connect", CLIENT_TEST, async () =>
     await browser.disconnect();
   }
 });
+
+Deno.test("startRelay() serves playwright-core CDP sessions", CLIENT_TEST, async (t) => {
+  const { chromium } = await import("playwright-core");
+  await using relay = await startTestRelay();
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    userAgent: UA,
+    attached: { "cb-tab-1": PAGE },
+  });
+  const browser = await chromium.connectOverCDP(relay.url, {
+    headers: tokenHeader(relay.relayToken),
+  });
+  try {
+    const context = browser.contexts()[0];
+    const page = context?.pages()[0];
+    assert.ok(context !== undefined && page !== undefined);
+
+    await t.step("context.newCDPSession(page) runs commands on the page", async () => {
+      const session = await context.newCDPSession(page);
+      const { result } = await session.send("Runtime.evaluate", { expression: "1+1" });
+      assert.deepEqual(result, { type: "number", value: 2, description: "2" });
+      const evaluate = ext.commands.findLast((c) => c.method === "Runtime.evaluate");
+      assert.deepEqual(evaluate?.params, { expression: "1+1" });
+      assert.equal(evaluate?.sessionId, "cb-tab-1");
+      // The page keeps its own session.
+      assert.equal(await page.evaluate("20+22"), 42);
+      await session.detach();
+      assert.equal(await page.evaluate("2*21"), 42);
+      assert.equal(ext.commands.some((c) => c.method === "Target.detachFromTarget"), false);
+    });
+    await t.step("browser.newBrowserCDPSession() answers Browser.getVersion", async () => {
+      const session = await browser.newBrowserCDPSession();
+      const version = await session.send("Browser.getVersion");
+      assert.equal(version.product, "Chrome/156.0.0.0");
+      assert.equal(version.userAgent, UA);
+      await session.detach();
+      assert.deepEqual(context.pages(), [page]);
+    });
+  } finally {
+    await browser.close();
+  }
+});
+
+Deno.test("startRelay() serves puppeteer-core CDP sessions", CLIENT_TEST, async () => {
+  const { default: puppeteer } = await import("puppeteer-core");
+  await using relay = await startTestRelay();
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    userAgent: UA,
+    attached: { "cb-tab-1": PAGE },
+  });
+  const browser = await puppeteer.connect({
+    browserURL: relay.url,
+    headers: tokenHeader(relay.relayToken),
+    defaultViewport: null,
+  });
+  try {
+    const page = (await browser.pages())[0];
+    assert.ok(page !== undefined);
+    const session = await page.createCDPSession();
+    assert.notEqual(session.id(), "cb-tab-1");
+    const { result } = await session.send("Runtime.evaluate", { expression: "1+1" });
+    assert.deepEqual(result, { type: "number", value: 2, description: "2" });
+    assert.equal(
+      ext.commands.findLast((c) => c.method === "Runtime.evaluate")?.sessionId,
+      "cb-tab-1",
+    );
+    assert.equal(await page.evaluate("20+22"), 42);
+    await session.detach();
+    assert.equal(await page.evaluate("2*21"), 42);
+    assert.deepEqual((await browser.pages()).map((p) => p.url()), ["https://example.com/"]);
+  } finally {
+    await browser.disconnect();
+  }
+});

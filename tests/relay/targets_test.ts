@@ -54,3 +54,16 @@ Deno.test("TargetRegistry.deleteTarget() removes every entry and their children"
   targets.clear();
   assert.equal(targets.size, 0);
 });
+
+Deno.test("TargetRegistry.childrenOf() lists the children linked to a top-level session", () => {
+  const targets = new TargetRegistry();
+  targets.set("cb-tab-1", { targetId: "T1" });
+  targets.set("cb-tab-2", { targetId: "T2" });
+  targets.addChild("CHILD", "cb-tab-1");
+  targets.addChild("GRANDCHILD", "CHILD");
+  targets.addChild("OTHER", "cb-tab-2");
+  assert.deepEqual(targets.childrenOf("cb-tab-1"), ["CHILD", "GRANDCHILD"]);
+  targets.removeChild("CHILD");
+  assert.deepEqual(targets.childrenOf("cb-tab-1"), ["GRANDCHILD"]);
+  assert.deepEqual(targets.childrenOf("CHILD"), []);
+});
