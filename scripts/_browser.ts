@@ -181,7 +181,9 @@ export class WorkerControl {
       };
       const timer = setTimeout(() => {
         this.#waiters.delete(check);
-        reject(new Error(`Service worker did not reach "${status}": current status is ${this.#status}`));
+        reject(
+          new Error(`Service worker did not reach "${status}": current status is ${this.#status}`),
+        );
       }, timeoutMs);
       this.#waiters.add(check);
     });

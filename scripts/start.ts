@@ -21,7 +21,14 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 async function build(): Promise<void> {
   const result = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write=dist", "--allow-env", "--allow-run", "scripts/build.ts"],
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write=dist",
+      "--allow-env",
+      "--allow-run",
+      "scripts/build.ts",
+    ],
     cwd: root,
     stdout: "inherit",
     stderr: "inherit",
@@ -52,7 +59,9 @@ async function main(): Promise<number> {
   }
   const port = values.port === undefined ? DEFAULT_RELAY_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-    console.error(`Cannot start as "port" must be between 1 and 65535: current value is ${values.port}`);
+    console.error(
+      `Cannot start as "port" must be between 1 and 65535: current value is ${values.port}`,
+    );
     return 2;
   }
   const executablePath = await findBrowser(values.browser);
@@ -120,7 +129,9 @@ async function main(): Promise<number> {
   console.log("Puppeteer:");
   console.log(`  await puppeteer.connect({ browserURL: "${endpoint}" })`);
   console.log("");
-  console.log("Click the toolbar button on any other tab to share it too. Ctrl-C stops everything.");
+  console.log(
+    "Click the toolbar button on any other tab to share it too. Ctrl-C stops everything.",
+  );
 
   const stopped = Promise.withResolvers<void>();
   const onSignal = () => stopped.resolve();

@@ -61,19 +61,31 @@ export function startPages(): Pages {
     switch (url.pathname) {
       case "/oopif": {
         const frame = q.get("frame") ?? "";
-        return page(`Parent ${origin}`, `<h1>parent ${origin}</h1><iframe id="child" src="${frame}"></iframe>`);
+        return page(
+          `Parent ${origin}`,
+          `<h1>parent ${origin}</h1><iframe id="child" src="${frame}"></iframe>`,
+        );
       }
       case "/frame":
-        return page(`Frame ${origin}`, `<p id="inner">frame ${origin}</p><script>setInterval(() => console.log("tick from frame ${origin}"), 100)</script>`);
+        return page(
+          `Frame ${origin}`,
+          `<p id="inner">frame ${origin}</p><script>setInterval(() => console.log("tick from frame ${origin}"), 100)</script>`,
+        );
       case "/flood":
-        return page(`Flood ${origin}`, `<script>
+        return page(
+          `Flood ${origin}`,
+          `<script>
           window.flood = (perSecond, seconds) => new Promise((done) => {
             let sent = 0; const total = perSecond * seconds; const start = performance.now();
             const step = () => { const due = Math.min(total, Math.floor((performance.now() - start) / 1000 * perSecond));
               while (sent < due) console.log("flood", sent++); if (sent < total) setTimeout(step, 5); else done(sent); };
-            step(); });</script>`);
+            step(); });</script>`,
+        );
       default:
-        return page(q.get("title") ?? `Page ${origin}`, `<h1 id="h">${q.get("title") ?? `Page ${origin}`}</h1>`);
+        return page(
+          q.get("title") ?? `Page ${origin}`,
+          `<h1 id="h">${q.get("title") ?? `Page ${origin}`}</h1>`,
+        );
     }
   };
   const a = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler("A"));
@@ -118,13 +130,26 @@ export class Rig {
     this.relayOptions = relayOptions;
   }
 
-  /** Starts relay, page servers and Chromium, and points the extension at the relay. */
-  static async start(relayOptions: Partial<RelayOptions> = {}): Promise<Rig> {
+  /**
+   * Starts relay, page servers and Chromium, and points the extension at the relay.
+   *
+   * @param relayOptions Relay options over the defaults (token, free port).
+   * @param launch Extra Chromium flags, e.g. `--remote-debugging-port=0` for the benchmarks.
+   */
+  static async start(
+    relayOptions: Partial<RelayOptions> = {},
+    launch: { readonly args?: readonly string[] } = {},
+  ): Promise<Rig> {
     const executablePath = await findBrowser();
     if (executablePath === undefined) throw new Error("Chromium is required for e2e tests");
     const relay = await startRelay({ token: TOKEN, port: 0, ...relayOptions });
     const pages = startPages();
-    const browser = await launchWithExtension({ dist: DIST, executablePath, headless: true });
+    const browser = await launchWithExtension({
+      dist: DIST,
+      executablePath,
+      headless: true,
+      ...(launch.args === undefined ? {} : { args: launch.args }),
+    });
     const rig = new Rig(relay, browser, pages, relayOptions);
     await browser.worker.evaluate(
       ([relayPort, gatewayToken]) => chrome.storage.local.set({ relayPort, gatewayToken }),
@@ -174,11 +199,15 @@ export class Rig {
   }
 
   /** Waits until `tabId` is attached and the connection is ready. */
-  async waitAttached(tabId: number, timeoutMs = 15_000): Promise<{ tabId: number; sessionId: string }> {
+  async waitAttached(
+    tabId: number,
+    timeoutMs = 15_000,
+  ): Promise<{ tabId: number; sessionId: string }> {
     return await waitUntil(`tab ${tabId} attached and relay ready`, async () => {
       const status = await this.status();
       const tab = status.tabs.find((t) => t.tabId === tabId);
-      return status.connection.phase === "ready" && tab !== undefined && this.relay.stats().targets > 0
+      return status.connection.phase === "ready" && tab !== undefined &&
+          this.relay.stats().targets > 0
         ? { tabId, sessionId: tab.sessionId }
         : undefined;
     }, timeoutMs);
@@ -241,7 +270,12 @@ export class RawCdp {
   }
 
   /** Sends a command and resolves with the whole response frame. */
-  send(method: string, params: Record<string, unknown> = {}, sessionId?: string, timeoutMs = 15_000): Promise<Record<string, unknown>> {
+  send(
+    method: string,
+    params: Record<string, unknown> = {},
+    sessionId?: string,
+    timeoutMs = 15_000,
+  ): Promise<Record<string, unknown>> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -257,9 +291,15 @@ export class RawCdp {
   }
 
   /** Sends a command and returns its result, throwing on an error reply. */
-  async call(method: string, params: Record<string, unknown> = {}, sessionId?: string): Promise<Record<string, unknown>> {
+  async call(
+    method: string,
+    params: Record<string, unknown> = {},
+    sessionId?: string,
+  ): Promise<Record<string, unknown>> {
     const frame = await this.send(method, params, sessionId);
-    if (frame.error !== undefined) throw new Error(`${method} failed: ${JSON.stringify(frame.error)}`);
+    if (frame.error !== undefined) {
+      throw new Error(`${method} failed: ${JSON.stringify(frame.error)}`);
+    }
     return frame.result as Record<string, unknown>;
   }
 

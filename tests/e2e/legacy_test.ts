@@ -5,7 +5,9 @@ import { E2E, Rig } from "./_harness.ts";
 
 for (const legacy of [false, true]) {
   Deno.test({
-    name: `relay() ${legacy ? "legacy mode (no challenge)" : "handshake mode"}: attach, connect, evaluate`,
+    name: `relay() ${
+      legacy ? "legacy mode (no challenge)" : "handshake mode"
+    }: attach, connect, evaluate`,
     ...E2E,
     async fn() {
       const rig = await Rig.start({ legacy });
@@ -14,7 +16,9 @@ for (const legacy of [false, true]) {
         const { sessionId } = await rig.attachNewTab(url);
         const status = await rig.status() as unknown as { connection: { legacy?: boolean } };
         assert.equal(status.connection.legacy === true, legacy);
-        const browser = await chromium.connectOverCDP(`${rig.relay.url}/?token=${rig.relay.relayToken}`);
+        const browser = await chromium.connectOverCDP(
+          `${rig.relay.url}/?token=${rig.relay.relayToken}`,
+        );
         try {
           const page = browser.contexts().flatMap((c) => c.pages()).find((p) => p.url() === url);
           assert.ok(page);

@@ -12,13 +12,24 @@ Deno.test({
       const { sessionId } = await rig.attachNewTab(`${rig.pages.a}/?title=From`);
       const client = await RawCdp.connect(rig.relay);
       try {
-        await client.call("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: true });
+        await client.call("Target.setAutoAttach", {
+          autoAttach: true,
+          waitForDebuggerOnStart: false,
+          flatten: true,
+        });
         await client.call("Page.enable", {}, sessionId);
         const target = `${rig.pages.b}/?title=To`;
         const navigation = client.call("Page.navigate", { url: target }, sessionId);
         // Commands issued while the renderer swaps must each get exactly one reply.
-        const during = Array.from({ length: 20 }, (_, i) =>
-          client.send("Runtime.evaluate", { expression: `${i} + 1`, returnByValue: true }, sessionId));
+        const during = Array.from(
+          { length: 20 },
+          (_, i) =>
+            client.send(
+              "Runtime.evaluate",
+              { expression: `${i} + 1`, returnByValue: true },
+              sessionId,
+            ),
+        );
         await navigation;
         const replies = await Promise.all(during);
         assert.equal(replies.length, 20);
@@ -29,9 +40,17 @@ Deno.test({
           }
         }
         const answered = replies.filter((r) => r.result !== undefined).length;
-        console.log(`commands during cross-origin navigation: ${answered}/20 answered with results`);
-        await client.waitForEvent("load", (e) => e.method === "Page.loadEventFired" && e.sessionId === sessionId);
-        const href = await client.call("Runtime.evaluate", { expression: "location.href", returnByValue: true }, sessionId);
+        console.log(
+          `commands during cross-origin navigation: ${answered}/20 answered with results`,
+        );
+        await client.waitForEvent(
+          "load",
+          (e) => e.method === "Page.loadEventFired" && e.sessionId === sessionId,
+        );
+        const href = await client.call("Runtime.evaluate", {
+          expression: "location.href",
+          returnByValue: true,
+        }, sessionId);
         assert.equal((href.result as { value: string }).value, target);
         const status = await rig.status();
         assert.equal(status.tabs.find((t) => t.sessionId === sessionId)?.sessionId, sessionId);
@@ -55,7 +74,9 @@ Deno.test({
     try {
       const url = `${rig.pages.a}/oopif?frame=${encodeURIComponent(`${rig.pages.b}/frame`)}`;
       await rig.attachNewTab(url);
-      const browser = await chromium.connectOverCDP(`${rig.relay.url}/?token=${rig.relay.relayToken}`);
+      const browser = await chromium.connectOverCDP(
+        `${rig.relay.url}/?token=${rig.relay.relayToken}`,
+      );
       try {
         const page = browser.contexts().flatMap((c) => c.pages()).find((p) => p.url() === url);
         assert.ok(page);
@@ -64,8 +85,10 @@ Deno.test({
           timeout: 15_000,
         });
         // The OOPIF may already be in the parent's frame tree with no URL yet: wait for its URL.
-        const frame = await waitUntil("the cross-site frame", () =>
-          page.frames().find((f) => f.url().startsWith(rig.pages.b)));
+        const frame = await waitUntil(
+          "the cross-site frame",
+          () => page.frames().find((f) => f.url().startsWith(rig.pages.b)),
+        );
         await frame.waitForLoadState();
         assert.equal(await frame.locator("#inner").textContent(), "frame B");
         assert.equal(await frame.evaluate(() => location.origin), rig.pages.b);

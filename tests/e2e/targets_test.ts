@@ -10,7 +10,9 @@ Deno.test({
     const rig = await Rig.start();
     try {
       await rig.attachNewTab(`${rig.pages.a}/?title=First`);
-      const browser = await chromium.connectOverCDP(`${rig.relay.url}/?token=${rig.relay.relayToken}`);
+      const browser = await chromium.connectOverCDP(
+        `${rig.relay.url}/?token=${rig.relay.relayToken}`,
+      );
       try {
         const context = browser.contexts()[0];
         assert.ok(context);
@@ -20,8 +22,10 @@ Deno.test({
         const tabs = await rig.status();
         assert.ok(tabs.tabs.some((t) => t.url?.includes("title=Created")), "new tab is attached");
         await page.close();
-        await waitUntil("created tab gone", async () =>
-          !(await rig.status()).tabs.some((t) => t.url?.includes("title=Created")));
+        await waitUntil(
+          "created tab gone",
+          async () => !(await rig.status()).tabs.some((t) => t.url?.includes("title=Created")),
+        );
       } finally {
         await browser.close();
       }
@@ -29,13 +33,21 @@ Deno.test({
       const { tabId, sessionId } = await rig.attachNewTab(`${rig.pages.a}/?title=ByHand`);
       const client = await RawCdp.connect(rig.relay);
       try {
-        await client.call("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: true });
-        const attach = await client.waitForEvent("attach", (e) =>
-          e.method === "Target.attachedToTarget" && e.params.sessionId === sessionId);
+        await client.call("Target.setAutoAttach", {
+          autoAttach: true,
+          waitForDebuggerOnStart: false,
+          flatten: true,
+        });
+        const attach = await client.waitForEvent(
+          "attach",
+          (e) => e.method === "Target.attachedToTarget" && e.params.sessionId === sessionId,
+        );
         const targetId = (attach.params.targetInfo as { targetId: string }).targetId;
         await rig.browser.worker.evaluate((id) => chrome.tabs.remove(id), tabId);
-        const detach = await client.waitForEvent("detach", (e) =>
-          e.method === "Target.detachedFromTarget" && e.params.sessionId === sessionId);
+        const detach = await client.waitForEvent(
+          "detach",
+          (e) => e.method === "Target.detachedFromTarget" && e.params.sessionId === sessionId,
+        );
         assert.equal(detach.params.targetId, targetId);
       } finally {
         await client.close();
@@ -60,10 +72,17 @@ Deno.test({
       await waitUntil("badge ON", async () => (await rig.badge(tabId)) === "ON");
       const client = await RawCdp.connect(rig.relay);
       try {
-        await client.call("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: true });
+        await client.call("Target.setAutoAttach", {
+          autoAttach: true,
+          waitForDebuggerOnStart: false,
+          flatten: true,
+        });
         await client.waitForEvent("attach", (e) => e.method === "Target.attachedToTarget");
         await rig.toggle(tabId);
-        const detach = await client.waitForEvent("detach", (e) => e.method === "Target.detachedFromTarget");
+        const detach = await client.waitForEvent(
+          "detach",
+          (e) => e.method === "Target.detachedFromTarget",
+        );
         assert.equal(detach.params.sessionId, sessionId);
         await waitUntil("badge cleared", async () => (await rig.badge(tabId)) === "");
         assert.equal((await rig.status()).tabs.length, 0);
