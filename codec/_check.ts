@@ -213,7 +213,7 @@ export function expectFiniteTree(
   return true;
 }
 
-function hasNonFinite(root: unknown): boolean {
+export function hasNonFinite(root: unknown): boolean {
   if (typeof root !== "object" || root === null) {
     return typeof root === "number" && !Number.isFinite(root);
   }

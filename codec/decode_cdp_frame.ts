@@ -12,6 +12,7 @@ import {
   expectInteger,
   expectObject,
   expectString,
+  hasNonFinite,
   isObject,
   type IssueList,
   optionalObject,
@@ -60,6 +61,10 @@ export function decodeCdpFrame(
   const parsed = parseInput(input, resolveMaxBytes(options.maxBytes, MAX_FRAME_BYTES));
   if (!parsed.ok) return parsed;
   const value = parsed.value;
+  if (isObject(value)) {
+    const fast = decodeHotCdpFrame(value as Record<string, unknown>);
+    if (fast !== undefined) return { ok: true, frame: fast };
+  }
   const issues: IssueList = [];
   if (!isObject(value)) {
     addIssue(issues, "not_object", [], "object", describe(value));
@@ -71,6 +76,42 @@ export function decodeCdpFrame(
   return typeof id === "number"
     ? { ok: false, issues: asIssues(issues), id }
     : { ok: false, issues: asIssues(issues) };
+}
+
+/**
+ * Fast path: plain type checks, no path arrays or issue lists. Returns `undefined` on any doubt;
+ * `classify` then decides and reports. The keys read are not on `Object.prototype`.
+ */
+function decodeHotCdpFrame(frame: Record<string, unknown>): CdpFrame | undefined {
+  const id = frame.id;
+  const method = frame.method;
+  const sessionId = frame.sessionId;
+  if (sessionId !== undefined && typeof sessionId !== "string") return undefined;
+  if (id !== undefined) {
+    if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0 || Object.is(id, -0)) {
+      return undefined;
+    }
+    if (frame.result !== undefined || frame.error !== undefined) {
+      if (frame.error !== undefined) return undefined; // rare: let classify validate the error
+      const result = frame.result;
+      if (!isObject(result) || hasNonFinite(result)) return undefined;
+      const outcome = { ok: true, result } as const;
+      return sessionId === undefined
+        ? { kind: "response", id, outcome }
+        : { kind: "response", id, sessionId, outcome };
+    }
+  }
+  if (typeof method !== "string" || method.length === 0) return undefined;
+  const params = frame.params;
+  if (params !== undefined && (!isObject(params) || hasNonFinite(params))) return undefined;
+  if (id === undefined) {
+    const base = { kind: "event", method } as const;
+    if (params === undefined) return sessionId === undefined ? base : { ...base, sessionId };
+    return sessionId === undefined ? { ...base, params } : { ...base, params, sessionId };
+  }
+  const base = { kind: "command", id, method } as const;
+  if (params === undefined) return sessionId === undefined ? base : { ...base, sessionId };
+  return sessionId === undefined ? { ...base, params } : { ...base, params, sessionId };
 }
 
 function classify(value: JsonObject, issues: IssueList): CdpFrame | undefined {

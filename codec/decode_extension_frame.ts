@@ -14,6 +14,7 @@ import {
   expectObject,
   expectString,
   expectStringArray,
+  hasNonFinite,
   isObject,
   type IssueList,
   optionalObject,
@@ -80,6 +81,8 @@ export function decodeExtensionFrame(
     addIssue(issues, "not_object", [], "object", describe(value));
     return { ok: false, issues: asIssues(issues) };
   }
+  const fast = decodeHotFrame(value);
+  if (fast !== undefined) return { ok: true, frame: fast };
   const issues: IssueList = [];
   const type = own(value, "type");
   let frame: ExtensionFrame | undefined;
@@ -125,6 +128,54 @@ export function decodeExtensionFrame(
   }
   if (frame !== undefined && issues.length === 0) return { ok: true, frame };
   return failure(issues, value);
+}
+
+/**
+ * Fast path for the frames that carry nearly all traffic (commands, events, responses): plain
+ * type checks with no path arrays or issue lists. Returns `undefined` on any doubt, and the full
+ * validators below then decide and report the issues. Direct property reads are safe here: the
+ * keys read are not on `Object.prototype`, and JSON.parse creates a `__proto__` key as an own
+ * property rather than a prototype.
+ */
+function decodeHotFrame(value: JsonObject): ExtensionFrame | undefined {
+  const frame = value as Record<string, unknown>;
+  if (frame.type !== undefined) return undefined;
+  const id = frame.id;
+  const method = frame.method;
+  if (typeof id === "number") {
+    if (!Number.isSafeInteger(id) || id < 1) return undefined;
+    const error = frame.error;
+    if (error !== undefined) {
+      return typeof error === "string" && error.length > 0
+        ? { kind: "response", id, outcome: { ok: false, error } }
+        : undefined;
+    }
+    const result = frame.result;
+    if (result !== undefined) {
+      return isObject(result) && !hasNonFinite(result)
+        ? { kind: "response", id, outcome: { ok: true, result } }
+        : undefined;
+    }
+    if (method !== "forwardCDPCommand") return undefined;
+    const cdp = hotCdpCall(frame.params);
+    return cdp === undefined ? undefined : { kind: "command", id, cdp };
+  }
+  if (method !== "forwardCDPEvent") return undefined;
+  const cdp = hotCdpCall(frame.params);
+  return cdp === undefined ? undefined : { kind: "event", cdp };
+}
+
+function hotCdpCall(params: unknown): CdpCall | undefined {
+  if (!isObject(params)) return undefined;
+  const call = params as Record<string, unknown>;
+  const method = call.method;
+  const sessionId = call.sessionId;
+  const inner = call.params;
+  if (typeof method !== "string" || method.length === 0) return undefined;
+  if (inner !== undefined && (!isObject(inner) || hasNonFinite(inner))) return undefined;
+  if (sessionId === undefined) return inner === undefined ? { method } : { method, params: inner };
+  if (typeof sessionId !== "string") return undefined;
+  return inner === undefined ? { method, sessionId } : { method, sessionId, params: inner };
 }
 
 function describeMethod(method: unknown): string {
