@@ -1,0 +1,158 @@
+/**
+ * A minimal CDP client used for both sides of every system benchmark, so the relay path and the
+ * direct path pay exactly the same client cost: one `JSON.stringify` per command, one
+ * `JSON.parse` per incoming message, and no event log (events go to listeners only).
+ *
+ * @module
+ */
+
+/** An incoming CDP event. */
+export interface CdpEvent {
+  readonly method: string;
+  readonly params: Record<string, unknown>;
+  readonly sessionId?: string;
+}
+
+/** A CDP error reply, as an exception. */
+export class CdpReplyError extends Error {
+  override readonly name = "CdpReplyError";
+}
+
+interface Pending {
+  readonly resolve: (frame: Record<string, unknown>) => void;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+/** One WebSocket speaking CDP. */
+export class CdpSocket {
+  readonly #ws: WebSocket;
+  readonly #pending = new Map<number, Pending>();
+  readonly #listeners = new Set<(event: CdpEvent) => void>();
+  #nextId = 1;
+  /** Resolves with the close code and reason once the socket has closed. */
+  readonly closed: Promise<{ code: number; reason: string }>;
+  /** Bytes of text received so far. */
+  receivedChars = 0;
+
+  private constructor(ws: WebSocket) {
+    this.#ws = ws;
+    this.closed = new Promise((resolve) => {
+      ws.addEventListener("close", (e) => {
+        for (const [id, pending] of this.#pending) {
+          clearTimeout(pending.timer);
+          pending.resolve({ id, error: { message: `socket closed (${e.code})` } });
+        }
+        this.#pending.clear();
+        resolve({ code: e.code, reason: e.reason });
+      });
+    });
+    ws.addEventListener("message", (e) => {
+      const text = String(e.data);
+      this.receivedChars += text.length;
+      const frame = JSON.parse(text) as Record<string, unknown>;
+      if (typeof frame.id === "number") {
+        const pending = this.#pending.get(frame.id);
+        if (pending === undefined) return;
+        this.#pending.delete(frame.id);
+        clearTimeout(pending.timer);
+        pending.resolve(frame);
+      } else if (typeof frame.method === "string") {
+        for (const listener of this.#listeners) listener(frame as unknown as CdpEvent);
+      }
+    });
+  }
+
+  /**
+   * Opens a socket and waits until it is open.
+   *
+   * @param url `ws://` address.
+   * @returns The open client.
+   */
+  static async open(url: string): Promise<CdpSocket> {
+    const ws = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      const onError = () =>
+        reject(new Error(`Cannot open CDP socket ${url.replace(/token=[^&]*/, "token=…")}`));
+      ws.addEventListener("open", () => {
+        ws.removeEventListener("error", onError);
+        resolve();
+      }, { once: true });
+      ws.addEventListener("error", onError, { once: true });
+    });
+    return new CdpSocket(ws);
+  }
+
+  /** Whether the socket is open. */
+  get open(): boolean {
+    return this.#ws.readyState === WebSocket.OPEN;
+  }
+
+  /**
+   * Sends a command and resolves with the whole reply frame (result or error).
+   *
+   * @param method CDP method.
+   * @param params CDP params.
+   * @param sessionId Flat session id, if any.
+   * @param timeoutMs Deadline.
+   * @returns The reply frame.
+   */
+  send(
+    method: string,
+    params: Record<string, unknown> = {},
+    sessionId?: string,
+    timeoutMs = 30_000,
+  ): Promise<Record<string, unknown>> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.#ws.readyState !== WebSocket.OPEN) {
+        resolve({ id, error: { message: "socket is not open" } });
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`No reply to ${method} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, { resolve, timer });
+      this.#ws.send(
+        JSON.stringify(
+          sessionId === undefined ? { id, method, params } : { id, method, params, sessionId },
+        ),
+      );
+    });
+  }
+
+  /**
+   * Sends a command and returns its result.
+   *
+   * @throws {CdpReplyError} On an error reply.
+   */
+  async call(
+    method: string,
+    params: Record<string, unknown> = {},
+    sessionId?: string,
+    timeoutMs = 30_000,
+  ): Promise<Record<string, unknown>> {
+    const frame = await this.send(method, params, sessionId, timeoutMs);
+    if (frame.error !== undefined) {
+      throw new CdpReplyError(`${method} failed: ${JSON.stringify(frame.error)}`);
+    }
+    return frame.result as Record<string, unknown>;
+  }
+
+  /**
+   * Adds an event listener.
+   *
+   * @returns A function that removes it.
+   */
+  onEvent(listener: (event: CdpEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Closes the socket and waits for the close. */
+  async close(): Promise<void> {
+    if (this.#ws.readyState === WebSocket.CLOSED) return;
+    if (this.#ws.readyState !== WebSocket.CLOSING) this.#ws.close();
+    await this.closed;
+  }
+}

@@ -1,0 +1,770 @@
+/**
+ * System benchmarks (issue 8, items 2–5) against a real Chromium with the built extension:
+ * round trips and a large screenshot through extension + relay versus direct CDP to the same
+ * browser in the same run, recovery after a relay restart and after a service-worker stop, and
+ * a console-event flood.
+ *
+ * Run alone with `deno run -A bench/system_bench.ts` (after `deno task build`), or through
+ * `deno task bench`, which also runs the codec benchmarks and prints one table. Only loopback
+ * is used. Results and their meaning: docs/benchmarks.md.
+ *
+ * @module
+ */
+
+import { startRelay } from "../relay/server.ts";
+import { WorkerControl } from "../scripts/_browser.ts";
+import { Rig, TOKEN, waitUntil } from "../tests/e2e/_harness.ts";
+import { FakeExtension } from "../tests/relay/_fake_extension.ts";
+import { type CdpEvent, CdpSocket } from "./_cdp_socket.ts";
+import { type BenchRow, bytes, ms, percentile, renderTable, times } from "./stats.ts";
+
+/** Sizes of each benchmark; the defaults are the issue's minimums. */
+export interface SystemBenchOptions {
+  /** Round trips per method and path (≥ 500). */
+  readonly calls: number;
+  /** Screenshots per path. */
+  readonly screenshots: number;
+  /** Viewport edge of the screenshot page, in CSS pixels. */
+  readonly screenshotEdge: number;
+  /** Relay restarts (≥ 10). */
+  readonly restarts: number;
+  /** Service-worker stops. */
+  readonly workerStops: number;
+  /** Console events per second of the flood. */
+  readonly floodRate: number;
+  /** Seconds of flood. */
+  readonly floodSeconds: number;
+  /** Progress output. */
+  readonly log: (line: string) => void;
+}
+
+const DEFAULTS: SystemBenchOptions = {
+  calls: 500,
+  screenshots: 12,
+  screenshotEdge: 1300,
+  restarts: 10,
+  workerStops: 5,
+  floodRate: 10_000,
+  floodSeconds: 10,
+  log: (line) => console.error(line),
+};
+
+/** Results of the system benchmarks: table rows and the raw numbers behind them. */
+export interface SystemBenchResult {
+  readonly rows: BenchRow[];
+  readonly details: Record<string, unknown>;
+}
+
+interface JsonTarget {
+  readonly id: string;
+  readonly type: string;
+  readonly url: string;
+  readonly webSocketDebuggerUrl?: string;
+}
+
+const sleep = (delayMs: number) => new Promise((resolve) => setTimeout(resolve, delayMs));
+
+function summary(samples: readonly number[]): { p50: number; p95: number; max: number; n: number } {
+  return {
+    p50: percentile(samples, 50),
+    p95: percentile(samples, 95),
+    max: percentile(samples, 100),
+    n: samples.length,
+  };
+}
+
+async function devToolsPort(userDataDir: string): Promise<number> {
+  return await waitUntil("DevToolsActivePort", async () => {
+    const text = await Deno.readTextFile(`${userDataDir}/DevToolsActivePort`);
+    const port = Number(text.split("\n")[0]);
+    return Number.isInteger(port) && port > 0 ? port : undefined;
+  });
+}
+
+async function listTargets(port: number): Promise<JsonTarget[]> {
+  const response = await fetch(`http://127.0.0.1:${port}/json/list`);
+  return await response.json() as JsonTarget[];
+}
+
+/** Runs `count` sequential calls and returns each round trip in ms. */
+async function timeCalls(
+  client: CdpSocket,
+  method: string,
+  params: Record<string, unknown>,
+  sessionId: string | undefined,
+  count: number,
+): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    await client.call(method, params, sessionId);
+    samples.push(performance.now() - start);
+  }
+  return samples;
+}
+
+/** Alternates blocks of calls between the two paths, so drift hits both equally. */
+async function compare(
+  relay: CdpSocket,
+  direct: CdpSocket,
+  sessionId: string,
+  method: string,
+  params: Record<string, unknown>,
+  total: number,
+): Promise<{ relay: number[]; direct: number[] }> {
+  await timeCalls(relay, method, params, sessionId, 50);
+  await timeCalls(direct, method, params, undefined, 50);
+  const block = 50;
+  const result = { relay: [] as number[], direct: [] as number[] };
+  for (let done = 0; done < total; done += block) {
+    const n = Math.min(block, total - done);
+    result.relay.push(...await timeCalls(relay, method, params, sessionId, n));
+    result.direct.push(...await timeCalls(direct, method, params, undefined, n));
+  }
+  return result;
+}
+
+const NOISE_SCRIPT = (edge: number) =>
+  `(() => {
+  const canvas = document.createElement("canvas");
+  canvas.id = "bench-noise";
+  canvas.width = ${edge}; canvas.height = ${edge};
+  canvas.style = "position:fixed;left:0;top:0;width:${edge}px;height:${edge}px;z-index:9";
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(${edge}, ${edge});
+  const data = image.data;
+  for (let i = 0; i < data.length; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
+  for (let i = 3; i < data.length; i += 4) data[i] = 255;
+  ctx.putImageData(image, 0, 0);
+  document.body.appendChild(canvas);
+  return data.length;
+})()`;
+
+interface FloodRun {
+  readonly emitted: number;
+  readonly delivered: number;
+  readonly drainMs: number;
+  readonly latencyP50: number;
+  readonly latencyP95: number;
+  readonly latencyMax: number;
+  readonly durationMs: number;
+}
+
+/** Enables Runtime on one path, floods, counts events of this run, disables Runtime. */
+async function flood(
+  client: CdpSocket,
+  sessionId: string | undefined,
+  options: SystemBenchOptions,
+): Promise<FloodRun> {
+  await client.call("Runtime.enable", {}, sessionId);
+  await client.call("Runtime.discardConsoleEntries", {}, sessionId);
+  const startWall = Date.now();
+  let delivered = 0;
+  let lastAt = performance.now();
+  const latencies: number[] = [];
+  const off = client.onEvent((event: CdpEvent) => {
+    if (event.method !== "Runtime.consoleAPICalled" || event.sessionId !== sessionId) return;
+    const timestamp = event.params.timestamp as number;
+    if (timestamp < startWall - 5) return;
+    delivered++;
+    lastAt = performance.now();
+    latencies.push(Date.now() - timestamp);
+  });
+  try {
+    const started = performance.now();
+    const reply = await client.call(
+      "Runtime.evaluate",
+      {
+        expression: `flood(${options.floodRate}, ${options.floodSeconds})`,
+        awaitPromise: true,
+        returnByValue: true,
+      },
+      sessionId,
+      (options.floodSeconds + 60) * 1000,
+    );
+    const emitted = (reply.result as { value: number }).value;
+    const returned = performance.now();
+    // Wait for the tail: every event, or two seconds without progress.
+    await waitUntil(
+      "flood events to drain",
+      () => delivered >= emitted || performance.now() - lastAt > 2_000,
+      120_000,
+      20,
+    );
+    return {
+      emitted,
+      delivered,
+      drainMs: Math.max(0, lastAt - returned),
+      latencyP50: percentile(latencies, 50),
+      latencyP95: percentile(latencies, 95),
+      latencyMax: percentile(latencies, 100),
+      durationMs: returned - started,
+    };
+  } finally {
+    off();
+    await client.call("Runtime.disable", {}, sessionId);
+  }
+}
+
+type Worker = Rig["browser"]["worker"];
+
+/** Round trips of `chrome.debugger.sendCommand` measured inside the service worker. */
+function debuggerFloor(
+  worker: Worker,
+  tabId: number,
+  method: string,
+  params: Record<string, unknown>,
+  count: number,
+): Promise<number[]> {
+  return worker.evaluate(async ([id, m, p, n]) => {
+    const samples: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const start = performance.now();
+      await chrome.debugger.sendCommand({ tabId: id }, m, p);
+      samples.push(performance.now() - start);
+    }
+    return samples;
+  }, [tabId, method, params, count] as const);
+}
+
+/**
+ * Round trips over a WebSocket from the service worker to a loopback echo server: the cost of
+ * the worker's socket (Chrome's network service) without the relay. Messages of `size`
+ * characters are answered with a 2-byte acknowledgement when larger than 1 kB.
+ */
+function workerSocketFloor(
+  worker: Worker,
+  url: string,
+  size: number,
+  count: number,
+): Promise<number[]> {
+  return worker.evaluate(async ([address, chars, n]) => {
+    const ws = new WebSocket(address);
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => resolve();
+      ws.onerror = () => reject(new Error("Cannot open the echo socket"));
+    });
+    const message = `{"id":1,"result":{"data":"${"A".repeat(Math.max(0, chars - 24))}"}}`;
+    const samples: number[] = [];
+    for (let i = 0; i < n + 5; i++) {
+      const start = performance.now();
+      await new Promise<void>((resolve) => {
+        ws.onmessage = () => resolve();
+        ws.send(message);
+      });
+      if (i >= 5) samples.push(performance.now() - start);
+    }
+    ws.close();
+    return samples;
+  }, [url, size, count] as const);
+}
+
+/** A loopback WebSocket echo server (acknowledges large messages with `ok`). */
+function startEcho(): { url: string; close(): Promise<void> } {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const { socket, response } = Deno.upgradeWebSocket(request);
+    socket.onmessage = (event) => {
+      const text = String(event.data);
+      socket.send(text.length > 1_000 ? "ok" : text);
+    };
+    return response;
+  });
+  return { url: `ws://127.0.0.1:${server.addr.port}/`, close: () => server.shutdown() };
+}
+
+/** The pid of the browser process using `userDataDir` (Linux `/proc`), if it can be found. */
+async function browserPid(userDataDir: string): Promise<number | undefined> {
+  try {
+    for await (const entry of Deno.readDir("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
+      const args = cmdline.split("\0");
+      if (
+        args.some((a) => a === `--user-data-dir=${userDataDir}`) &&
+        !args.some((a) => a.startsWith("--type="))
+      ) {
+        return Number(entry.name);
+      }
+    }
+  } catch {
+    // not Linux
+  }
+  return undefined;
+}
+
+/** Resident memory of a process in bytes (Linux), or `NaN`. */
+async function rssOf(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return Number.NaN;
+  const status = await Deno.readTextFile(`/proc/${pid}/status`).catch(() => "");
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return kb === undefined ? Number.NaN : Number(kb) * 1024;
+}
+
+interface WorkerFloodProbe {
+  count: number;
+  latencies: number[];
+  listener: (source: unknown, method: string, params?: { timestamp?: number }) => void;
+}
+
+/** Counts flood events as they reach the worker (a second `chrome.debugger.onEvent` listener). */
+function startWorkerProbe(worker: Worker, since: number): Promise<void> {
+  return worker.evaluate((from) => {
+    const probe: WorkerFloodProbe = {
+      count: 0,
+      latencies: [],
+      listener: (_source, method, params) => {
+        if (method !== "Runtime.consoleAPICalled" || (params?.timestamp ?? 0) < from) return;
+        probe.count++;
+        probe.latencies.push(Date.now() - (params?.timestamp ?? 0));
+      },
+    };
+    chrome.debugger.onEvent.addListener(
+      probe.listener as Parameters<typeof chrome.debugger.onEvent.addListener>[0],
+    );
+    (globalThis as unknown as { benchProbe?: WorkerFloodProbe }).benchProbe = probe;
+  }, since);
+}
+
+async function stopWorkerProbe(worker: Worker): Promise<{ count: number; latencies: number[] }> {
+  return await worker.evaluate(() => {
+    const box = globalThis as unknown as { benchProbe?: WorkerFloodProbe };
+    const probe = box.benchProbe;
+    if (probe === undefined) return { count: 0, latencies: [] };
+    chrome.debugger.onEvent.removeListener(
+      probe.listener as Parameters<typeof chrome.debugger.onEvent.addListener>[0],
+    );
+    delete box.benchProbe;
+    return { count: probe.count, latencies: probe.latencies };
+  });
+}
+
+/**
+ * Runs items 2–5 of issue 8 and returns the table rows.
+ *
+ * @param overrides Sizes and logging.
+ * @returns Rows and raw numbers.
+ */
+export async function runSystemBench(
+  overrides: Partial<SystemBenchOptions> = {},
+): Promise<SystemBenchResult> {
+  const options = { ...DEFAULTS, ...overrides };
+  const log = options.log;
+  const rows: BenchRow[] = [];
+  const details: Record<string, unknown> = {};
+  const rig = await Rig.start({}, { args: ["--remote-debugging-port=0"] });
+  const sockets: CdpSocket[] = [];
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const open = async (url: string) => {
+    const socket = await CdpSocket.open(url);
+    sockets.push(socket);
+    return socket;
+  };
+  const relayUrl = () => `ws://127.0.0.1:${rig.relay.port}/cdp?token=${rig.relay.relayToken}`;
+  try {
+    const port = await devToolsPort(rig.browser.userDataDir);
+    const version = await (await fetch(`http://127.0.0.1:${port}/json/version`)).json() as {
+      Browser: string;
+    };
+    details.browser = version.Browser;
+    log(`browser: ${version.Browser}`);
+    const url = `${rig.pages.a}/flood`;
+    const { tabId, sessionId } = await rig.attachNewTab(url);
+    const pageTarget = (await listTargets(port)).find((t) => t.type === "page" && t.url === url);
+    if (pageTarget?.webSocketDebuggerUrl === undefined) {
+      throw new Error(`Cannot find the page target of ${url} on the debugging port`);
+    }
+    const direct = await open(pageTarget.webSocketDebuggerUrl);
+    const relay = await open(relayUrl());
+    await relay.call("Target.setAutoAttach", {
+      autoAttach: true,
+      waitForDebuggerOnStart: false,
+      flatten: true,
+    });
+
+    // The relay alone, with an in-process fake extension that answers at once: the cost of
+    // the relay and its two WebSocket hops without the browser.
+    const bare = await startRelay({ token: TOKEN, port: 0 });
+    cleanups.push(() => bare.close());
+    let screenshotData = "";
+    const fake = await FakeExtension.connect({
+      url: bare.url,
+      token: TOKEN,
+      attached: { "bench-tab": { targetId: "BENCH0", url } },
+      handler: (command) => {
+        switch (command.method) {
+          case "Runtime.evaluate":
+            return { result: { type: "number", value: 1, description: "1" } };
+          case "Page.captureScreenshot":
+            return { data: screenshotData };
+          default:
+            return {};
+        }
+      },
+    });
+    cleanups.push(() => fake.close());
+    const bareClient = await open(`ws://127.0.0.1:${bare.port}/cdp?token=${bare.relayToken}`);
+    const breakdown: BenchRow[] = [];
+    const echo = startEcho();
+    cleanups.push(() => echo.close());
+
+    // ------------------------------------------------------------------ 2. round trips
+    for (
+      const [label, method, params] of [
+        ['Runtime.evaluate("1")', "Runtime.evaluate", { expression: "1" }],
+        ["DOM.getDocument", "DOM.getDocument", {}],
+      ] as const
+    ) {
+      log(`round trip ${label}: ${options.calls} calls per path`);
+      const result = await compare(relay, direct, sessionId, method, params, options.calls);
+      const r = summary(result.relay);
+      const d = summary(result.direct);
+      details[`roundTrip ${label}`] = { relay: r, direct: d };
+      const ratio = r.p50 / d.p50;
+      rows.push({
+        benchmark: `round trip ${label}, p50 (p95), n=${r.n}`,
+        baseline: `direct CDP ${ms(d.p50)} (${ms(d.p95)})`,
+        ours: `${ms(r.p50)} (${ms(r.p95)})`,
+        ratio: `${times(ratio)} (p95 ${times(r.p95 / d.p95)})`,
+        target: "p50 ≤ 2×",
+        met: ratio <= 2 ? "yes" : "NO",
+      });
+      if (method === "Runtime.evaluate") {
+        await timeCalls(bareClient, method, params, "bench-tab", 50);
+        const b = summary(await timeCalls(bareClient, method, params, "bench-tab", options.calls));
+        const f = summary(
+          await debuggerFloor(rig.browser.worker, tabId, method, params, options.calls),
+        );
+        const e = summary(
+          await workerSocketFloor(rig.browser.worker, echo.url, 150, options.calls),
+        );
+        details.roundTripBreakdown = { relayOnly: b, chromeDebuggerInWorker: f, workerSocket: e };
+        breakdown.push({
+          benchmark: `  breakdown of ${label}: relay alone / chrome.debugger / worker socket echo`,
+          baseline: `direct CDP ${ms(d.p50)}`,
+          ours: `${ms(b.p50)} / ${ms(f.p50)} / ${ms(e.p50)}`,
+          ratio: `sum ${ms(b.p50 + f.p50 + e.p50)} = ${times((b.p50 + f.p50 + e.p50) / d.p50)}`,
+          target: "—",
+          met: "—",
+        });
+      }
+    }
+
+    // ------------------------------------------------------------------ 3. payload
+    {
+      const edge = options.screenshotEdge;
+      const metrics = { width: edge, height: edge, deviceScaleFactor: 1, mobile: false };
+      await relay.call("Emulation.setDeviceMetricsOverride", metrics, sessionId);
+      await direct.call("Emulation.setDeviceMetricsOverride", metrics);
+      await direct.call("Runtime.evaluate", { expression: NOISE_SCRIPT(edge) });
+      const shot = async (client: CdpSocket, session: string | undefined) => {
+        const start = performance.now();
+        const result = await client.call("Page.captureScreenshot", { format: "png" }, session);
+        return { ms: performance.now() - start, chars: (result.data as string).length };
+      };
+      log(`screenshot ${edge}×${edge}: ${options.screenshots} per path`);
+      await shot(relay, sessionId);
+      await shot(direct, undefined);
+      const relayMs: number[] = [];
+      const directMs: number[] = [];
+      let chars = 0;
+      for (let i = 0; i < options.screenshots; i++) {
+        const a = await shot(relay, sessionId);
+        const b = await shot(direct, undefined);
+        relayMs.push(a.ms);
+        directMs.push(b.ms);
+        chars = a.chars;
+      }
+      const pngBytes = Math.floor(chars * 3 / 4);
+      const r = summary(relayMs);
+      const d = summary(directMs);
+      details.screenshot = { pngBytes, base64Chars: chars, edge, relay: r, direct: d };
+      const ratio = r.p50 / d.p50;
+      rows.push({
+        benchmark: `Page.captureScreenshot ${bytes(pngBytes)} PNG, p50 (p95), n=${r.n}`,
+        baseline: `direct CDP ${ms(d.p50)} (${ms(d.p95)})`,
+        ours: `${ms(r.p50)} (${ms(r.p95)})`,
+        ratio: times(ratio),
+        target: "≤ 1.5×",
+        met: ratio <= 1.5 ? "yes" : "NO",
+      });
+      const floor = summary(
+        await debuggerFloor(
+          rig.browser.worker,
+          tabId,
+          "Page.captureScreenshot",
+          { format: "png" },
+          options.screenshots,
+        ),
+      );
+      screenshotData = "A".repeat(chars);
+      await timeCalls(bareClient, "Page.captureScreenshot", {}, "bench-tab", 2);
+      const b = summary(
+        await timeCalls(bareClient, "Page.captureScreenshot", {}, "bench-tab", options.screenshots),
+      );
+      screenshotData = "";
+      const e = summary(
+        await workerSocketFloor(rig.browser.worker, echo.url, chars + 30, options.screenshots),
+      );
+      details.screenshotBreakdown = {
+        relayOnly: b,
+        chromeDebuggerInWorker: floor,
+        workerSocket: e,
+      };
+      breakdown.push({
+        benchmark:
+          `  breakdown of screenshot: relay alone / chrome.debugger / worker socket upload`,
+        baseline: `direct CDP ${ms(d.p50)}`,
+        ours: `${ms(b.p50)} / ${ms(floor.p50)} / ${ms(e.p50)}`,
+        ratio: `sum ${ms(b.p50 + floor.p50 + e.p50)} = ${
+          times((b.p50 + floor.p50 + e.p50) / d.p50)
+        }`,
+        target: "—",
+        met: "—",
+      });
+      await direct.call("Runtime.evaluate", {
+        expression: 'document.getElementById("bench-noise")?.remove()',
+      });
+      await relay.call("Emulation.clearDeviceMetricsOverride", {}, sessionId);
+      await direct.call("Emulation.clearDeviceMetricsOverride");
+    }
+
+    // ------------------------------------------------------------------ 5. event flood
+    {
+      const workerTarget = (await listTargets(port)).find((t) =>
+        t.type === "service_worker" && t.url.includes(rig.browser.extensionId)
+      );
+      const workerCdp = workerTarget?.webSocketDebuggerUrl === undefined
+        ? undefined
+        : await open(workerTarget.webSocketDebuggerUrl);
+      const workerHeap = async () => {
+        if (workerCdp === undefined) return Number.NaN;
+        const usage = await workerCdp.call("Runtime.getHeapUsage");
+        return usage.usedSize as number;
+      };
+
+      log(`flood (direct baseline): ${options.floodRate}/s for ${options.floodSeconds} s`);
+      const directRun = await flood(direct, undefined, options);
+
+      const relayHeapBefore = Deno.memoryUsage().heapUsed;
+      const rssBefore = Deno.memoryUsage().rss;
+      const workerBefore = await workerHeap();
+      let relayHeapPeak = relayHeapBefore;
+      let rssPeak = rssBefore;
+      let workerPeak = workerBefore;
+      let pendingPeak = 0;
+      const pid = await browserPid(rig.browser.userDataDir);
+      const browserBefore = await rssOf(pid);
+      let browserPeak = browserBefore;
+      let disconnected = false;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const memory = Deno.memoryUsage();
+          relayHeapPeak = Math.max(relayHeapPeak, memory.heapUsed);
+          rssPeak = Math.max(rssPeak, memory.rss);
+          const stats = rig.relay.stats();
+          pendingPeak = Math.max(pendingPeak, stats.pendingCommands + stats.heldCommands);
+          if (!stats.extensionConnected || !relay.open) disconnected = true;
+          workerPeak = Math.max(workerPeak, await workerHeap().catch(() => Number.NaN));
+          browserPeak = Math.max(browserPeak, await rssOf(pid));
+          await sleep(200);
+        }
+      })();
+      log(`flood (relay): ${options.floodRate}/s for ${options.floodSeconds} s`);
+      let relayRun: FloodRun;
+      let atWorker: { count: number; latencies: number[] };
+      await startWorkerProbe(rig.browser.worker, Date.now());
+      try {
+        relayRun = await flood(relay, sessionId, options);
+      } finally {
+        sampling = false;
+        await sampler;
+        atWorker = await stopWorkerProbe(rig.browser.worker);
+      }
+      const workerAfter = await workerHeap();
+      const relayHeapAfter = Deno.memoryUsage().heapUsed;
+      await workerCdp?.close();
+      details.flood = {
+        direct: directRun,
+        relay: relayRun,
+        relayProcessHeap: { before: relayHeapBefore, peak: relayHeapPeak, after: relayHeapAfter },
+        relayProcessRss: { before: rssBefore, peak: rssPeak },
+        workerHeap: { before: workerBefore, peak: workerPeak, after: workerAfter },
+        peakPendingCommands: pendingPeak,
+        browserProcessRss: { before: browserBefore, peak: browserPeak },
+        disconnected,
+      };
+      const share = relayRun.delivered / relayRun.emitted;
+      rows.push({
+        benchmark: `event flood ${options.floodRate}/s × ${options.floodSeconds} s: delivered`,
+        baseline: `direct ${directRun.delivered}/${directRun.emitted}`,
+        ours: `${relayRun.delivered}/${relayRun.emitted}`,
+        ratio: `${(share * 100).toFixed(1)} %`,
+        target: "all delivered, no disconnect",
+        met: relayRun.delivered === relayRun.emitted && !disconnected ? "yes" : "NO",
+      });
+      rows.push({
+        benchmark: "event flood: event latency p50 (p95, max)",
+        baseline: `direct ${ms(directRun.latencyP50)} (${ms(directRun.latencyP95)}, ${
+          ms(directRun.latencyMax)
+        })`,
+        ours: `${ms(relayRun.latencyP50)} (${ms(relayRun.latencyP95)}, ${ms(relayRun.latencyMax)})`,
+        ratio: `flood call ${ms(relayRun.durationMs)} vs ${ms(directRun.durationMs)}`,
+        target: "—",
+        met: "—",
+      });
+      const w = summary(atWorker.latencies);
+      details.floodAtWorker = { count: atWorker.count, latency: w };
+      breakdown.push({
+        benchmark: "  breakdown of flood latency: arrival at the worker p50 (p95, max)",
+        baseline: `direct ${ms(directRun.latencyP50)}`,
+        ours: `${ms(w.p50)} (${ms(w.p95)}, ${ms(w.max)}), ${atWorker.count} events`,
+        ratio: "—",
+        target: "—",
+        met: "—",
+      });
+      const relayGrowth = relayHeapPeak - relayHeapBefore;
+      const workerGrowth = workerPeak - workerBefore;
+      rows.push({
+        benchmark: "event flood: peak heap growth, relay process / worker",
+        baseline: `before ${bytes(relayHeapBefore)} / ${bytes(workerBefore)}`,
+        ours: `+${bytes(relayGrowth)} / +${bytes(workerGrowth)}`,
+        ratio: `after ${bytes(relayHeapAfter)} / ${bytes(workerAfter)}`,
+        target: "bounded: growth ≤ 64 MB each",
+        met: relayGrowth <= 64e6 && workerGrowth <= 64e6 ? "yes" : "NO",
+      });
+      rows.push({
+        benchmark: "event flood: peak relay queue (commands pending + held) / browser RSS growth",
+        baseline: `browser RSS before ${bytes(browserBefore)}`,
+        ours: `${pendingPeak} / +${bytes(browserPeak - browserBefore)}`,
+        ratio: `${(relayRun.delivered / relayRun.durationMs * 1000).toFixed(0)} events/s delivered`,
+        target: "—",
+        met: "—",
+      });
+    }
+
+    // ------------------------------------------------------------------ 4. recovery
+    {
+      await relay.close();
+      log(`relay restart: ${options.restarts} restarts`);
+      const recoveries: number[] = [];
+      for (let i = 0; i < options.restarts; i++) {
+        const relayPort = rig.relay.port;
+        await rig.relay.close();
+        rig.relay = await startRelay({ token: TOKEN, port: relayPort });
+        const listening = performance.now();
+        const client = await CdpSocket.open(relayUrl());
+        try {
+          for (;;) {
+            const reply = await client.send(
+              "Runtime.evaluate",
+              { expression: "1" },
+              sessionId,
+              10_000,
+            );
+            if (reply.error === undefined) break;
+            if (performance.now() - listening > 15_000) {
+              throw new Error(`No successful command 15 s after restart ${i + 1}`);
+            }
+            await sleep(5);
+          }
+          recoveries.push(performance.now() - listening);
+        } finally {
+          await client.close();
+        }
+        await waitUntil(
+          "targets announced again",
+          () => rig.relay.stats().extensionConnected && rig.relay.stats().targets > 0,
+          15_000,
+          10,
+        );
+      }
+      const r = summary(recoveries);
+      details.relayRestart = { samples: recoveries, ...r };
+      rows.push({
+        benchmark: `relay restart → first successful command, p50 (p95), n=${r.n}`,
+        baseline: "—",
+        ours: `${ms(r.p50)} (${ms(r.p95)})`,
+        ratio: "—",
+        target: "p95 ≤ 1500 ms",
+        met: r.p95 <= 1500 ? "yes" : "NO",
+      });
+
+      log(`worker stop: ${options.workerStops} stops`);
+      const control = await WorkerControl.open(rig.browser.context, rig.browser.extensionId);
+      const client = await open(relayUrl());
+      const fromWake: number[] = [];
+      const fromRunning: number[] = [];
+      try {
+        await client.call("Target.setAutoAttach", {
+          autoAttach: true,
+          waitForDebuggerOnStart: false,
+          flatten: true,
+        });
+        for (let i = 0; i < options.workerStops; i++) {
+          await control.stop();
+          await waitUntil(
+            "relay to notice the worker is gone",
+            () => !rig.relay.stats().extensionConnected,
+            15_000,
+            10,
+          );
+          // Held by the relay during its grace period; answered once the worker is back.
+          const held = client.send("Runtime.evaluate", { expression: "1" }, sessionId, 25_000);
+          const running = control.waitFor("running", 20_000).then(() => performance.now());
+          const wake = performance.now();
+          const options = await rig.browser.context.newPage();
+          await options.goto(`chrome-extension://${rig.browser.extensionId}/options.html`);
+          const reply = await held;
+          const answered = performance.now();
+          if (reply.error !== undefined) {
+            throw new Error(
+              `Held command failed after worker stop: ${JSON.stringify(reply.error)}`,
+            );
+          }
+          const runningAt = await running;
+          fromWake.push(answered - wake);
+          fromRunning.push(answered - runningAt);
+          await options.close();
+          await waitUntil(
+            "extension ready again",
+            () => rig.relay.stats().extensionConnected && rig.relay.stats().targets > 0,
+            15_000,
+            10,
+          );
+        }
+      } finally {
+        await control.close();
+      }
+      const w = summary(fromWake);
+      const s = summary(fromRunning);
+      details.workerStop = { fromWake, fromRunning };
+      rows.push({
+        benchmark: `worker stop → wake (options page) → held command answered, p50 (max), n=${w.n}`,
+        baseline: `from "running": ${ms(s.p50)} (${ms(s.max)})`,
+        ours: `${ms(w.p50)} (${ms(w.max)})`,
+        ratio: "—",
+        target: "≤ 1000 ms after wake",
+        met: w.max <= 1000 ? "yes" : "NO",
+      });
+    }
+    rows.push(...breakdown);
+  } finally {
+    for (const socket of sockets) await socket.close().catch(() => {});
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    await rig.close();
+  }
+  return { rows, details };
+}
+
+if (import.meta.main) {
+  const quick = Deno.args.includes("--quick");
+  const result = await runSystemBench(
+    quick ? { calls: 100, screenshots: 3, restarts: 3, workerStops: 2, floodSeconds: 3 } : {},
+  );
+  if (Deno.args.includes("--json")) {
+    console.log(JSON.stringify(result, null, 2));
+  } else {
+    console.log(renderTable(result.rows));
+  }
+}
