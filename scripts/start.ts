@@ -19,6 +19,12 @@ import { findBrowser, INSTALL_HINT, launchWithExtension } from "./_browser.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
+const WELCOME = "data:text/html;charset=utf-8," + encodeURIComponent(
+  '<!doctype html><title>Browser Relay</title><body style="font:16px system-ui;margin:3rem">' +
+    "<h1>Browser Relay is running</h1><p>This tab is shared with the relay. Click the toolbar " +
+    "button on any tab to share or stop sharing it.</p></body>",
+);
+
 async function build(): Promise<void> {
   const result = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -102,17 +108,49 @@ async function main(): Promise<number> {
       ([relayPort, gatewayToken]) => chrome.storage.local.set({ relayPort, gatewayToken }),
       [relay.port, token] as const,
     );
-    const page = browser.context.pages()[0] ?? await browser.context.newPage();
-    if (values.url !== undefined) await page.goto(values.url);
+    // A tab of its own: on first install the extension opens its options page, which may take
+    // over the initial blank tab (and interrupt a navigation there).
+    const page = await browser.context.newPage();
+    for (let attempt = 1;; attempt++) {
+      try {
+        await page.goto(values.url ?? WELCOME);
+        break;
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
     await page.bringToFront();
-    const attached = await browser.worker.evaluate(async () => {
+    // Find this page's tab by URL: on first install the options page opens too and may be the
+    // active tab, so "the active tab" is not reliable here.
+    const summary = await browser.worker.evaluate(async (url) => {
       const hook = (self as unknown as {
-        browserRelay: { clickAction(): Promise<unknown>; status(): unknown };
+        browserRelay: {
+          ready(): Promise<void>;
+          toggleTab(tabId: number): Promise<unknown>;
+          status(): {
+            connection: { phase: string };
+            tabs: { tabId: number; sessionId: string }[];
+          };
+        };
       }).browserRelay;
-      await hook.clickAction();
-      return hook.status();
-    });
-    console.log(`Attached the first tab: ${JSON.stringify(attached)}`);
+      await hook.ready();
+      const tabs = await chrome.tabs.query({});
+      const tab = tabs.find((t) => t.url === url) ?? tabs.find((t) => t.active);
+      if (tab?.id === undefined) throw new Error("Cannot find the first tab to attach");
+      const tabId = tab.id;
+      await hook.toggleTab(tabId);
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        const status = hook.status();
+        const attached = status.tabs.find((t) => t.tabId === tabId);
+        if (status.connection.phase === "ready" && attached !== undefined) {
+          return `tab ${tabId} attached as ${attached.sessionId}, relay connection ready`;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return `tab ${tabId} not ready yet: ${JSON.stringify(hook.status())}`;
+    }, page.url());
+    console.log(summary);
   } catch (error) {
     await stopAll();
     throw error;
