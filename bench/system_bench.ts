@@ -143,26 +143,33 @@ const NOISE_SCRIPT = (edge: number) =>
 interface FloodRun {
   readonly emitted: number;
   readonly delivered: number;
-  readonly drainMs: number;
+  /** From the start of the flood to the last event received. */
+  readonly durationMs: number;
   readonly latencyP50: number;
   readonly latencyP95: number;
   readonly latencyMax: number;
-  readonly durationMs: number;
+  /** Round trip of one `Runtime.evaluate("1")` sent on the listening path mid-flood. */
+  readonly probe: { readonly ms: number; readonly error?: string };
 }
 
-/** Enables Runtime on one path, floods, counts events of this run, disables Runtime. */
+/**
+ * Enables Runtime on the listening path, starts the flood from the direct path (so the flood's
+ * own reply never waits behind the events), counts this run's events until all arrived or
+ * none came for five seconds, sends one probe command halfway, then disables Runtime.
+ */
 async function flood(
-  client: CdpSocket,
+  listener: CdpSocket,
   sessionId: string | undefined,
+  trigger: CdpSocket,
   options: SystemBenchOptions,
 ): Promise<FloodRun> {
-  await client.call("Runtime.enable", {}, sessionId);
-  await client.call("Runtime.discardConsoleEntries", {}, sessionId);
+  await listener.call("Runtime.enable", {}, sessionId);
+  await listener.call("Runtime.discardConsoleEntries", {}, sessionId);
   const startWall = Date.now();
   let delivered = 0;
   let lastAt = performance.now();
   const latencies: number[] = [];
-  const off = client.onEvent((event: CdpEvent) => {
+  const off = listener.onEvent((event: CdpEvent) => {
     if (event.method !== "Runtime.consoleAPICalled" || event.sessionId !== sessionId) return;
     const timestamp = event.params.timestamp as number;
     if (timestamp < startWall - 5) return;
@@ -172,37 +179,44 @@ async function flood(
   });
   try {
     const started = performance.now();
-    const reply = await client.call(
+    const probe = (async () => {
+      await sleep(options.floodSeconds * 500);
+      const sent = performance.now();
+      const reply = await listener.send("Runtime.evaluate", { expression: "1" }, sessionId, 120_000)
+        .catch((error: unknown) => ({ error: { message: String(error) } }));
+      const result: { ms: number; error?: string } = { ms: performance.now() - sent };
+      if (reply.error !== undefined) result.error = JSON.stringify(reply.error);
+      return result;
+    })();
+    const reply = await trigger.call(
       "Runtime.evaluate",
       {
         expression: `flood(${options.floodRate}, ${options.floodSeconds})`,
         awaitPromise: true,
         returnByValue: true,
       },
-      sessionId,
+      undefined,
       (options.floodSeconds + 60) * 1000,
     );
     const emitted = (reply.result as { value: number }).value;
-    const returned = performance.now();
-    // Wait for the tail: every event, or two seconds without progress.
     await waitUntil(
       "flood events to drain",
-      () => delivered >= emitted || performance.now() - lastAt > 2_000,
-      120_000,
+      () => delivered >= emitted || performance.now() - lastAt > 5_000,
+      180_000,
       20,
     );
     return {
       emitted,
       delivered,
-      drainMs: Math.max(0, lastAt - returned),
+      durationMs: lastAt - started,
       latencyP50: percentile(latencies, 50),
       latencyP95: percentile(latencies, 95),
       latencyMax: percentile(latencies, 100),
-      durationMs: returned - started,
+      probe: await probe,
     };
   } finally {
     off();
-    await client.call("Runtime.disable", {}, sessionId);
+    await listener.call("Runtime.disable", {}, sessionId, 120_000);
   }
 }
 
@@ -336,6 +350,69 @@ async function stopWorkerProbe(worker: Worker): Promise<{ count: number; latenci
     delete box.benchProbe;
     return { count: probe.count, latencies: probe.latencies };
   });
+}
+
+/**
+ * Pushes `count` console events from the fake extension through a relay as fast as the event
+ * loop allows and measures how fast the client receives them.
+ */
+async function relayAloneFlood(
+  fake: FakeExtension,
+  client: CdpSocket,
+  count: number,
+): Promise<{ events: number; ms: number; perSecond: number }> {
+  await client.call("Target.setAutoAttach", {
+    autoAttach: true,
+    waitForDebuggerOnStart: false,
+    flatten: true,
+  });
+  const frame = JSON.stringify({
+    method: "forwardCDPEvent",
+    params: {
+      sessionId: "bench-tab",
+      method: "Runtime.consoleAPICalled",
+      params: {
+        type: "log",
+        args: [{ type: "string", value: "flood" }, {
+          type: "number",
+          value: 1,
+          description: "1",
+        }],
+        executionContextId: 1,
+        timestamp: Date.now(),
+        stackTrace: {
+          callFrames: [{
+            functionName: "step",
+            scriptId: "5",
+            url: "http://127.0.0.1/flood",
+            lineNumber: 3,
+            columnNumber: 50,
+          }],
+        },
+      },
+    },
+  });
+  let received = 0;
+  const all = Promise.withResolvers<void>();
+  const off = client.onEvent((event) => {
+    if (event.method === "Runtime.consoleAPICalled" && ++received === count) all.resolve();
+  });
+  const start = performance.now();
+  try {
+    for (let i = 0; i < count; i++) {
+      fake.socket.send(frame);
+      if (i % 500 === 499) await sleep(0);
+    }
+    const timer = setTimeout(
+      () => all.reject(new Error(`Relay-alone flood delivered ${received} of ${count} events`)),
+      60_000,
+    );
+    await all.promise.finally(() => clearTimeout(timer));
+  } finally {
+    off();
+  }
+  const elapsed = performance.now() - start;
+  return { events: count, ms: elapsed, perSecond: count / elapsed * 1000 };
 }
 
 /**
@@ -543,7 +620,7 @@ export async function runSystemBench(
       };
 
       log(`flood (direct baseline): ${options.floodRate}/s for ${options.floodSeconds} s`);
-      const directRun = await flood(direct, undefined, options);
+      const directRun = await flood(direct, undefined, direct, options);
 
       const relayHeapBefore = Deno.memoryUsage().heapUsed;
       const rssBefore = Deno.memoryUsage().rss;
@@ -575,7 +652,7 @@ export async function runSystemBench(
       let atWorker: { count: number; latencies: number[] };
       await startWorkerProbe(rig.browser.worker, Date.now());
       try {
-        relayRun = await flood(relay, sessionId, options);
+        relayRun = await flood(relay, sessionId, direct, options);
       } finally {
         sampling = false;
         await sampler;
@@ -609,7 +686,17 @@ export async function runSystemBench(
           ms(directRun.latencyMax)
         })`,
         ours: `${ms(relayRun.latencyP50)} (${ms(relayRun.latencyP95)}, ${ms(relayRun.latencyMax)})`,
-        ratio: `flood call ${ms(relayRun.durationMs)} vs ${ms(directRun.durationMs)}`,
+        ratio: `last event after ${ms(relayRun.durationMs)} vs ${ms(directRun.durationMs)}`,
+        target: "—",
+        met: "—",
+      });
+      rows.push({
+        benchmark: 'event flood: one Runtime.evaluate("1") sent mid-flood',
+        baseline: `direct ${ms(directRun.probe.ms)}${directRun.probe.error ? " (failed)" : ""}`,
+        ours: relayRun.probe.error === undefined
+          ? ms(relayRun.probe.ms)
+          : `failed after ${ms(relayRun.probe.ms)}: ${relayRun.probe.error.slice(0, 60)}`,
+        ratio: times(relayRun.probe.ms / directRun.probe.ms),
         target: "—",
         met: "—",
       });
@@ -619,6 +706,16 @@ export async function runSystemBench(
         benchmark: "  breakdown of flood latency: arrival at the worker p50 (p95, max)",
         baseline: `direct ${ms(directRun.latencyP50)}`,
         ours: `${ms(w.p50)} (${ms(w.p95)}, ${ms(w.max)}), ${atWorker.count} events`,
+        ratio: "—",
+        target: "—",
+        met: "—",
+      });
+      const alone = await relayAloneFlood(fake, bareClient, Math.min(relayRun.emitted, 30_000));
+      details.floodRelayAlone = alone;
+      breakdown.push({
+        benchmark: "  breakdown of flood: relay alone (fake extension → relay → client)",
+        baseline: `relay path ${(relayRun.delivered / relayRun.durationMs * 1000).toFixed(0)}/s`,
+        ours: `${alone.perSecond.toFixed(0)} events/s (${alone.events} events)`,
         ratio: "—",
         target: "—",
         met: "—",
