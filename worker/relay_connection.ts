@@ -420,7 +420,11 @@ export class RelayConnection implements RelayLink {
 
   // ------------------------------------------------------------------ state and resources
 
-  #transition(event: ConnectionEvent): void {
+  /**
+   * The only place `#state` changes. Returns the new state: hooks run inside (`onStatus`) and may
+   * re-enter, so callers that register resources afterwards first check `this.#state === next`.
+   */
+  #transition(event: ConnectionEvent): ConnectionState {
     const previous = this.#state;
     const next = nextState(previous, event);
     const phaseLeft = next.phase !== previous.phase || event.type === "start" ||
@@ -429,6 +433,7 @@ export class RelayConnection implements RelayLink {
     if (phaseLeft) this.#release("phase");
     this.#state = next;
     this.#emitStatus();
+    return next;
   }
 
   #release(scope: "phase" | "step"): void {
@@ -502,8 +507,8 @@ export class RelayConnection implements RelayLink {
       connectId: undefined,
     };
     this.#run = run;
-    this.#transition({ type: "start", now: this.#now() });
-    void this.#prepare(run);
+    const next = this.#transition({ type: "start", now: this.#now() });
+    if (this.#state === next) void this.#prepare(run);
   }
 
   #settingsChanged(): void {
@@ -530,8 +535,8 @@ export class RelayConnection implements RelayLink {
       connectId: undefined,
     };
     this.#run = run;
-    this.#transition({ type: "restart", now: this.#now() });
-    void this.#prepare(run);
+    const next = this.#transition({ type: "restart", now: this.#now() });
+    if (this.#state === next) void this.#prepare(run);
   }
 
   #endRun(): void {
@@ -609,11 +614,12 @@ export class RelayConnection implements RelayLink {
           retry: "never",
           close: "already",
         });
-      case "ok":
+      case "ok": {
         run.expectsChallenge = result.expectsChallenge || this.#challengePorts.has(run.port);
-        this.#transition({ type: "preflight_passed" });
-        this.#openSocket(run, relayToken);
+        const next = this.#transition({ type: "preflight_passed" });
+        if (this.#state === next) this.#openSocket(run, relayToken);
         return;
+      }
       default: {
         const _exhaustive: never = result;
         return _exhaustive;
@@ -667,7 +673,8 @@ export class RelayConnection implements RelayLink {
   #onOpen(link: Link): void {
     const state = this.#state;
     if (state.phase !== "connecting" || state.step !== "opening") return;
-    this.#transition({ type: "socket_opened" });
+    const next = this.#transition({ type: "socket_opened" });
+    if (this.#state !== next) return;
     const timeout = new HandshakeTimeoutError(
       `Relay did not complete the handshake within ${this.#handshakeTimeoutMs} ms`,
       { timeoutMs: this.#handshakeTimeoutMs },
@@ -716,13 +723,13 @@ export class RelayConnection implements RelayLink {
       this.#transition({ type: "rested", error, now });
       return;
     }
-    this.#transition({
+    const next = this.#transition({
       type: "failed",
       error,
       retryAt: now + decision.delayMs,
       curve: decision.curve,
     });
-    this.#timer("phase", decision.delayMs, () => this.#startAttempt());
+    if (this.#state === next) this.#timer("phase", decision.delayMs, () => this.#startAttempt());
   }
 
   // ------------------------------------------------------------------ socket events
@@ -813,8 +820,8 @@ export class RelayConnection implements RelayLink {
       });
       link.run.connectId = request.id;
       // Leaves awaiting-challenge first: that releases the legacy grace timer.
-      this.#transition({ type: "connect_sent" });
-      this.#sendRaw(link, encodeExtensionFrame(request));
+      const next = this.#transition({ type: "connect_sent" });
+      if (this.#state === next) this.#sendRaw(link, encodeExtensionFrame(request));
       return;
     }
     if (state.phase === "ready" && state.legacy) {
@@ -912,7 +919,14 @@ export class RelayConnection implements RelayLink {
   ): void {
     if (this.#state.phase !== "handshaking" || this.#link !== link) return;
     this.#run = undefined; // the attempt is over; its socket lives on in the link
-    this.#transition({ type: "handshake_done", legacy, policy, relayVersion, now: this.#now() });
+    const next = this.#transition({
+      type: "handshake_done",
+      legacy,
+      policy,
+      relayVersion,
+      now: this.#now(),
+    });
+    if (this.#state !== next) return;
     this.#lastInboundAt = this.#now();
     this.#armLiveness(link, policy.livenessMs);
     this.#ports.storage.local.remove([HELP_ON_ERROR_SHOWN_KEY]).catch(() => {});
@@ -1003,8 +1017,8 @@ export class RelayConnection implements RelayLink {
       this.#transition({ type: "rested", error, now });
       return;
     }
-    this.#transition({ type: "dropped", error, retryAt: now + decision.delayMs, now });
-    this.#timer("phase", decision.delayMs, () => this.#startAttempt());
+    const next = this.#transition({ type: "dropped", error, retryAt: now + decision.delayMs, now });
+    if (this.#state === next) this.#timer("phase", decision.delayMs, () => this.#startAttempt());
   }
 
   #endLinkFor(failure: Failure): void {

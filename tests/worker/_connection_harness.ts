@@ -77,6 +77,8 @@ export class FakeTabSide implements ConnectionHooks {
   readonly closed: (ConnectionClosedError | undefined)[] = [];
   readonly commands: { id: number; cdp: CdpCall }[] = [];
   readonly statuses: ConnectionStatus[] = [];
+  /** Runs inside `onStatus`, to test re-entrant hooks. */
+  onStatusHook: ((status: ConnectionStatus) => void) | undefined;
 
   constructor(tabs: number) {
     this.tabs = tabs;
@@ -93,6 +95,7 @@ export class FakeTabSide implements ConnectionHooks {
   }
   onStatus(status: ConnectionStatus): void {
     this.statuses.push(status);
+    this.onStatusHook?.(status);
   }
   attachedTabCount(): number {
     return this.tabs;

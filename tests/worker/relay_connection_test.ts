@@ -737,3 +737,28 @@ Deno.test("RelayConnection.close() is idempotent and leaves no timer in any phas
     });
   }
 });
+
+Deno.test("RelayConnection() survives hooks that re-enter from onStatus", async (t) => {
+  await t.step("close() on the first backoff status", async () => {
+    await withHarness({ http: relayDownHandler() }, async (h) => {
+      h.tabs.onStatusHook = (status) => {
+        if (status.phase === "backoff") h.conn.close();
+      };
+      h.conn.requestConnect("user");
+      await h.settle();
+      assert.equal(h.clock.countTimers(), 0);
+      assert.equal(h.attempts.length, 1);
+    });
+  });
+  await t.step("close() on the ready status", async () => {
+    await withHarness({}, async (h) => {
+      h.tabs.onStatusHook = (status) => {
+        if (status.phase === "ready") h.conn.close();
+      };
+      h.conn.requestConnect("user");
+      await h.settle();
+      assert.equal(h.clock.countTimers(), 0);
+      assert.equal(h.tabs.readyCalls, 0);
+    });
+  });
+});
