@@ -352,3 +352,41 @@ export class RawCdp {
 }
 
 export { fileURLToPath, root };
+
+/**
+ * Registers an e2e test that gets a fresh {@linkcode Rig} and always closes it.
+ *
+ * @param name Test name.
+ * @param fn The test body.
+ * @param relayOptions Relay options for the rig (e.g. `{ legacy: true }`).
+ */
+export function rigTest(
+  name: string,
+  fn: (rig: Rig, t: Deno.TestContext) => Promise<void>,
+  relayOptions: Partial<RelayOptions> = {},
+): void {
+  Deno.test({
+    name,
+    ...E2E,
+    async fn(t) {
+      const rig = await Rig.start(relayOptions);
+      try {
+        await fn(rig, t);
+      } finally {
+        await rig.close();
+      }
+    },
+  });
+}
+
+/** Opens a raw CDP client, turns on root auto-attach and waits for the first attach. */
+export async function autoAttachedClient(relay: RelayServer): Promise<RawCdp> {
+  const client = await RawCdp.connect(relay);
+  await client.call("Target.setAutoAttach", {
+    autoAttach: true,
+    waitForDebuggerOnStart: false,
+    flatten: true,
+  });
+  await client.waitForEvent("attach", (e) => e.method === "Target.attachedToTarget");
+  return client;
+}
