@@ -46,8 +46,10 @@ export {
   decodeExtensionFrame,
   type DecodeExtensionFrameOptions,
 } from "./codec/decode_extension_frame.ts";
+export { validateExtensionFrame } from "./codec/validate_extension_frame.ts";
 export { encodeExtensionFrame } from "./codec/encode_extension_frame.ts";
 export { decodeCdpFrame, type DecodeCdpFrameOptions } from "./codec/decode_cdp_frame.ts";
+export { validateCdpFrame } from "./codec/validate_cdp_frame.ts";
 export { encodeCdpFrame } from "./codec/encode_cdp_frame.ts";
 export { formatIssues } from "./codec/format_issues.ts";
 export { deriveRelayToken } from "./codec/derive_relay_token.ts";

@@ -4,27 +4,11 @@
  * @module
  */
 
-import {
-  addIssue,
-  asIssues,
-  describe,
-  expectFiniteTree,
-  expectInteger,
-  expectObject,
-  expectString,
-  hasNonFinite,
-  isObject,
-  type IssueList,
-  optionalObject,
-  optionalString,
-  own,
-  parseInput,
-  resolveMaxBytes,
-} from "./_check.ts";
-import type { CdpError, CdpFrame } from "./cdp_frame.ts";
+import { parseInput, resolveMaxBytes } from "./_check.ts";
+import type { CdpFrame } from "./cdp_frame.ts";
 import type { DecodeResult } from "./issue.ts";
-import type { JsonObject } from "./json.ts";
 import { MAX_FRAME_BYTES } from "./limits.ts";
+import { validateCdpFrame } from "./validate_cdp_frame.ts";
 
 /** Options of {@linkcode decodeCdpFrame}. */
 export interface DecodeCdpFrameOptions {
@@ -59,127 +43,5 @@ export function decodeCdpFrame(
   options: DecodeCdpFrameOptions = {},
 ): DecodeResult<CdpFrame> {
   const parsed = parseInput(input, resolveMaxBytes(options.maxBytes, MAX_FRAME_BYTES));
-  if (!parsed.ok) return parsed;
-  const value = parsed.value;
-  if (isObject(value)) {
-    const fast = decodeHotCdpFrame(value as Record<string, unknown>);
-    if (fast !== undefined) return { ok: true, frame: fast };
-  }
-  const issues: IssueList = [];
-  if (!isObject(value)) {
-    addIssue(issues, "not_object", [], "object", describe(value));
-    return { ok: false, issues: asIssues(issues) };
-  }
-  const frame = classify(value, issues);
-  if (frame !== undefined && issues.length === 0) return { ok: true, frame };
-  const id = own(value, "id");
-  return typeof id === "number"
-    ? { ok: false, issues: asIssues(issues), id }
-    : { ok: false, issues: asIssues(issues) };
-}
-
-/**
- * Fast path: plain type checks, no path arrays or issue lists. Returns `undefined` on any doubt;
- * `classify` then decides and reports. The keys read are not on `Object.prototype`.
- */
-function decodeHotCdpFrame(frame: Record<string, unknown>): CdpFrame | undefined {
-  const id = frame.id;
-  const method = frame.method;
-  const sessionId = frame.sessionId;
-  if (sessionId !== undefined && typeof sessionId !== "string") return undefined;
-  if (id !== undefined) {
-    if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0 || Object.is(id, -0)) {
-      return undefined;
-    }
-    if (frame.result !== undefined || frame.error !== undefined) {
-      if (frame.error !== undefined) return undefined; // rare: let classify validate the error
-      const result = frame.result;
-      if (!isObject(result) || hasNonFinite(result)) return undefined;
-      const outcome = { ok: true, result } as const;
-      return sessionId === undefined
-        ? { kind: "response", id, outcome }
-        : { kind: "response", id, sessionId, outcome };
-    }
-  }
-  if (typeof method !== "string" || method.length === 0) return undefined;
-  const params = frame.params;
-  if (params !== undefined && (!isObject(params) || hasNonFinite(params))) return undefined;
-  if (id === undefined) {
-    const base = { kind: "event", method } as const;
-    if (params === undefined) return sessionId === undefined ? base : { ...base, sessionId };
-    return sessionId === undefined ? { ...base, params } : { ...base, params, sessionId };
-  }
-  const base = { kind: "command", id, method } as const;
-  if (params === undefined) return sessionId === undefined ? base : { ...base, sessionId };
-  return sessionId === undefined ? { ...base, params } : { ...base, params, sessionId };
-}
-
-function classify(value: JsonObject, issues: IssueList): CdpFrame | undefined {
-  const id = own(value, "id");
-  const method = own(value, "method");
-  const sessionId = optionalString(own(value, "sessionId"), ["sessionId"], issues);
-  if (
-    id !== undefined && (own(value, "result") !== undefined || own(value, "error") !== undefined)
-  ) {
-    const checkedId = expectInteger(id, ["id"], issues, 0);
-    const error = own(value, "error");
-    if (error !== undefined) {
-      const cdpError = decodeError(error, issues);
-      if (checkedId === undefined || cdpError === undefined || issues.length > 0) return undefined;
-      const outcome = { ok: false, error: cdpError } as const;
-      return sessionId === undefined
-        ? { kind: "response", id: checkedId, outcome }
-        : { kind: "response", id: checkedId, sessionId, outcome };
-    }
-    const result = expectObject(own(value, "result"), ["result"], issues);
-    if (result !== undefined) expectFiniteTree(result, ["result"], issues);
-    if (checkedId === undefined || result === undefined || issues.length > 0) return undefined;
-    const outcome = { ok: true, result } as const;
-    return sessionId === undefined
-      ? { kind: "response", id: checkedId, outcome }
-      : { kind: "response", id: checkedId, sessionId, outcome };
-  }
-  if (method === undefined) {
-    addIssue(
-      issues,
-      "unknown_frame",
-      [],
-      "command {id, method}, response {id, result|error} or event {method}",
-      id === undefined ? "object without id or method" : "id without method, result or error",
-    );
-    return undefined;
-  }
-  const name = expectString(method, ["method"], issues, true);
-  const params = optionalObject(own(value, "params"), ["params"], issues);
-  if (params !== undefined) expectFiniteTree(params, ["params"], issues);
-  const checkedId = id === undefined ? undefined : expectInteger(id, ["id"], issues, 0);
-  if (name === undefined || issues.length > 0) return undefined;
-  if (checkedId !== undefined) {
-    const base = { kind: "command", id: checkedId, method: name } as const;
-    if (params !== undefined) {
-      return sessionId === undefined ? { ...base, params } : { ...base, params, sessionId };
-    }
-    return sessionId === undefined ? base : { ...base, sessionId };
-  }
-  const base = { kind: "event", method: name } as const;
-  if (params !== undefined) {
-    return sessionId === undefined ? { ...base, params } : { ...base, params, sessionId };
-  }
-  return sessionId === undefined ? base : { ...base, sessionId };
-}
-
-function decodeError(value: unknown, issues: IssueList): CdpError | undefined {
-  const error = expectObject(value, ["error"], issues);
-  if (error === undefined) return undefined;
-  const message = expectString(own(error, "message"), ["error", "message"], issues);
-  const code = own(error, "code");
-  if (code !== undefined) expectInteger(code, ["error", "code"], issues, Number.MIN_SAFE_INTEGER);
-  const data = optionalString(own(error, "data"), ["error", "data"], issues);
-  if (message === undefined) return undefined;
-  const out: { code?: number; message: string; data?: string } = { message };
-  if (typeof code === "number") {
-    return data === undefined ? { code, message } : { code, message, data };
-  }
-  if (data !== undefined) out.data = data;
-  return out;
+  return parsed.ok ? validateCdpFrame(parsed.value) : parsed;
 }

@@ -35,6 +35,8 @@ const EXPORTS = [
   "requestTimeoutError",
   "truncateCloseReason",
   "unsupportedMethodError",
+  "validateCdpFrame",
+  "validateExtensionFrame",
 ];
 
 async function codecSources(): Promise<{ name: string; text: string }[]> {
@@ -119,9 +121,9 @@ Deno.test("codec() uses relative imports only", async () => {
   assert.deepEqual(offenders, []);
 });
 
-Deno.test("codec() decoders contain no throw", async () => {
+Deno.test("codec() decoders and validators contain no throw", async () => {
   for (const { name, text } of await codecSources()) {
-    if (!name.startsWith("decode_")) continue;
+    if (!name.startsWith("decode_") && !name.startsWith("validate_")) continue;
     assert.equal(/\bthrow\b/.test(codeOnly(text, false)), false, `codec/${name} throws`);
   }
 });
