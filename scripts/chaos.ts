@@ -92,6 +92,8 @@ export interface ChaosReport {
 const RELAY_OPTIONS = { commandTimeoutMs: 10_000, commandReconnectWaitMs: 10_000 } as const;
 /** Per-command deadline: the longest a relay hold (10 s) plus the longest forward (10 s). */
 const DEADLINE_MS = 25_000;
+/** Pause of each stream loop between a reply and its next command. */
+const PACE_MS = 5;
 /** Error messages that say nothing about what happened. */
 const GENERIC_ERRORS: ReadonlySet<string> = new Set(["", "unknown error", "Error", "undefined"]);
 
@@ -380,7 +382,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       "both sessions held",
       () => [...client.sessions].every((s) => client.current?.held.has(s) === true),
     );
+    log("client holds both sessions");
     control = await WorkerControl.open(rig.browser.context, rig.browser.extensionId);
+    log("service worker control ready");
 
     // The stream: `concurrency` loops per session, each sending while its session is held.
     let counter = 0;
@@ -402,6 +406,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           sessionId,
           n + 1,
         );
+        // A steady stream, not a flood: back-to-back replies would starve the run's own timers.
+        await new Promise((resolve) => setTimeout(resolve, PACE_MS));
       }
     };
     const loops = [...client.sessions].flatMap((sessionId) =>
