@@ -600,7 +600,8 @@ class Relay implements RelayServer {
       if (isBinary || !client.open) return;
       const result = decodeCdpFrame(data, { maxBytes: this.#maxFrameBytes });
       if (!result.ok) {
-        if (typeof result.id === "number") {
+        // An id that cannot be echoed (1e400 would go out as `"id":null`) gets no reply.
+        if (typeof result.id === "number" && Number.isFinite(result.id)) {
           this.#router.replyError(
             client,
             result.id,
