@@ -771,9 +771,10 @@ export class RelayConnection implements RelayLink {
       if (!this.#relayFrameAllowed(link, undefined)) return;
       if (
         this.#state.phase === "ready" && typeof decoded.id === "number" &&
-        shape.method === "forwardCDPCommand"
+        Number.isFinite(decoded.id) && shape.method === "forwardCDPCommand"
       ) {
-        // A malformed command still gets its one reply.
+        // A malformed command still gets its one reply, unless its id cannot be echoed (1e400
+        // would go out as `"id":null`).
         link.commands.add(decoded.id);
         this.sendResponse(decoded.id, {
           ok: false,
