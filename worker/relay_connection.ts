@@ -499,6 +499,11 @@ export class RelayConnection implements RelayLink {
 
   #startAttempt(): void {
     this.#endRun();
+    this.#beginRun("start");
+  }
+
+  /** Creates the attempt's run, enters `connecting` and, unless a hook moved on, prepares it. */
+  #beginRun(type: "start" | "restart"): void {
     const run: Run = {
       controller: new AbortController(),
       port: this.#relayPort,
@@ -507,7 +512,7 @@ export class RelayConnection implements RelayLink {
       connectId: undefined,
     };
     this.#run = run;
-    const next = this.#transition({ type: "start", now: this.#now() });
+    const next = this.#transition({ type, now: this.#now() });
     if (this.#state === next) void this.#prepare(run);
   }
 
@@ -527,16 +532,7 @@ export class RelayConnection implements RelayLink {
       this.#transition({ type: "reset" });
       return;
     }
-    const run: Run = {
-      controller: new AbortController(),
-      port: this.#relayPort,
-      gatewayToken: "",
-      expectsChallenge: false,
-      connectId: undefined,
-    };
-    this.#run = run;
-    const next = this.#transition({ type: "restart", now: this.#now() });
-    if (this.#state === next) void this.#prepare(run);
+    this.#beginRun("restart");
   }
 
   #endRun(): void {
