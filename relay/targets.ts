@@ -58,6 +58,18 @@ function str(value: JsonValue | undefined): string | undefined {
 export class TargetRegistry {
   readonly #entries = new Map<string, TargetEntry>();
   readonly #children = new Map<string, string>();
+  readonly #maxChildren: number;
+
+  /**
+   * Creates an empty registry.
+   *
+   * @param maxChildren Cap on remembered child sessions. Children may be linked before their
+   *   parent is (re-)announced, so unknown parents are accepted; the cap keeps a misbehaving
+   *   extension from growing the table without bound by evicting the oldest link.
+   */
+  constructor(maxChildren = 10_000) {
+    this.#maxChildren = maxChildren;
+  }
 
   /** Number of cached top-level targets. */
   get size(): number {
@@ -159,7 +171,12 @@ export class TargetRegistry {
   /** Links a child session to the top-level session that `parentSessionId` belongs to. */
   addChild(childSessionId: string, parentSessionId: string): void {
     const topLevel = this.topLevelOf(parentSessionId) ?? parentSessionId;
+    this.#children.delete(childSessionId); // re-insert at the end: eviction is oldest first
     this.#children.set(childSessionId, topLevel);
+    if (this.#children.size > this.#maxChildren) {
+      const oldest = this.#children.keys().next().value;
+      if (oldest !== undefined) this.#children.delete(oldest);
+    }
   }
 
   /** Forgets a child session. */

@@ -67,3 +67,14 @@ Deno.test("TargetRegistry.childrenOf() lists the children linked to a top-level 
   assert.deepEqual(targets.childrenOf("cb-tab-1"), ["GRANDCHILD"]);
   assert.deepEqual(targets.childrenOf("CHILD"), []);
 });
+
+Deno.test("TargetRegistry.addChild() keeps at most maxChildren links, evicting the oldest", () => {
+  const targets = new TargetRegistry(3);
+  targets.set("cb-tab-1", { targetId: "T1" });
+  for (const child of ["c1", "c2", "c3", "c4"]) targets.addChild(child, "cb-tab-1");
+  assert.deepEqual(targets.childrenOf("cb-tab-1"), ["c2", "c3", "c4"]);
+  targets.addChild("c2", "cb-tab-1"); // refreshed: now the newest
+  targets.addChild("c5", "unknown-parent");
+  assert.deepEqual(targets.childrenOf("cb-tab-1"), ["c4", "c2"]);
+  assert.equal(targets.topLevelOf("c5"), "unknown-parent");
+});
