@@ -108,6 +108,7 @@ export async function launchWithExtension(options: LaunchOptions): Promise<Launc
       timeout: 15_000,
     });
   const extensionId = new URL(worker.url()).host;
+  if (temporary) await settleFirstInstall(context, extensionId);
   return {
     context,
     worker,
@@ -118,6 +119,24 @@ export async function launchWithExtension(options: LaunchOptions): Promise<Launc
       if (temporary) await Deno.remove(userDataDir, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/**
+ * On a fresh profile the extension opens its options page on install, sometimes by navigating a
+ * tab the caller is about to use. Wait for that page (up to 5 s) so it cannot interrupt later
+ * navigations.
+ */
+async function settleFirstInstall(context: BrowserContext, extensionId: string): Promise<void> {
+  const optionsUrl = `chrome-extension://${extensionId}/options.html`;
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    const page = context.pages().find((p) => p.url().startsWith(optionsUrl));
+    if (page !== undefined) {
+      await page.waitForLoadState().catch(() => {});
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Controls the extension's service worker through a page's CDP session (platform notes §7.3). */
