@@ -164,8 +164,11 @@ async function main(): Promise<number> {
   console.log(
     `  const page = (await chromium.connectOverCDP("${endpoint}")).contexts()[0].pages()[0];`,
   );
+  // Puppeteer drops the endpoint's query string when it fetches /json/version: use the header.
   console.log("Puppeteer:");
-  console.log(`  await puppeteer.connect({ browserURL: "${endpoint}" })`);
+  console.log(
+    `  await puppeteer.connect({ browserURL: "${relay.url}", headers: { "x-openclaw-relay-token": "${relay.relayToken}" } })`,
+  );
   console.log("");
   console.log(
     "Click the toolbar button on any other tab to share it too. Ctrl-C stops everything.",
