@@ -65,6 +65,7 @@ export class ExtensionLink {
   #handshakeTimer: Timer | undefined;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #idleTimer: Timer | undefined;
+  #lastInboundAt = 0;
 
   /**
    * Takes over an upgraded socket and starts the handshake.
@@ -174,12 +175,24 @@ export class ExtensionLink {
     this.#options.onReady(this);
   }
 
+  // Records inbound traffic. One idle timer re-arms itself for the remaining time instead of
+  // being cancelled and re-created on every frame (about 2 µs per frame at flood rates).
   #touch(): void {
-    clearTimeout(this.#idleTimer);
+    this.#lastInboundAt = Date.now();
+    if (this.#idleTimer === undefined) this.#armIdle(this.#options.idleTimeoutMs);
+  }
+
+  #armIdle(ms: number): void {
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
-      this.close(CloseCode.HeartbeatTimeout, CloseReason.HeartbeatTimeout);
-    }, this.#options.idleTimeoutMs);
+      if (this.#closed) return;
+      const idle = Date.now() - this.#lastInboundAt;
+      if (idle >= this.#options.idleTimeoutMs) {
+        this.close(CloseCode.HeartbeatTimeout, CloseReason.HeartbeatTimeout);
+      } else {
+        this.#armIdle(this.#options.idleTimeoutMs - idle);
+      }
+    }, ms);
   }
 
   #onMessage(data: Buffer, isBinary: boolean): void {
