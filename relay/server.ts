@@ -263,6 +263,16 @@ class Relay implements RelayServer {
       onSessionReleased: (sessionId) => this.#resetSession(sessionId),
     });
     this.#http = createServer((req, res) => {
+      // Refused requests are logged (token redacted) so a user can see a wrong token or origin.
+      res.once("finish", () => {
+        if (res.statusCode === 401 || res.statusCode === 403) {
+          this.#log(
+            `Rejected request ${req.method ?? "?"} ${
+              redactToken(req.url ?? "")
+            }: ${res.statusCode}`,
+          );
+        }
+      });
       handleHttpRequest(req, res, {
         bindHost: this.host,
         version: RELAY_VERSION,

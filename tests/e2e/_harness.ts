@@ -219,10 +219,11 @@ export class Rig {
   }
 
   /** Restarts the relay on the same port; returns ms from listening to extension ready. */
-  async restartRelay(): Promise<void> {
+  /** Restarts the relay on the same port, optionally with extra options (e.g. a log sink). */
+  async restartRelay(extra: Partial<RelayOptions> = {}): Promise<void> {
     const port = this.relay.port;
     await this.relay.close();
-    this.relay = await startRelay({ token: TOKEN, ...this.relayOptions, port });
+    this.relay = await startRelay({ token: TOKEN, ...this.relayOptions, ...extra, port });
   }
 
   async close(): Promise<void> {
