@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { rigTest, TOKEN, waitUntil } from "./_harness.ts";
 
-rigTest("worker() wrong token: badge !, no retries, fixed by a settings change", async (rig) => {
+rigTest("worker() wrong or missing token: badge !, no retries, fixed by a settings change", async (rig) => {
   const { tabId, sessionId } = await rig.attachNewTab(`${rig.pages.a}/?title=Settings`);
   const lines: string[] = [];
   const relayLog = (line: string) => lines.push(line);
@@ -55,4 +55,21 @@ rigTest("worker() wrong token: badge !, no retries, fixed by a settings change",
   assert.equal((await rig.status()).tabs.find((t) => t.tabId === tabId)?.sessionId, sessionId);
   // The token never reached the relay's log.
   assert.ok(lines.every((l) => !l.includes(TOKEN) && !l.includes("wrong-token")));
+
+  // A missing token: no network I/O at all, badge "!" with the fix in the title.
+  const requestsBefore = lines.length;
+  await rig.browser.worker.evaluate(() => chrome.storage.local.set({ gatewayToken: "   " }));
+  const missing = await waitUntil("connection stopped for a missing token", async () => {
+    const status = await rig.status() as unknown as {
+      connection: { phase: string; lastError?: { message: string } };
+    };
+    return status.connection.phase === "stopped" ? status.connection : undefined;
+  });
+  assert.match(missing.lastError?.message ?? "", /gatewayToken|token/);
+  await waitUntil("badge ! for a missing token", async () => (await rig.badge(tabId)) === "!");
+  assert.equal(
+    lines.slice(requestsBefore).filter((l) => l.startsWith("Rejected")).length,
+    0,
+    "a missing token makes no request",
+  );
 });
