@@ -52,6 +52,8 @@ export { decodeCdpFrame, type DecodeCdpFrameOptions } from "./codec/decode_cdp_f
 export { validateCdpFrame } from "./codec/validate_cdp_frame.ts";
 export { encodeCdpFrame } from "./codec/encode_cdp_frame.ts";
 export { formatIssues } from "./codec/format_issues.ts";
+export { isJsonObject } from "./codec/is_json_object.ts";
+export { utf8ByteLength } from "./codec/utf8_byte_length.ts";
 export { deriveRelayToken } from "./codec/derive_relay_token.ts";
 export { CloseCode, CloseReason, isCloseCode, truncateCloseReason } from "./codec/close_codes.ts";
 export {

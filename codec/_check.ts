@@ -1,5 +1,7 @@
 // Private checkers shared by the decoders. Each appends Issues instead of throwing.
 
+import { isJsonObject } from "./is_json_object.ts";
+import { utf8ByteLength } from "./utf8_byte_length.ts";
 import type { Issue, IssueCode, Issues } from "./issue.ts";
 import type { JsonObject } from "./json.ts";
 
@@ -45,11 +47,6 @@ export function addIssue(
 /** Returns the list as a non-empty tuple; callers check the length first. */
 export function asIssues(issues: IssueList): Issues {
   return issues as unknown as Issues;
-}
-
-/** True for a non-null, non-array object. */
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Own-property read that ignores the prototype chain (`__proto__`, `constructor`). */
@@ -142,7 +139,7 @@ export function expectObject(
     addIssue(issues, "missing_field", path, "object", "undefined");
     return undefined;
   }
-  if (!isObject(value)) {
+  if (!isJsonObject(value)) {
     addIssue(issues, "wrong_type", path, "object", describe(value));
     return undefined;
   }
@@ -251,24 +248,6 @@ export function rejectUnknownKeys(
   }
 }
 
-/** UTF-8 byte length of a string, counting lone surrogates as 3 bytes (as TextEncoder does). */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3;
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** Result of size-checking and parsing raw input. */
@@ -284,7 +263,7 @@ export function parseInput(input: string | Uint8Array, maxBytes: number): ParseR
   let text: string;
   if (typeof input === "string") {
     if (input.length * 3 > maxBytes) {
-      const bytes = input.length > maxBytes ? input.length : utf8Length(input);
+      const bytes = input.length > maxBytes ? input.length : utf8ByteLength(input);
       if (bytes > maxBytes) return tooLarge(bytes, maxBytes, input.length > maxBytes);
     }
     text = input;

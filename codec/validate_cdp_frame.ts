@@ -13,12 +13,12 @@ import {
   expectObject,
   expectString,
   hasNonFinite,
-  isObject,
   type IssueList,
   optionalObject,
   optionalString,
   own,
 } from "./_check.ts";
+import { isJsonObject } from "./is_json_object.ts";
 import type { CdpError, CdpFrame } from "./cdp_frame.ts";
 import type { DecodeResult } from "./issue.ts";
 import type { JsonObject } from "./json.ts";
@@ -40,12 +40,12 @@ import type { JsonObject } from "./json.ts";
  * ```
  */
 export function validateCdpFrame(value: unknown): DecodeResult<CdpFrame> {
-  if (isObject(value)) {
+  if (isJsonObject(value)) {
     const fast = decodeHotCdpFrame(value as Record<string, unknown>);
     if (fast !== undefined) return { ok: true, frame: fast };
   }
   const issues: IssueList = [];
-  if (!isObject(value)) {
+  if (!isJsonObject(value)) {
     addIssue(issues, "not_object", [], "object", describe(value));
     return { ok: false, issues: asIssues(issues) };
   }
@@ -73,7 +73,7 @@ function decodeHotCdpFrame(frame: Record<string, unknown>): CdpFrame | undefined
     if (frame.result !== undefined || frame.error !== undefined) {
       if (frame.error !== undefined) return undefined; // rare: let classify validate the error
       const result = frame.result;
-      if (!isObject(result) || hasNonFinite(result)) return undefined;
+      if (!isJsonObject(result) || hasNonFinite(result)) return undefined;
       const outcome = { ok: true, result } as const;
       return sessionId === undefined
         ? { kind: "response", id, outcome }
@@ -82,7 +82,7 @@ function decodeHotCdpFrame(frame: Record<string, unknown>): CdpFrame | undefined
   }
   if (typeof method !== "string" || method.length === 0) return undefined;
   const params = frame.params;
-  if (params !== undefined && (!isObject(params) || hasNonFinite(params))) return undefined;
+  if (params !== undefined && (!isJsonObject(params) || hasNonFinite(params))) return undefined;
   if (id === undefined) {
     const base = { kind: "event", method } as const;
     if (params === undefined) return sessionId === undefined ? base : { ...base, sessionId };

@@ -15,13 +15,13 @@ import {
   expectString,
   expectStringArray,
   hasNonFinite,
-  isObject,
   type IssueList,
   optionalObject,
   optionalString,
   own,
   rejectUnknownKeys,
 } from "./_check.ts";
+import { isJsonObject } from "./is_json_object.ts";
 import type { DecodeResult } from "./issue.ts";
 import type { JsonObject, JsonValue } from "./json.ts";
 import type {
@@ -53,7 +53,7 @@ const KNOWN_SHAPES =
  * ```
  */
 export function validateExtensionFrame(value: unknown): DecodeResult<ExtensionFrame> {
-  if (!isObject(value)) {
+  if (!isJsonObject(value)) {
     const issues: IssueList = [];
     addIssue(issues, "not_object", [], "object", describe(value));
     return { ok: false, issues: asIssues(issues) };
@@ -129,7 +129,7 @@ function decodeHotFrame(value: JsonObject): ExtensionFrame | undefined {
     }
     const result = frame.result;
     if (result !== undefined) {
-      return isObject(result) && !hasNonFinite(result)
+      return isJsonObject(result) && !hasNonFinite(result)
         ? { kind: "response", id, outcome: { ok: true, result } }
         : undefined;
     }
@@ -143,13 +143,13 @@ function decodeHotFrame(value: JsonObject): ExtensionFrame | undefined {
 }
 
 function hotCdpCall(params: unknown): CdpCall | undefined {
-  if (!isObject(params)) return undefined;
+  if (!isJsonObject(params)) return undefined;
   const call = params as Record<string, unknown>;
   const method = call.method;
   const sessionId = call.sessionId;
   const inner = call.params;
   if (typeof method !== "string" || method.length === 0) return undefined;
-  if (inner !== undefined && (!isObject(inner) || hasNonFinite(inner))) return undefined;
+  if (inner !== undefined && (!isJsonObject(inner) || hasNonFinite(inner))) return undefined;
   if (sessionId === undefined) return inner === undefined ? { method } : { method, params: inner };
   if (typeof sessionId !== "string") return undefined;
   return inner === undefined ? { method, sessionId } : { method, sessionId, params: inner };
@@ -392,7 +392,7 @@ function decodeGatewayResponse(value: JsonObject, issues: IssueList): ExtensionF
     return error === undefined ? undefined : { kind: "gateway_error", id, error };
   }
   const payload = own(value, "payload");
-  if (isObject(payload) && own(payload, "type") === "hello-ok") {
+  if (isJsonObject(payload) && own(payload, "type") === "hello-ok") {
     const hello = decodeHelloOk(payload, issues);
     return hello === undefined ? undefined : { kind: "hello_ok", id, hello };
   }

@@ -8,6 +8,7 @@
 
 import type { CheckResult } from "../worker/check_connection.ts";
 import type { Tone } from "./_status_view.ts";
+import { isJsonObject } from "../codec/is_json_object.ts";
 
 /** What the check result box shows. */
 export interface CheckView {
@@ -33,10 +34,6 @@ const TITLES: { readonly [K in CheckResult["kind"]]: readonly [Tone, string] } =
   "invalid_input": ["error", "Check the settings"],
 };
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function isKind(value: unknown): value is CheckResult["kind"] {
   return typeof value === "string" && Object.hasOwn(TITLES, value);
 }
@@ -55,12 +52,12 @@ function isKind(value: unknown): value is CheckResult["kind"] {
  * ```
  */
 export function checkView(response: unknown): CheckView {
-  const kind = isRecord(response) ? response["kind"] : undefined;
+  const kind = isJsonObject(response) ? response["kind"] : undefined;
   if (
-    !isRecord(response) || !isKind(kind) || typeof response["message"] !== "string" ||
+    !isJsonObject(response) || !isKind(kind) || typeof response["message"] !== "string" ||
     typeof response["url"] !== "string"
   ) {
-    const error = isRecord(response) && typeof response["error"] === "string"
+    const error = isJsonObject(response) && typeof response["error"] === "string"
       ? response["error"]
       : "";
     return {

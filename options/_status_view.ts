@@ -6,6 +6,7 @@
  */
 
 import type { ConnectionPhase } from "../worker/relay_link.ts";
+import { isJsonObject } from "../codec/is_json_object.ts";
 
 /** Visual tone of a status or result; the stylesheet colours each one. */
 export type Tone = "ok" | "busy" | "error" | "idle";
@@ -41,10 +42,6 @@ const PHASES: readonly ConnectionPhase[] = [
   "stopped",
 ];
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function text(value: unknown): string {
   return typeof value === "string" ? value : "";
 }
@@ -60,7 +57,7 @@ function readTabs(value: unknown): TabRow[] {
   if (!Array.isArray(value)) return [];
   const rows: TabRow[] = [];
   for (const entry of value) {
-    if (!isRecord(entry) || typeof entry["tabId"] !== "number") continue;
+    if (!isJsonObject(entry) || typeof entry["tabId"] !== "number") continue;
     rows.push({
       tabId: entry["tabId"],
       title: text(entry["title"]),
@@ -74,7 +71,7 @@ function readTabs(value: unknown): TabRow[] {
 
 function errorMessage(connection: Record<string, unknown>): string {
   const lastError = connection["lastError"];
-  return isRecord(lastError) ? text(lastError["message"]) : "";
+  return isJsonObject(lastError) ? text(lastError["message"]) : "";
 }
 
 /**
@@ -97,9 +94,9 @@ function errorMessage(connection: Record<string, unknown>): string {
  * ```
  */
 export function statusView(response: unknown, now: number): StatusView {
-  const connection = isRecord(response) ? response["connection"] : undefined;
-  const phase = isRecord(connection) ? connection["phase"] : undefined;
-  if (!isRecord(connection) || !PHASES.some((known) => known === phase)) {
+  const connection = isJsonObject(response) ? response["connection"] : undefined;
+  const phase = isJsonObject(connection) ? connection["phase"] : undefined;
+  if (!isJsonObject(connection) || !PHASES.some((known) => known === phase)) {
     return {
       tone: "error",
       label: "No status",
@@ -109,7 +106,7 @@ export function statusView(response: unknown, now: number): StatusView {
     };
   }
   const relayUrl = text(connection["relayUrl"]);
-  const tabs = readTabs(isRecord(response) ? response["tabs"] : undefined);
+  const tabs = readTabs(isJsonObject(response) ? response["tabs"] : undefined);
   const error = errorMessage(connection);
   const relayVersion = text(connection["relayVersion"]);
   const legacy = connection["legacy"] === true;

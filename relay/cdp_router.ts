@@ -10,6 +10,7 @@ import type { CdpCall, Outcome } from "../codec/extension_frame.ts";
 import type { JsonObject, JsonValue } from "../codec/json.ts";
 import { ErrorText, isTargetGoneError, unsupportedMethodError } from "../codec/messages.ts";
 import { randomHexId, type TargetEntry, type TargetRegistry } from "./targets.ts";
+import { isJsonObject } from "../codec/is_json_object.ts";
 
 /** A command as received from a CDP client. */
 export interface CdpCommand {
@@ -90,9 +91,7 @@ function str(value: JsonValue | undefined): string | undefined {
 }
 
 function obj(value: JsonValue | undefined): JsonObject | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? value as JsonObject
-    : undefined;
+  return isJsonObject(value) ? value : undefined;
 }
 
 /**

@@ -15,6 +15,7 @@ import type { DecodeResult } from "../codec/issue.ts";
 import type { JsonObject } from "../codec/json.ts";
 import { GATEWAY_PROTOCOL, PREAUTH_MAX_FRAME_BYTES } from "../codec/limits.ts";
 import { ErrorText } from "../codec/messages.ts";
+import { utf8ByteLength } from "../codec/utf8_byte_length.ts";
 
 /** Options of {@linkcode ExtensionLink}. */
 export interface ExtensionLinkOptions {
@@ -47,7 +48,7 @@ export interface ExtensionLinkOptions {
 type Timer = ReturnType<typeof setTimeout>;
 
 function byteLength(data: Uint8Array | string): number {
-  return typeof data === "string" ? new TextEncoder().encode(data).length : data.byteLength;
+  return typeof data === "string" ? utf8ByteLength(data) : data.byteLength;
 }
 
 /**

@@ -11,6 +11,7 @@
 import { deriveRelayToken } from "../codec/derive_relay_token.ts";
 import { RELAY_TOKEN_HEADER } from "../codec/limits.ts";
 import type { Clock, HttpGet, TimerHandle } from "./ports.ts";
+import { isJsonObject } from "../codec/is_json_object.ts";
 
 /** What to check: the values currently in the form, which need not be saved yet. */
 export interface CheckTarget {
@@ -104,10 +105,6 @@ const DEFAULT_TIMEOUT_MS = 2_000;
 
 const START_HINT =
   'Start the relay with "deno task relay" (it prints its port and token), or check the port.';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function parseJson(body: string): unknown {
   try {
@@ -239,7 +236,7 @@ export function classifyCheck(requests: CheckRequests): CheckResult {
     );
   }
   const json = parseJson(body);
-  if (!isRecord(json)) {
+  if (!isJsonObject(json)) {
     return wrongPort(url, code, "not_json", "its answer is not a JSON object");
   }
   const browser = json["Browser"];
@@ -255,9 +252,9 @@ export function classifyCheck(requests: CheckRequests): CheckResult {
   const statusJson = status.outcome.kind === "response" && status.outcome.status === 200
     ? parseJson(status.outcome.body)
     : undefined;
-  const challengeHandshake = isRecord(statusJson) &&
+  const challengeHandshake = isJsonObject(statusJson) &&
     statusJson["handshake"] === "connect.challenge";
-  const connected = isRecord(statusJson) && typeof statusJson["connected"] === "boolean"
+  const connected = isJsonObject(statusJson) && typeof statusJson["connected"] === "boolean"
     ? statusJson["connected"]
     : undefined;
   const handshakeText = challengeHandshake

@@ -21,6 +21,7 @@ import type {
   TabInfo,
 } from "./ports.ts";
 import { systemClock } from "./system_clock.ts";
+import { isJsonObject } from "../codec/is_json_object.ts";
 
 /** The part of `chrome.events.Event` the adapter uses. */
 interface ChromeEvent<C> {
@@ -53,13 +54,9 @@ function adaptEvent<L, C>(
   };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** Chrome's CDP results and params are parsed JSON: an object is a JsonObject. */
 function jsonObject(value: unknown): JsonObject {
-  return isRecord(value) ? (value as JsonObject) : {};
+  return isJsonObject(value) ? (value as JsonObject) : {};
 }
 
 function tabInfo(tab: chrome.tabs.Tab): TabInfo {

@@ -9,6 +9,7 @@
 import pTimeout, { TimeoutError } from "p-timeout";
 import { RELAY_TOKEN_HEADER } from "../codec/limits.ts";
 import type { Clock, HttpGet } from "./ports.ts";
+import { isJsonObject } from "../codec/is_json_object.ts";
 
 /** The ports the preflight uses. */
 export interface PreflightPorts {
@@ -117,8 +118,7 @@ async function get(
 function announcesChallenge(body: string): boolean {
   try {
     const json: unknown = JSON.parse(body);
-    return typeof json === "object" && json !== null && !Array.isArray(json) &&
-      (json as Record<string, unknown>)["handshake"] === "connect.challenge";
+    return isJsonObject(json) && json["handshake"] === "connect.challenge";
   } catch {
     return false;
   }

@@ -18,6 +18,7 @@ import {
   type ToggleResult,
 } from "./tab_bridge.ts";
 import { TabSessions } from "./tab_sessions.ts";
+import { isJsonObject } from "../codec/is_json_object.ts";
 
 /** Name of the keepalive alarm (protocol §10). */
 export const KEEPALIVE_ALARM = "relay-keepalive";
@@ -75,10 +76,6 @@ export interface RelayClientOptions {
    * @default {console.warn}
    */
   readonly log?: (message: string) => void;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function errorText(error: unknown): string {
@@ -326,7 +323,7 @@ export class RelayClient {
   }
 
   #onMessage(message: unknown, sendResponse: (response: unknown) => void): boolean {
-    if (!isRecord(message) || this.#closed) return false;
+    if (!isJsonObject(message) || this.#closed) return false;
     const answer = (work: () => Promise<unknown>) => {
       void this.#init.then(work).then(
         (response) => sendResponse(response),

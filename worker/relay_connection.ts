@@ -55,6 +55,8 @@ import {
   type Settings,
   SETTINGS_KEYS,
 } from "./settings.ts";
+import { utf8ByteLength } from "../codec/utf8_byte_length.ts";
+import { isJsonObject } from "../codec/is_json_object.ts";
 
 /** The ports the connection uses. A full `Ports` object fits. */
 export interface RelayConnectionPorts {
@@ -152,19 +154,7 @@ function relayBase(port: number): string {
 /** UTF-8 byte length of `text` when it exceeds `max`, else `undefined`; no allocation. */
 function oversize(text: string, max: number): number | undefined {
   if (text.length * 3 <= max) return undefined;
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0x80) bytes += 1;
-    else if (unit < 0x800) bytes += 2;
-    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const low = text.charCodeAt(i + 1);
-      if (low >= 0xdc00 && low <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3;
-    } else bytes += 3;
-  }
+  const bytes = utf8ByteLength(text);
   return bytes > max ? bytes : undefined;
 }
 
@@ -174,11 +164,8 @@ function rawShape(data: string): { kind: "none" } | {
   method: unknown;
 } {
   try {
-    const value: unknown = JSON.parse(data);
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      return { kind: "none" };
-    }
-    const record = value as Record<string, unknown>;
+    const record: unknown = JSON.parse(data);
+    if (!isJsonObject(record)) return { kind: "none" };
     return {
       kind: typeof record["type"] === "string" ? "gateway" : "relay",
       method: record["method"],

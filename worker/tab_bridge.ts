@@ -20,6 +20,7 @@ import type {
 } from "./ports.ts";
 import type { RelayLink } from "./relay_link.ts";
 import type { TabRecord, TabSessions, TabState } from "./tab_sessions.ts";
+import { isJsonObject } from "../codec/is_json_object.ts";
 
 /** Options of {@linkcode TabBridge}. */
 export interface TabBridgeOptions {
@@ -140,10 +141,6 @@ function errorText(error: unknown): string {
 
 function failure(error: unknown): Outcome {
   return { ok: false, error: errorText(error) };
-}
-
-function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function debuggeeKey(debuggee: Debuggee): string {

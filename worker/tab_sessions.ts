@@ -9,6 +9,7 @@
 import type { JsonObject, JsonValue } from "../codec/json.ts";
 import { isSessionStateMethod } from "../codec/messages.ts";
 import type { DebuggerPort, DebuggerTarget, StorageArea, TabInfo, TabsPort } from "./ports.ts";
+import { isJsonObject } from "../codec/is_json_object.ts";
 
 /** A child session (OOPIF, worker) reached through a tab's debugger with Chrome's session id. */
 export interface ChildSession {
@@ -97,16 +98,8 @@ const DISABLE_CLEARS: Readonly<Record<string, readonly string[]>> = {
   "Emulation.clearGeolocationOverride": ["Emulation.setGeolocationOverride"],
 };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isJsonObject(value: unknown): value is JsonObject {
-  return isObject(value);
-}
-
 function readChild(value: unknown): ChildSession | undefined {
-  if (!isObject(value)) return undefined;
+  if (!isJsonObject(value)) return undefined;
   const { sessionId, targetId, type, parentSessionId } = value;
   if (
     typeof sessionId !== "string" || typeof targetId !== "string" || typeof type !== "string" ||
@@ -116,7 +109,7 @@ function readChild(value: unknown): ChildSession | undefined {
 }
 
 function readReplay(value: unknown): ReplayEntry | undefined {
-  if (!isObject(value)) return undefined;
+  if (!isJsonObject(value)) return undefined;
   const { key, method, params, clientIdentifier } = value;
   if (typeof key !== "string" || typeof method !== "string") return undefined;
   const entry: { key: string; method: string; params?: JsonObject; clientIdentifier?: string } = {
@@ -129,14 +122,14 @@ function readReplay(value: unknown): ReplayEntry | undefined {
 }
 
 function readRecord(value: unknown): TabRecord | undefined {
-  if (!isObject(value)) return undefined;
+  if (!isJsonObject(value)) return undefined;
   const { tabId, sessionId, targetId, targetInfo, state, children, replay } = value;
   if (
     typeof tabId !== "number" || !Number.isInteger(tabId) || typeof sessionId !== "string" ||
     typeof targetId !== "string" || !isJsonObject(targetInfo)
   ) return undefined;
   const scriptIds: Record<string, string> = {};
-  if (isObject(value.scriptIds)) {
+  if (isJsonObject(value.scriptIds)) {
     for (const [k, v] of Object.entries(value.scriptIds)) {
       if (typeof v === "string") scriptIds[k] = v;
     }
@@ -205,7 +198,7 @@ export class TabSessions {
    */
   async load(): Promise<void> {
     const stored = (await this.#area.get([this.#key]))[this.#key];
-    if (!isObject(stored)) return;
+    if (!isJsonObject(stored)) return;
     const counter = stored.counter;
     this.#counter = typeof counter === "number" && Number.isInteger(counter) && counter > 0
       ? counter
