@@ -10,8 +10,10 @@
 
 import { deriveRelayToken } from "../codec/derive_relay_token.ts";
 import { RELAY_TOKEN_HEADER } from "../codec/limits.ts";
-import type { Clock, HttpGet, TimerHandle } from "./ports.ts";
+import type { Clock, HttpGet } from "./ports.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
+import { getWithDeadline, type HttpOutcome } from "./get_with_deadline.ts";
+import { relayBaseUrl } from "./settings.ts";
 
 /** What to check: the values currently in the form, which need not be saved yet. */
 export interface CheckTarget {
@@ -37,16 +39,7 @@ export interface CheckConnectionOptions {
   readonly timeoutMs?: number;
 }
 
-/** How one HTTP request ended. */
-export type HttpOutcome =
-  | {
-    readonly kind: "response";
-    readonly status: number;
-    readonly contentType: string;
-    readonly body: string;
-  }
-  | { readonly kind: "network_error"; readonly cause: string }
-  | { readonly kind: "timeout"; readonly timeoutMs: number };
+export type { HttpOutcome } from "./get_with_deadline.ts";
 
 /** One request the check made, with its exact URL. */
 export interface CheckedRequest {
@@ -273,44 +266,6 @@ export function classifyCheck(requests: CheckRequests): CheckResult {
   return connected === undefined ? base : { ...base, extensionConnected: connected };
 }
 
-function describeCause(error: unknown): string {
-  if (error instanceof Error) return error.message === "" ? error.name : error.message;
-  return String(error);
-}
-
-/** One GET with a deadline driven by the injected clock, so fake timers control it. */
-async function getWithDeadline(
-  ports: CheckConnectionPorts,
-  url: string,
-  headers: Record<string, string>,
-  timeoutMs: number,
-): Promise<HttpOutcome> {
-  const controller = new AbortController();
-  let handle: TimerHandle | undefined;
-  const deadline = new Promise<HttpOutcome>((resolve) => {
-    handle = ports.clock.setTimeout(() => {
-      // Resolve first: the aborted request rejects later and is absorbed by its own handler.
-      resolve({ kind: "timeout", timeoutMs });
-      controller.abort();
-    }, timeoutMs);
-  });
-  const request = ports.http(url, { headers, signal: controller.signal }).then(
-    (response): HttpOutcome => ({
-      kind: "response",
-      status: response.status,
-      contentType: response.contentType,
-      body: response.body,
-    }),
-    (error: unknown): HttpOutcome => ({ kind: "network_error", cause: describeCause(error) }),
-  );
-  try {
-    return await Promise.race([request, deadline]);
-  } finally {
-    // The timer is released on every path, including a response that beat the deadline.
-    ports.clock.clearTimeout(handle);
-  }
-}
-
 /**
  * Checks whether a relay answers on `port` and accepts `token`, and explains the outcome.
  *
@@ -339,7 +294,7 @@ export async function checkConnection(
 ): Promise<CheckResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const { port } = target;
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = relayBaseUrl(port);
   if (!Number.isInteger(port) || port < 1 || port > 65_535) {
     return {
       kind: "invalid_input",
@@ -362,19 +317,17 @@ export async function checkConnection(
   const statusUrl = `${baseUrl}/extension/status`;
   const status: CheckedRequest = {
     url: statusUrl,
-    outcome: await getWithDeadline(ports, statusUrl, {}, timeoutMs),
+    outcome: await getWithDeadline(ports, statusUrl, { timeoutMs }),
   };
   if (status.outcome.kind !== "response") return classifyCheck({ baseUrl, status });
   const relayToken = await deriveRelayToken(token, port);
   const versionUrl = `${baseUrl}/json/version`;
   const version: CheckedRequest = {
     url: versionUrl,
-    outcome: await getWithDeadline(
-      ports,
-      versionUrl,
-      { [RELAY_TOKEN_HEADER]: relayToken },
+    outcome: await getWithDeadline(ports, versionUrl, {
+      headers: { [RELAY_TOKEN_HEADER]: relayToken },
       timeoutMs,
-    ),
+    }),
   };
   return classifyCheck({ baseUrl, status, version });
 }

@@ -6,10 +6,11 @@
  * @module
  */
 
-import pTimeout, { TimeoutError } from "p-timeout";
 import { RELAY_TOKEN_HEADER } from "../codec/limits.ts";
+import { getWithDeadline, type HttpOutcome } from "./get_with_deadline.ts";
 import type { Clock, HttpGet } from "./ports.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
+import { relayBaseUrl } from "./settings.ts";
 
 /** The ports the preflight uses. */
 export interface PreflightPorts {
@@ -49,70 +50,14 @@ export type PreflightResult =
   /** `/json/version` answered 401: not retried until settings change. */
   | { readonly kind: "token_rejected"; readonly message: string };
 
-type Answer =
-  | { readonly kind: "response"; readonly status: number; readonly body: string }
-  | { readonly kind: "failed"; readonly cause: string };
-
-/**
- * Clock-driven timers for p-timeout, which types them as the global overloads.
- *
- * @param clock The clock.
- * @returns Timers that delegate to `clock`.
- */
-export function clockTimers(
-  clock: Pick<Clock, "setTimeout" | "clearTimeout">,
-): { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout } {
-  const set = (callback: () => void, ms?: number) => clock.setTimeout(callback, ms ?? 0);
-  const clear = (handle?: ReturnType<typeof setTimeout>) => clock.clearTimeout(handle);
-  return {
-    setTimeout: set as unknown as typeof setTimeout,
-    clearTimeout: clear as unknown as typeof clearTimeout,
-  };
-}
-
-async function get(
-  ports: PreflightPorts,
-  url: string,
-  headers: Record<string, string> | undefined,
-  timeoutMs: number,
-  outer: AbortSignal | undefined,
-): Promise<Answer> {
-  outer?.throwIfAborted();
-  const controller = new AbortController();
-  const timeoutError = new TimeoutError(`No answer from ${url} within ${timeoutMs} ms`);
-  const request = ports.http(
-    url,
-    headers ? { headers, signal: controller.signal } : {
-      signal: controller.signal,
-    },
-  );
-  const timed = pTimeout(request, {
-    milliseconds: timeoutMs,
-    message: timeoutError,
-    customTimers: clockTimers(ports.clock),
-    ...(outer ? { signal: outer } : {}),
-  });
-  // Cleared synchronously on abort: p-timeout clears its own timer only a microtask later,
-  // and an aborted attempt must not leave a timer behind even for that long.
-  const onAbort = () => {
-    timed.clear();
-    controller.abort(outer?.reason);
-  };
-  outer?.addEventListener("abort", onAbort, { once: true });
-  try {
-    const response = await timed;
-    return { kind: "response", status: response.status, body: response.body };
-  } catch (error) {
-    if (outer?.aborted) throw outer.reason;
-    if (error === timeoutError) {
-      controller.abort(error);
-      return { kind: "failed", cause: `timed out after ${timeoutMs} ms` };
-    }
-    return { kind: "failed", cause: error instanceof Error ? error.message : String(error) };
-  } finally {
-    timed.clear();
-    outer?.removeEventListener("abort", onAbort);
-  }
+function unreachable(
+  base: string,
+  outcome: Exclude<HttpOutcome, { kind: "response" }>,
+): PreflightResult {
+  const cause = outcome.kind === "timeout"
+    ? `timed out after ${outcome.timeoutMs} ms`
+    : outcome.cause;
+  return { kind: "unreachable", message: `Relay server not reachable at ${base} (${cause})` };
 }
 
 function announcesChallenge(body: string): boolean {
@@ -146,27 +91,19 @@ export async function preflight(
   options: PreflightOptions = {},
 ): Promise<PreflightResult> {
   const timeoutMs = options.timeoutMs ?? 2_000;
-  const base = `http://127.0.0.1:${target.port}`;
-  const status = await get(ports, `${base}/extension/status`, undefined, timeoutMs, options.signal);
-  if (status.kind === "failed") {
-    return {
-      kind: "unreachable",
-      message: `Relay server not reachable at ${base} (${status.cause})`,
-    };
-  }
-  const version = await get(
-    ports,
-    `${base}/json/version`,
-    { [RELAY_TOKEN_HEADER]: target.relayToken },
+  const base = relayBaseUrl(target.port);
+  const signal = options.signal === undefined ? {} : { signal: options.signal };
+  const status = await getWithDeadline(ports, `${base}/extension/status`, {
     timeoutMs,
-    options.signal,
-  );
-  if (version.kind === "failed") {
-    return {
-      kind: "unreachable",
-      message: `Relay server not reachable at ${base} (${version.cause})`,
-    };
-  }
+    ...signal,
+  });
+  if (status.kind !== "response") return unreachable(base, status);
+  const version = await getWithDeadline(ports, `${base}/json/version`, {
+    headers: { [RELAY_TOKEN_HEADER]: target.relayToken },
+    timeoutMs,
+    ...signal,
+  });
+  if (version.kind !== "response") return unreachable(base, version);
   if (version.status === 401) {
     return {
       kind: "token_rejected",

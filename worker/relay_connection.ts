@@ -42,7 +42,7 @@ import type {
   StoragePort,
   TimerHandle,
 } from "./ports.ts";
-import { clockTimers, preflight } from "./preflight.ts";
+import { preflight } from "./preflight.ts";
 import {
   DEFAULT_RECONNECT_POLICY,
   reconnectDelay,
@@ -52,6 +52,7 @@ import type { ConnectionHooks, ConnectionStatus, RelayLink } from "./relay_link.
 import {
   HELP_ON_ERROR_SHOWN_KEY,
   parseSettings,
+  relayBaseUrl,
   type Settings,
   SETTINGS_KEYS,
 } from "./settings.ts";
@@ -147,8 +148,16 @@ interface Failure extends ConnectionError {
   readonly closed?: { readonly code: number; readonly reason: string };
 }
 
-function relayBase(port: number): string {
-  return `http://127.0.0.1:${port}`;
+/** Clock-driven timers for p-timeout, which types them as the global overloads. */
+function clockTimers(
+  clock: Pick<Clock, "setTimeout" | "clearTimeout">,
+): { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout } {
+  const set = (callback: () => void, ms?: number) => clock.setTimeout(callback, ms ?? 0);
+  const clear = (handle?: ReturnType<typeof setTimeout>) => clock.clearTimeout(handle);
+  return {
+    setTimeout: set as unknown as typeof setTimeout,
+    clearTimeout: clear as unknown as typeof clearTimeout,
+  };
 }
 
 /** UTF-8 byte length of `text` when it exceeds `max`, else `undefined`; no allocation. */
@@ -272,7 +281,7 @@ export class RelayConnection implements RelayLink {
     const state = this.#state;
     const base = {
       phase: state.phase,
-      relayUrl: relayBase(this.#relayPort),
+      relayUrl: relayBaseUrl(this.#relayPort),
       attachedTabCount: this.#tabs(),
     };
     switch (state.phase) {
@@ -635,7 +644,7 @@ export class RelayConnection implements RelayLink {
     } catch (error) {
       return this.#failAttempt({
         code: "relay_unreachable",
-        message: `Relay server not reachable at ${relayBase(run.port)} (${String(error)})`,
+        message: `Relay server not reachable at ${relayBaseUrl(run.port)} (${String(error)})`,
         retry: "backoff",
         close: "already",
       });
@@ -646,7 +655,7 @@ export class RelayConnection implements RelayLink {
       // §11: the legacy extension left this socket dangling; close and discard it.
       this.#failAttempt({
         code: "open_timeout",
-        message: `${timeout.message} at ${relayBase(run.port)}`,
+        message: `${timeout.message} at ${relayBaseUrl(run.port)}`,
         retry: "backoff",
         close: "plain",
       });
@@ -667,7 +676,7 @@ export class RelayConnection implements RelayLink {
       if (this.#link !== link) return;
       this.#failAttempt({
         code: "handshake_timeout",
-        message: `${timeout.message} at ${relayBase(link.run.port)}`,
+        message: `${timeout.message} at ${relayBaseUrl(link.run.port)}`,
         retry: "backoff",
         close: { code: CloseCode.PolicyViolation, reason: CloseReason.HandshakeTimeout },
       });
@@ -734,10 +743,10 @@ export class RelayConnection implements RelayLink {
       code: incompatible ? "incompatible_relay" : "connection_closed",
       message: incompatible
         ? `Relay at ${
-          relayBase(link.run.port)
+          relayBaseUrl(link.run.port)
         } closed the connection as incompatible (${described})`
         : `Relay at ${
-          relayBase(link.run.port)
+          relayBaseUrl(link.run.port)
         } closed the connection before it was ready (${described})`,
       retry: incompatible ? "never" : "backoff",
       close: "already",
@@ -814,7 +823,7 @@ export class RelayConnection implements RelayLink {
       this.#dropLink(link, {
         code: "late_challenge",
         message: `Relay at ${
-          relayBase(link.run.port)
+          relayBaseUrl(link.run.port)
         } sent a challenge after legacy readiness: reconnecting with the handshake`,
         retry: "backoff",
         close: { code: CloseCode.PolicyViolation, reason: CloseReason.LateChallenge },
@@ -864,7 +873,7 @@ export class RelayConnection implements RelayLink {
     this.#failAttempt({
       code: "unexpected_frame",
       message: `Relay at ${
-        relayBase(link.run.port)
+        relayBaseUrl(link.run.port)
       } sent a relay frame before hello-ok: it does not follow the handshake`,
       retry: "backoff",
       close: { code: CloseCode.PolicyViolation, reason: CloseReason.UnexpectedFrameBeforeHello },
@@ -931,7 +940,7 @@ export class RelayConnection implements RelayLink {
         this.#dropLink(link, {
           code: "heartbeat_timeout",
           message: `Relay at ${
-            relayBase(link.run.port)
+            relayBaseUrl(link.run.port)
           } sent nothing for ${quiet} ms: reconnecting`,
           retry: "backoff",
           close: { code: CloseCode.HeartbeatTimeout, reason: CloseReason.HeartbeatTimeout },
@@ -976,7 +985,7 @@ export class RelayConnection implements RelayLink {
       this.#dropLink(link, {
         code: "send_buffer_overflow",
         message: `Relay at ${
-          relayBase(link.run.port)
+          relayBaseUrl(link.run.port)
         } is not reading: ${buffered} bytes buffered exceeds maxBufferedBytes ${max}`,
         retry: "backoff",
         close: { code: CloseCode.SendBufferOverflow, reason: CloseReason.SendBufferOverflow },

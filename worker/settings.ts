@@ -31,6 +31,17 @@ export const SETTINGS_KEYS: readonly ["relayPort", "gatewayToken"] = Object.free
 export const HELP_ON_ERROR_SHOWN_KEY = "helpOnErrorShown";
 
 /**
+ * The relay's HTTP base URL for a port. The extension always dials 127.0.0.1, never localhost
+ * (protocol §1).
+ *
+ * @param port The relay port.
+ * @returns `http://127.0.0.1:<port>`.
+ */
+export function relayBaseUrl(port: number): string {
+  return `http://127.0.0.1:${port}`;
+}
+
+/**
  * Parses a stored port exactly like the legacy extension:
  * `Number.parseInt(String(raw || ""), 10)`, falling back to 18792 when the result is not finite,
  * ≤ 0 or > 65535. So `"18792abc"` gives 18792, and `0`, `""` and `null` give the default.
