@@ -60,8 +60,11 @@ function byteLength(data: Uint8Array | string): number {
 export class ExtensionLink {
   readonly #ws: WebSocket;
   readonly #options: ExtensionLinkOptions;
-  #ready = false;
-  #closed = false;
+  // One phase instead of ready/closed flags; an ended link remembers whether it was ready.
+  #phase:
+    | { readonly name: "handshaking" }
+    | { readonly name: "ready" }
+    | { readonly name: "ended"; readonly wasReady: boolean } = { name: "handshaking" };
   #userAgent: string | undefined;
   #handshakeTimer: Timer | undefined;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
@@ -96,17 +99,17 @@ export class ExtensionLink {
 
   /** Whether hello-ok was sent (or legacy readiness) and the link has not ended. */
   get ready(): boolean {
-    return this.#ready && !this.#closed && this.#ws.readyState === this.#ws.OPEN;
+    return this.#phase.name === "ready" && this.#ws.readyState === this.#ws.OPEN;
   }
 
   /** Whether the link ever became ready, even if it has ended since. */
   get wasReady(): boolean {
-    return this.#ready;
+    return this.#phase.name === "ready" || (this.#phase.name === "ended" && this.#phase.wasReady);
   }
 
   /** Whether the link has ended. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#phase.name === "ended";
   }
 
   /** The `userAgent` from `connect`, if any. */
@@ -155,8 +158,8 @@ export class ExtensionLink {
   }
 
   #finish(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#phase.name === "ended") return;
+    this.#phase = { name: "ended", wasReady: this.#phase.name === "ready" };
     clearTimeout(this.#handshakeTimer);
     clearInterval(this.#pingTimer);
     clearTimeout(this.#idleTimer);
@@ -167,7 +170,7 @@ export class ExtensionLink {
   }
 
   #becomeReady(): void {
-    this.#ready = true;
+    this.#phase = { name: "ready" };
     this.#pingTimer = setInterval(
       () => this.#sendFrame({ kind: "ping" }),
       this.#options.pingIntervalMs,
@@ -186,7 +189,7 @@ export class ExtensionLink {
   #armIdle(ms: number): void {
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
-      if (this.#closed) return;
+      if (this.#phase.name === "ended") return;
       const idle = Date.now() - this.#lastInboundAt;
       if (idle >= this.#options.idleTimeoutMs) {
         this.close(CloseCode.HeartbeatTimeout, CloseReason.HeartbeatTimeout);
@@ -198,8 +201,8 @@ export class ExtensionLink {
 
   #onMessage(data: Buffer, isBinary: boolean): void {
     // Frames from a replaced or closed link are dropped (§4.5 step 1).
-    if (this.#closed) return;
-    if (!this.#ready) {
+    if (this.#phase.name === "ended") return;
+    if (this.#phase.name === "handshaking") {
       this.#onHandshakeMessage(data, isBinary);
       return;
     }
