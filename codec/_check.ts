@@ -49,6 +49,14 @@ export function asIssues(issues: IssueList): Issues {
   return issues as unknown as Issues;
 }
 
+/**
+ * An id a peer can answer: a finite number or a string. `1e400` parses to `Infinity`, which would
+ * go back out as `"id":null`, so a failure never carries it.
+ */
+export function isEchoableId(id: unknown): id is number | string {
+  return typeof id === "string" || (typeof id === "number" && Number.isFinite(id));
+}
+
 /** Own-property read that ignores the prototype chain (`__proto__`, `constructor`). */
 export function own(object: JsonObject, key: string): unknown {
   return Object.hasOwn(object, key) ? object[key] : undefined;

@@ -46,8 +46,8 @@ export type Issues = readonly [Issue, ...Issue[]];
 /**
  * Result of a decoder: either a typed frame or a non-empty list of issues.
  *
- * On failure, `id` carries the frame's `id` when one could be read, so a peer can still answer
- * a malformed request exactly once.
+ * On failure, `id` carries the frame's `id` when one could be read and echoed (a string or a
+ * finite number), so a peer can still answer a malformed request exactly once.
  */
 export type DecodeResult<T> =
   | { readonly ok: true; readonly frame: T }

@@ -13,6 +13,7 @@ import {
   expectObject,
   expectString,
   hasNonFinite,
+  isEchoableId,
   type IssueList,
   optionalObject,
   optionalString,
@@ -52,7 +53,7 @@ export function validateCdpFrame(value: unknown): DecodeResult<CdpFrame> {
   const frame = classify(value, issues);
   if (frame !== undefined && issues.length === 0) return { ok: true, frame };
   const id = own(value, "id");
-  return typeof id === "number"
+  return isEchoableId(id) && typeof id === "number"
     ? { ok: false, issues: asIssues(issues), id }
     : { ok: false, issues: asIssues(issues) };
 }

@@ -15,6 +15,7 @@ import {
   expectString,
   expectStringArray,
   hasNonFinite,
+  isEchoableId,
   type IssueList,
   optionalObject,
   optionalString,
@@ -161,9 +162,7 @@ function describeMethod(method: unknown): string {
 
 function failure(issues: IssueList, value: JsonObject): DecodeResult<ExtensionFrame> {
   const id = own(value, "id");
-  if (typeof id === "number" || typeof id === "string") {
-    return { ok: false, issues: asIssues(issues), id };
-  }
+  if (isEchoableId(id)) return { ok: false, issues: asIssues(issues), id };
   return { ok: false, issues: asIssues(issues) };
 }
 

@@ -610,8 +610,8 @@ class Relay implements RelayServer {
       if (isBinary || !client.open) return;
       const result = decodeCdpFrame(data, { maxBytes: this.#maxFrameBytes });
       if (!result.ok) {
-        // An id that cannot be echoed (1e400 would go out as `"id":null`) gets no reply.
-        if (typeof result.id === "number" && Number.isFinite(result.id)) {
+        // The codec reports an id only when it can be echoed (never 1e400 → `"id":null`).
+        if (typeof result.id === "number") {
           this.#router.replyError(
             client,
             result.id,

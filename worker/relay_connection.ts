@@ -763,10 +763,10 @@ export class RelayConnection implements RelayLink {
       if (!this.#relayFrameAllowed(link, undefined)) return;
       if (
         this.#state.phase === "ready" && typeof decoded.id === "number" &&
-        Number.isFinite(decoded.id) && shape.method === "forwardCDPCommand"
+        shape.method === "forwardCDPCommand"
       ) {
-        // A malformed command still gets its one reply, unless its id cannot be echoed (1e400
-        // would go out as `"id":null`).
+        // A malformed command still gets its one reply. The codec reports an id only when it
+        // can be echoed, so 1e400 never goes back out as `"id":null`.
         link.commands.add(decoded.id);
         this.sendResponse(decoded.id, {
           ok: false,

@@ -69,3 +69,14 @@ Deno.test("validateExtensionFrame() reports not_object for non-objects and never
     if (!cdp.ok) assert.equal(cdp.issues[0].code, "not_object");
   }
 });
+
+Deno.test("decodeCdpFrame() and decodeExtensionFrame() carry only ids a peer can echo", () => {
+  const cdp = decodeCdpFrame('{"id":1e400,"method":""}');
+  assert.equal(cdp.ok, false);
+  assert.equal("id" in cdp, false);
+  const ext = decodeExtensionFrame('{"id":1e400,"method":"forwardCDPCommand","params":{}}');
+  assert.equal(ext.ok, false);
+  assert.equal("id" in ext, false);
+  const kept = decodeCdpFrame('{"id":7,"method":""}');
+  assert.equal(!kept.ok && kept.id, 7);
+});
