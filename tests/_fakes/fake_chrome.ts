@@ -15,6 +15,7 @@ import type {
   WindowsPort,
 } from "../../worker/ports.ts";
 import { FakeEvent, type FakeTabs } from "./fake_tabs.ts";
+import { systemClock } from "../../worker/system_clock.ts";
 
 /**
  * A clock over the globals, looked up at call time, so `@sinonjs/fake-timers` installed after
@@ -23,12 +24,7 @@ import { FakeEvent, type FakeTabs } from "./fake_tabs.ts";
  * @returns A {@linkcode Clock}.
  */
 export function globalClock(): Clock {
-  return {
-    now: () => Date.now(),
-    setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
-    clearTimeout: (handle) => globalThis.clearTimeout(handle),
-    random: () => 0.5,
-  };
+  return { ...systemClock(), random: () => 0.5 };
 }
 
 /** In-memory {@linkcode WindowsPort} over a {@linkcode FakeTabs}. */

@@ -16,6 +16,7 @@ import { FakeRuntime } from "../_fakes/fake_chrome.ts";
 import { FakeHttp, type FakeHttpHandler, relayHandler } from "../_fakes/fake_http.ts";
 import { type FakeSocket, FakeSocketFactory } from "../_fakes/fake_socket.ts";
 import { FakeStorage } from "../_fakes/fake_storage.ts";
+import { systemClock } from "../../worker/system_clock.ts";
 
 /** The gateway token every harness stores unless told otherwise. */
 export const TOKEN = "test-gateway-token";
@@ -187,12 +188,7 @@ export async function withHarness(
     const runtime = new FakeRuntime();
     const tabs = new FakeTabSide(options.tabs ?? 1);
     const state = { random: options.random ?? 0, mode: options.relay ?? "challenge" as RelayMode };
-    const portClock: Clock = {
-      now: () => Date.now(),
-      setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
-      clearTimeout: (handle) => globalThis.clearTimeout(handle),
-      random: () => state.random,
-    };
+    const portClock: Clock = { ...systemClock(), random: () => state.random };
     sockets.onCreate = (socket) => script(socket, state.mode);
     const conn = new RelayConnection(
       {

@@ -13,6 +13,7 @@ import {
   type FakeHttpHandler,
   type FakeHttpReply,
 } from "../_fakes/fake_http.ts";
+import { systemClock } from "../../worker/system_clock.ts";
 
 type Reply = FakeHttpReply;
 
@@ -48,10 +49,7 @@ class RoutedHttp extends FakeHttp {
 }
 
 /** Production-shaped clock: delegates to the globals at call time, so fake timers drive it. */
-const lazyClock: Pick<Clock, "setTimeout" | "clearTimeout"> = {
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle),
-};
+const lazyClock: Pick<Clock, "setTimeout" | "clearTimeout"> = systemClock();
 
 const BASE = "http://127.0.0.1:18792";
 const STATUS_URL = `${BASE}/extension/status`;
