@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_RELAY_PORT } from "../codec/limits.ts";
 import { startRelay } from "./server.ts";
-import { loadOrCreateToken } from "./token_store.ts";
+import { resolveGatewayToken } from "./token_store.ts";
 
 function usage(): string {
   return [
@@ -45,13 +45,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const host = values.host ?? "127.0.0.1";
-  let token = values.token?.trim() ?? Deno.env.get("BROWSER_RELAY_TOKEN")?.trim() ?? "";
-  let source = values.token !== undefined ? "--token" : "BROWSER_RELAY_TOKEN";
-  if (token === "") {
-    const stored = await loadOrCreateToken();
-    token = stored.token;
-    source = stored.created ? `a new token saved to ${stored.path}` : stored.path;
-  }
+  const { token, source } = await resolveGatewayToken(values.token);
 
   const relay = await startRelay({
     token,

@@ -75,3 +75,34 @@ export async function loadOrCreateToken(
   if (Deno.build.os !== "windows") await Deno.chmod(path, 0o600);
   return { token, path, created: true };
 }
+
+/** A gateway token and a description of where it came from, for the start-up message. */
+export interface ResolvedToken {
+  /** The gateway token. */
+  readonly token: string;
+  /** `--token`, `BROWSER_RELAY_TOKEN`, the token file, or the new token file. */
+  readonly source: string;
+}
+
+/**
+ * Picks the gateway token the way every command does: a non-empty `--token`, else a non-empty
+ * `BROWSER_RELAY_TOKEN`, else the stored token (generated and stored on first use).
+ *
+ * @param flag The `--token` value, if given.
+ * @param options The token file.
+ * @returns The token and its source.
+ */
+export async function resolveGatewayToken(
+  flag: string | undefined,
+  options: LoadOrCreateTokenOptions = {},
+): Promise<ResolvedToken> {
+  const fromFlag = flag?.trim() ?? "";
+  if (fromFlag !== "") return { token: fromFlag, source: "--token" };
+  const fromEnv = Deno.env.get("BROWSER_RELAY_TOKEN")?.trim() ?? "";
+  if (fromEnv !== "") return { token: fromEnv, source: "BROWSER_RELAY_TOKEN" };
+  const stored = await loadOrCreateToken(options);
+  return {
+    token: stored.token,
+    source: stored.created ? `a new token saved to ${stored.path}` : stored.path,
+  };
+}

@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_RELAY_PORT } from "../codec/limits.ts";
 import { startRelay } from "../relay/server.ts";
-import { loadOrCreateToken } from "../relay/token_store.ts";
+import { resolveGatewayToken } from "../relay/token_store.ts";
 import { findBrowser, INSTALL_HINT, launchWithExtension } from "./_browser.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -77,8 +77,7 @@ async function main(): Promise<number> {
   }
 
   await build();
-  const token = values.token?.trim() || Deno.env.get("BROWSER_RELAY_TOKEN")?.trim() ||
-    (await loadOrCreateToken()).token;
+  const { token } = await resolveGatewayToken(values.token);
   const relay = await startRelay({
     token,
     port,

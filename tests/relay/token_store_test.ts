@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { defaultTokenPath, loadOrCreateToken } from "../../relay/token_store.ts";
+import {
+  defaultTokenPath,
+  loadOrCreateToken,
+  resolveGatewayToken,
+} from "../../relay/token_store.ts";
 
 const canWrite = (await Deno.permissions.query({ name: "write" })).state === "granted";
 
@@ -28,6 +32,46 @@ Deno.test({
       const second = await loadOrCreateToken({ path });
       assert.deepEqual(second, { token: first.token, path, created: false });
     } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("resolveGatewayToken() prefers a non-empty --token, then BROWSER_RELAY_TOKEN", async () => {
+  const env = Deno.env.get("BROWSER_RELAY_TOKEN");
+  try {
+    Deno.env.set("BROWSER_RELAY_TOKEN", "  from-env  ");
+    assert.deepEqual(await resolveGatewayToken(" from-flag "), {
+      token: "from-flag",
+      source: "--token",
+    });
+    assert.deepEqual(await resolveGatewayToken("  "), {
+      token: "from-env",
+      source: "BROWSER_RELAY_TOKEN",
+    });
+  } finally {
+    if (env === undefined) Deno.env.delete("BROWSER_RELAY_TOKEN");
+    else Deno.env.set("BROWSER_RELAY_TOKEN", env);
+  }
+});
+
+Deno.test({
+  name: "resolveGatewayToken() falls back to the stored token",
+  ignore: !canWrite,
+  fn: async () => {
+    const env = Deno.env.get("BROWSER_RELAY_TOKEN");
+    const dir = await Deno.makeTempDir();
+    try {
+      Deno.env.delete("BROWSER_RELAY_TOKEN");
+      const path = `${dir}/token`;
+      const created = await resolveGatewayToken(undefined, { path });
+      assert.equal(created.source, `a new token saved to ${path}`);
+      assert.deepEqual(await resolveGatewayToken(undefined, { path }), {
+        token: created.token,
+        source: path,
+      });
+    } finally {
+      if (env !== undefined) Deno.env.set("BROWSER_RELAY_TOKEN", env);
       await Deno.remove(dir, { recursive: true });
     }
   },
