@@ -32,6 +32,9 @@ import { checkHostAndPeer, handleHttpRequest, presentedToken } from "./http_rout
 import { TargetRegistry } from "./targets.ts";
 
 /** The relay version reported in hello-ok and `/json/version`. */
+/** How long a stopping relay keeps reading and answering before it sends its close frames. */
+const STOP_DRAIN_MS = 50;
+
 export const RELAY_VERSION = "0.1.0";
 
 /** Options of {@linkcode startRelay} (protocol §7). */
@@ -360,8 +363,11 @@ class Relay implements RelayServer {
       clearTimeout(held.timer);
       held.done(failure(ErrorText.ServerStopping));
     }
-    // Let the rejections reach the clients as replies before their sockets close.
-    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    // Drain before the close frames go out: the rejections above reach the clients as replies,
+    // and commands a client sent just before the stop (still in flight or unread) are read and
+    // answered with `server stopping` (#forward) rather than cut off by the close. After a close
+    // frame nothing more can be answered.
+    await new Promise<void>((resolve) => setTimeout(resolve, STOP_DRAIN_MS));
     const closed = [...this.#sockets].map((ws) =>
       ws.readyState === ws.CLOSED
         ? Promise.resolve()
