@@ -3,10 +3,15 @@
  * liveness, reconnect and status (protocol §2–§4, §10). The tab side talks to it through
  * {@linkcode RelayLink} and is called back through {@linkcode ConnectionHooks}.
  *
+ * Where things live: the phases and their legal transitions are the pure table in
+ * `connection_state.ts`; how long to wait before the next attempt is the pure policy in
+ * `reconnect_policy.ts`; what a phase owns (timers, deadlines, awaits) is a `PhaseScope`
+ * (`phase_scope.ts`); the `connect` request and the classification of its reply are in
+ * `handshake.ts`; the HTTP preflight is in `preflight.ts`.
+ *
  * @module
  */
 
-import pTimeout from "p-timeout";
 import { CloseCode, CloseReason, truncateCloseReason } from "../codec/close_codes.ts";
 import { decodeExtensionFrame } from "../codec/decode_extension_frame.ts";
 import { deriveRelayToken } from "../codec/derive_relay_token.ts";
@@ -31,6 +36,7 @@ import {
   type ConnectReply,
   effectivePolicy,
 } from "./handshake.ts";
+import { PhaseScope, ScopeReleasedError } from "./phase_scope.ts";
 import type {
   Clock,
   HttpGet,
@@ -40,9 +46,8 @@ import type {
   SocketPort,
   StorageChange,
   StoragePort,
-  TimerHandle,
 } from "./ports.ts";
-import { preflight } from "./preflight.ts";
+import { preflight, type PreflightResult } from "./preflight.ts";
 import {
   DEFAULT_RECONNECT_POLICY,
   reconnectDelay,
@@ -121,42 +126,68 @@ export interface RelayConnectionOptions {
   readonly log?: (message: string) => void;
 }
 
-/** One connect attempt, from preflight to ready or failure. */
-interface Run {
-  readonly controller: AbortController;
+/** The data of one connect attempt, from preflight to ready or failure. */
+interface Attempt {
   port: number;
   gatewayToken: string;
   expectsChallenge: boolean;
   connectId: string | undefined;
 }
 
-/** One socket and what belongs to it. */
+/** One socket and what belongs to it; lives from `opening` until its phase ends it. */
 interface Link {
-  readonly run: Run;
+  readonly port: number;
   socket: SocketPort | undefined;
   /** Commands received on this socket that still owe their one response. */
   readonly commands: Set<number>;
+  /** Clock time of the last inbound frame, for the liveness window. */
+  lastInboundAt: number;
+}
+
+/**
+ * What the current phase owns. A new one is made on every transition: the phase scope survives
+ * step changes, the step scope does not, and an attempt or link that the next phase does not
+ * carry is ended right there, in `#transition()`.
+ */
+interface Holding {
+  /** Timers of the phase: handshake deadline, liveness, the backoff wait. */
+  readonly scope: PhaseScope;
+  /** Timers and awaits of the step: preflight requests, open deadline, legacy grace. */
+  readonly step: PhaseScope;
+  /** The attempt, in `connecting` and `handshaking`. */
+  readonly attempt: Attempt | undefined;
+  /** The socket, from `connecting/opening` through `ready`. */
+  readonly link: Link | undefined;
+}
+
+/** How a link that is not carried into the next phase ends. */
+interface LinkEnd {
+  /** How to close the socket: a code and reason, a plain `close()`, or not at all (already closed). */
+  readonly close: { readonly code: CloseCode; readonly reason: string } | "plain" | "already";
+  /** Passed to `hooks.onClosed`; `undefined` (as in `close()`) calls no hook. */
+  readonly error: ConnectionClosedError | undefined;
 }
 
 /** Why an attempt or a ready connection ended. */
 interface Failure extends ConnectionError {
   readonly retry: "never" | "backoff";
   readonly retryAfterMs?: number;
-  /** How to close the socket: a code and reason, a plain `close()`, or not at all (already closed). */
-  readonly close: { readonly code: CloseCode; readonly reason: string } | "plain" | "already";
+  readonly close: LinkEnd["close"];
   /** The close as the relay reported it, when it closed first. */
   readonly closed?: { readonly code: number; readonly reason: string };
 }
 
-/** Clock-driven timers for p-timeout, which types them as the global overloads. */
-function clockTimers(
-  clock: Pick<Clock, "setTimeout" | "clearTimeout">,
-): { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout } {
-  const set = (callback: () => void, ms?: number) => clock.setTimeout(callback, ms ?? 0);
-  const clear = (handle?: ReturnType<typeof setTimeout>) => clock.clearTimeout(handle);
+const QUIET_END: LinkEnd = { close: { code: CloseCode.Normal, reason: "" }, error: undefined };
+
+function linkEndOf(failure: Failure): LinkEnd {
+  const closed = failure.closed ??
+    (typeof failure.close === "object" ? failure.close : { code: CloseCode.Abnormal, reason: "" });
   return {
-    setTimeout: set as unknown as typeof setTimeout,
-    clearTimeout: clear as unknown as typeof clearTimeout,
+    close: failure.close,
+    error: new ConnectionClosedError(
+      `Relay connection closed: ${failure.message}`,
+      { closeCode: closed.code, closeReason: closed.reason },
+    ),
   };
 }
 
@@ -199,12 +230,17 @@ function positive(name: string, value: number | undefined, fallback: number): nu
  *
  * - **Attempts** run preflight → open → handshake (challenge + `connect` + hello-ok, or legacy
  *   readiness). Only one attempt is ever in flight: `requestConnect()`, the keepalive, a
- *   settings change and a backoff timer all start attempts through the same guarded path.
- * - **Failures** are retried per {@linkcode reconnectDelay} while tabs are attached; with none,
- *   the connection goes idle. Missing and rejected tokens and incompatible relays stop until
- *   the settings change or the user asks again, and open the options page once.
- * - **Stale sockets** cannot touch state: every handler checks that its socket is current.
- * - **Resources**: each phase and step owns its timers; leaving it releases them.
+ *   settings change and a backoff timer all start attempts through `#beginAttempt()`.
+ * - **Failures** all go through `#fail()`, the one place that decides between stopped, idle and
+ *   backoff (per {@linkcode reconnectDelay}) and starts the backoff timer. Missing and rejected
+ *   tokens and incompatible relays stop until the settings change or the user asks again, and
+ *   open the options page once.
+ * - **Ownership**: the current phase's {@linkcode Holding} owns its attempt, socket, timers and
+ *   awaits; `#transition()` releases what the next phase does not carry. Stale sockets cannot
+ *   touch state: a socket's handlers act only while it is the current phase's link.
+ * - **Hooks run last**: a transition queues its status (and `onClosed`/`onReady`); the queue is
+ *   flushed when the outermost entry point (public method, socket event, timer, async step)
+ *   returns. A hook that re-enters therefore always finds a finished transition.
  *   {@linkcode RelayConnection.prototype.close} releases everything, idempotently.
  *
  * @example
@@ -228,15 +264,16 @@ export class RelayConnection implements RelayLink {
   readonly #log: (message: string) => void;
 
   #state: ConnectionState = INITIAL_STATE;
-  #run: Run | undefined;
-  #link: Link | undefined;
-  #phaseCleanups: (() => void)[] = [];
-  #stepCleanups: (() => void)[] = [];
+  #holding: Holding;
   #closed = false;
   #relayPort: number = parseSettings({}).relayPort;
   /** Ports that sent a late challenge: later attempts wait for a challenge (§3.7). */
   readonly #challengePorts = new Set<number>();
-  #lastInboundAt = 0;
+  /** Hook calls queued by transitions, run by `#flush()`. */
+  readonly #outbox: (() => void)[] = [];
+  /** Nesting of entry points; the outermost one flushes the outbox when it returns. */
+  #depth = 0;
+  #flushing = false;
   #helpQueue: Promise<void> = Promise.resolve();
 
   readonly #onStorageChanged = (
@@ -245,7 +282,7 @@ export class RelayConnection implements RelayLink {
   ): void => {
     if (this.#closed || areaName !== "local") return;
     if (!SETTINGS_KEYS.some((key) => key in changes)) return;
-    this.#settingsChanged();
+    this.#act(() => this.#settingsChanged());
   };
 
   /**
@@ -271,6 +308,7 @@ export class RelayConnection implements RelayLink {
     this.#policy = options.reconnectPolicy ?? DEFAULT_RECONNECT_POLICY;
     this.#deriveToken = options.deriveToken ?? deriveRelayToken;
     this.#log = options.log ?? ((message) => console.warn(message));
+    this.#holding = this.#hold(undefined, undefined, undefined, undefined);
     ports.storage.onChanged.addListener(this.#onStorageChanged);
   }
 
@@ -329,16 +367,22 @@ export class RelayConnection implements RelayLink {
    * @returns True when the frame was handed to the socket.
    */
   sendEvent(cdp: CdpCall): boolean {
-    const link = this.#readyLink();
-    if (!link || this.#state.phase !== "ready") return false;
+    const state = this.#state;
+    const link = this.#holding.link;
+    if (state.phase !== "ready" || link === undefined) return false;
     const text = encodeExtensionFrame({ kind: "event", cdp });
-    const max = this.#state.policy.maxPayload;
+    const max = state.policy.maxPayload;
     const size = oversize(text, max);
     if (size !== undefined) {
       this.#log(`Dropped forwardCDPEvent "${cdp.method}": ${frameTooLargeError(size, max)}`);
       return false;
     }
-    return this.#sendReady(link, text);
+    this.#depth++;
+    try {
+      return this.#sendReady(link, state.policy, text);
+    } finally {
+      this.#leave();
+    }
   }
 
   /**
@@ -351,9 +395,10 @@ export class RelayConnection implements RelayLink {
    *   socket (the relay already failed commands of a closed socket).
    */
   sendResponse(id: number, outcome: Outcome): boolean {
-    const link = this.#readyLink();
-    if (!link || this.#state.phase !== "ready" || !link.commands.delete(id)) return false;
-    const max = this.#state.policy.maxPayload;
+    const state = this.#state;
+    const link = this.#holding.link;
+    if (state.phase !== "ready" || link === undefined || !link.commands.delete(id)) return false;
+    const max = state.policy.maxPayload;
     let text = encodeExtensionFrame({ kind: "response", id, outcome });
     const size = oversize(text, max);
     if (size !== undefined) {
@@ -363,7 +408,12 @@ export class RelayConnection implements RelayLink {
         outcome: { ok: false, error: frameTooLargeError(size, max) },
       });
     }
-    return this.#sendReady(link, text);
+    this.#depth++;
+    try {
+      return this.#sendReady(link, state.policy, text);
+    } finally {
+      this.#leave();
+    }
   }
 
   /**
@@ -377,7 +427,9 @@ export class RelayConnection implements RelayLink {
     void reason;
     if (this.#closed) return;
     const phase = this.#state.phase;
-    if (phase === "idle" || phase === "stopped" || phase === "backoff") this.#startAttempt();
+    if (phase === "idle" || phase === "stopped" || phase === "backoff") {
+      this.#act(() => this.#beginAttempt("start", QUIET_END));
+    }
   }
 
   /**
@@ -387,8 +439,10 @@ export class RelayConnection implements RelayLink {
    */
   onKeepalive(): void {
     if (this.#closed) return;
-    if (this.#state.phase === "idle" && this.#tabs() > 0) this.#startAttempt();
-    else this.#emitStatus();
+    this.#act(() => {
+      if (this.#state.phase === "idle" && this.#tabs() > 0) this.#beginAttempt("start", QUIET_END);
+      else this.#queueStatus();
+    });
   }
 
   /** Worker start, after the tab side rehydrated: connects when tabs are attached. */
@@ -403,10 +457,10 @@ export class RelayConnection implements RelayLink {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#outbox.length = 0;
     this.#ports.storage.onChanged.removeListener(this.#onStorageChanged);
-    this.#endRun();
-    this.#endLink({ code: CloseCode.Normal, reason: "" }, undefined);
-    this.#transition({ type: "reset" });
+    this.#transition({ type: "reset" }, undefined, undefined, QUIET_END);
+    this.#outbox.length = 0;
   }
 
   /** Same as {@linkcode close}. */
@@ -416,67 +470,119 @@ export class RelayConnection implements RelayLink {
 
   // ------------------------------------------------------------------ state and resources
 
+  #hold(
+    scope: PhaseScope | undefined,
+    step: PhaseScope | undefined,
+    attempt: Attempt | undefined,
+    link: Link | undefined,
+  ): Holding {
+    const clock = this.#ports.clock;
+    return {
+      scope: scope ?? new PhaseScope(clock),
+      step: step ?? new PhaseScope(clock),
+      attempt,
+      link,
+    };
+  }
+
   /**
-   * The only place `#state` changes. Returns the new state: hooks run inside (`onStatus`) and may
-   * re-enter, so callers that register resources afterwards first check `this.#state === next`.
+   * The only place `#state` changes, and the one place resources are released: leaving a step
+   * releases the step scope, leaving a phase the phase scope, and a link that the next phase
+   * does not carry is closed per `end`. Hooks are only queued here (see `#flush()`), so the
+   * caller may set up the new phase right after without checking that it is still current.
    */
-  #transition(event: ConnectionEvent): ConnectionState {
+  #transition(
+    event: ConnectionEvent,
+    attempt: Attempt | undefined,
+    link: Link | undefined,
+    end: LinkEnd,
+  ): void {
     const previous = this.#state;
     const next = nextState(previous, event);
+    const held = this.#holding;
     const phaseLeft = next.phase !== previous.phase || event.type === "start" ||
       event.type === "restart" || event.type === "reset";
-    if (phaseLeft || stepOf(next) !== stepOf(previous)) this.#release("step");
-    if (phaseLeft) this.#release("phase");
+    const stepLeft = phaseLeft || stepOf(next) !== stepOf(previous);
+    if (stepLeft) held.step.release();
+    if (phaseLeft) held.scope.release();
+    if (held.link !== undefined && held.link !== link) this.#endLink(held.link, end);
     this.#state = next;
-    this.#emitStatus();
-    return next;
+    this.#holding = this.#hold(
+      phaseLeft ? undefined : held.scope,
+      stepLeft ? undefined : held.step,
+      attempt,
+      link,
+    );
+    this.#queueStatus();
   }
 
-  #release(scope: "phase" | "step"): void {
-    const cleanups = scope === "phase" ? this.#phaseCleanups : this.#stepCleanups;
-    if (scope === "phase") this.#phaseCleanups = [];
-    else this.#stepCleanups = [];
-    for (const cleanup of cleanups) cleanup();
+  /** Closes a link's socket (unless already closed), drops its commands, queues `onClosed`. */
+  #endLink(link: Link, end: LinkEnd): void {
+    link.commands.clear();
+    const close = end.close;
+    if (close !== "already") {
+      try {
+        if (close === "plain") link.socket?.close();
+        else link.socket?.close(close.code, truncateCloseReason(close.reason));
+      } catch {
+        // Closing a socket that is already closing cannot fail in a way we could act on.
+      }
+    }
+    const error = end.error;
+    if (error === undefined) return;
+    this.#queue(() => {
+      try {
+        this.#hooks.onClosed(error);
+      } catch (hookError) {
+        this.#log(`Closed hook failed: ${String(hookError)}`);
+      }
+    });
   }
 
-  #own(scope: "phase" | "step", cleanup: () => void): void {
-    (scope === "phase" ? this.#phaseCleanups : this.#stepCleanups).push(cleanup);
+  /** Runs `body` as an entry point: hooks it queues run when the outermost entry returns. */
+  #act(body: () => void): void {
+    this.#depth++;
+    try {
+      body();
+    } finally {
+      this.#leave();
+    }
   }
 
-  /** A Clock timer owned by the current phase or step. */
-  #timer(scope: "phase" | "step", ms: number, callback: () => void): void {
-    const handle: TimerHandle = this.#ports.clock.setTimeout(callback, ms);
-    this.#own(scope, () => this.#ports.clock.clearTimeout(handle));
+  #leave(): void {
+    if (--this.#depth === 0 && this.#outbox.length > 0) this.#flush();
+  }
+
+  #queue(effect: () => void): void {
+    if (!this.#closed) this.#outbox.push(effect);
   }
 
   /**
-   * A p-timeout deadline owned by the current phase or step. `error` is built by the caller
-   * before the deadline starts. Leaving the scope clears the timer and settles the gate.
+   * Runs queued hook calls in order. A hook that re-enters queues behind the current ones; a
+   * hook that calls `close()` empties the queue, so nothing runs after it.
    */
-  #deadline(scope: "phase" | "step", ms: number, error: Error, onExpire: () => void): void {
-    let open: () => void = () => {};
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    const timed = pTimeout(gate, {
-      milliseconds: ms,
-      message: error,
-      customTimers: clockTimers(this.#ports.clock),
-    });
-    timed.then(undefined, (reason: unknown) => {
-      if (reason === error) onExpire();
-    });
-    this.#own(scope, () => {
-      timed.clear();
-      open();
-    });
+  #flush(): void {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      for (let effect = this.#outbox.shift(); effect !== undefined; effect = this.#outbox.shift()) {
+        effect();
+      }
+    } finally {
+      this.#flushing = false;
+    }
   }
 
-  #emitStatus(): void {
+  #queueStatus(): void {
     if (this.#closed) return;
-    try {
-      this.#hooks.onStatus(this.status());
-    } catch (error) {
-      this.#log(`Status hook failed: ${String(error)}`);
-    }
+    const status = this.status();
+    this.#queue(() => {
+      try {
+        this.#hooks.onStatus(status);
+      } catch (error) {
+        this.#log(`Status hook failed: ${String(error)}`);
+      }
+    });
   }
 
   #tabs(): number {
@@ -491,280 +597,307 @@ export class RelayConnection implements RelayLink {
     return this.#ports.clock.now();
   }
 
-  // ------------------------------------------------------------------ attempts
+  // ------------------------------------------------------------------ attempts and retries
 
-  #startAttempt(): void {
-    this.#endRun();
-    this.#beginRun("start");
-  }
-
-  /** Creates the attempt's run, enters `connecting` and, unless a hook moved on, prepares it. */
-  #beginRun(type: "start" | "restart"): void {
-    const run: Run = {
-      controller: new AbortController(),
+  /** Enters `connecting/preflight` with a fresh attempt and starts preparing it. */
+  #beginAttempt(type: "start" | "restart", end: LinkEnd): void {
+    const attempt: Attempt = {
       port: this.#relayPort,
       gatewayToken: "",
       expectsChallenge: false,
       connectId: undefined,
     };
-    this.#run = run;
-    const next = this.#transition({ type, now: this.#now() });
-    if (this.#state === next) void this.#prepare(run);
+    this.#transition({ type, now: this.#now() }, attempt, undefined, end);
+    void this.#prepare(attempt, this.#holding.step);
   }
 
-  #settingsChanged(): void {
-    this.#challengePorts.clear();
-    const phase = this.#state.phase;
-    const active = phase !== "idle" && phase !== "stopped";
-    this.#endRun();
-    this.#endLink(
-      { code: CloseCode.Normal, reason: CloseReason.SettingsChanged },
-      new ConnectionClosedError(
-        `Relay connection closed: code ${CloseCode.Normal} "${CloseReason.SettingsChanged}"`,
-        { closeCode: CloseCode.Normal, closeReason: CloseReason.SettingsChanged },
-      ),
-    );
-    if (!active && this.#tabs() === 0) {
-      this.#transition({ type: "reset" });
-      return;
-    }
-    this.#beginRun("restart");
-  }
-
-  #endRun(): void {
-    const run = this.#run;
-    this.#run = undefined;
-    run?.controller.abort();
-  }
-
-  /** Settings → token → preflight → socket. Every await re-checks that the run is current. */
-  async #prepare(run: Run): Promise<void> {
-    let settings: Settings;
-    try {
-      settings = parseSettings(await this.#ports.storage.local.get(SETTINGS_KEYS));
-    } catch (error) {
-      if (this.#run !== run) return;
-      return this.#failAttempt({
-        code: "settings_unavailable",
-        message: `Cannot read the extension settings: ${String(error)}`,
-        retry: "backoff",
-        close: "already",
-      });
-    }
-    if (this.#run !== run) return;
-    run.port = settings.relayPort;
-    run.gatewayToken = settings.gatewayToken;
-    if (this.#relayPort !== settings.relayPort) {
-      this.#relayPort = settings.relayPort;
-      this.#emitStatus();
-    }
-    if (settings.gatewayToken === "") {
-      // §2.3 rule 1: no network I/O at all.
-      return this.#failAttempt({
-        code: "missing_token",
-        message: ErrorText.MissingGatewayToken,
-        retry: "never",
-        close: "already",
-      });
-    }
-    let relayToken: string;
-    try {
-      relayToken = await this.#deriveToken(settings.gatewayToken, settings.relayPort);
-    } catch (error) {
-      if (this.#run !== run) return;
-      return this.#failAttempt({
-        code: "settings_unavailable",
-        message: `Cannot derive the relay token: ${String(error)}`,
-        retry: "backoff",
-        close: "already",
-      });
-    }
-    if (this.#run !== run) return;
-    let result;
-    try {
-      result = await preflight(
-        { port: settings.relayPort, relayToken },
-        { http: this.#ports.http, clock: this.#ports.clock },
-        { timeoutMs: this.#preflightTimeoutMs, signal: run.controller.signal },
-      );
-    } catch {
-      return; // aborted: whoever aborted owns the state now
-    }
-    if (this.#run !== run) return;
-    switch (result.kind) {
-      case "unreachable":
-        return this.#failAttempt({
-          code: "relay_unreachable",
-          message: result.message,
-          retry: "backoff",
-          close: "already",
-        });
-      case "token_rejected":
-        return this.#failAttempt({
-          code: "token_rejected",
-          message: result.message,
-          retry: "never",
-          close: "already",
-        });
-      case "ok": {
-        run.expectsChallenge = result.expectsChallenge || this.#challengePorts.has(run.port);
-        const next = this.#transition({ type: "preflight_passed" });
-        if (this.#state === next) this.#openSocket(run, relayToken);
-        return;
-      }
-      default: {
-        const _exhaustive: never = result;
-        return _exhaustive;
-      }
-    }
-  }
-
-  #openSocket(run: Run, relayToken: string): void {
-    const link: Link = { run, socket: undefined, commands: new Set() };
-    // Handlers are bound at creation and each first checks that its socket is current, so a
-    // challenge sent on open is never missed and a replaced socket never touches state.
-    const handlers: SocketHandlers = {
-      onOpen: () => {
-        if (this.#link === link) this.#onOpen(link);
-      },
-      onMessage: (data) => {
-        if (this.#link === link) this.#onMessage(link, data);
-      },
-      onClose: (code, reason) => {
-        if (this.#link === link) this.#onSocketClose(link, code, reason);
-      },
-      onError: () => {
-        // A close event always follows; it carries the code.
-      },
-    };
-    this.#link = link;
-    const url = `ws://127.0.0.1:${run.port}/extension?token=${encodeURIComponent(relayToken)}`;
-    try {
-      link.socket = this.#ports.socket(url, handlers);
-    } catch (error) {
-      return this.#failAttempt({
-        code: "relay_unreachable",
-        message: `Relay server not reachable at ${relayBaseUrl(run.port)} (${String(error)})`,
-        retry: "backoff",
-        close: "already",
-      });
-    }
-    const timeout = new Error(`Relay socket did not open within ${this.#openTimeoutMs} ms`);
-    this.#deadline("step", this.#openTimeoutMs, timeout, () => {
-      if (this.#link !== link) return;
-      // §11: the legacy extension left this socket dangling; close and discard it.
-      this.#failAttempt({
-        code: "open_timeout",
-        message: `${timeout.message} at ${relayBaseUrl(run.port)}`,
-        retry: "backoff",
-        close: "plain",
-      });
-    });
-  }
-
-  #onOpen(link: Link): void {
+  /**
+   * The one place a failure becomes the next phase: `stopped` for what retrying cannot fix,
+   * `idle` when no tab waits, otherwise `backoff` with its timer, per {@linkcode reconnectDelay}
+   * (fast window, slow curve, `retryAfterMs`). A dropped ready connection starts a fresh outage.
+   */
+  #fail(failure: Failure): void {
     const state = this.#state;
-    if (state.phase !== "connecting" || state.step !== "opening") return;
-    const next = this.#transition({ type: "socket_opened" });
-    if (this.#state !== next) return;
-    const timeout = new HandshakeTimeoutError(
-      `Relay did not complete the handshake within ${this.#handshakeTimeoutMs} ms`,
-      { timeoutMs: this.#handshakeTimeoutMs },
-    );
-    // Owned by the handshaking phase: it covers both awaiting-* steps (§3.1).
-    this.#deadline("phase", this.#handshakeTimeoutMs, timeout, () => {
-      if (this.#link !== link) return;
-      this.#failAttempt({
-        code: "handshake_timeout",
-        message: `${timeout.message} at ${relayBaseUrl(link.run.port)}`,
-        retry: "backoff",
-        close: { code: CloseCode.PolicyViolation, reason: CloseReason.HandshakeTimeout },
-      });
-    });
-    if (!link.run.expectsChallenge) {
-      this.#timer("step", this.#legacyGraceMs, () => {
-        if (this.#link !== link) return;
-        this.#becomeReady(link, true, effectivePolicy(undefined, this.#livenessMs), undefined);
-      });
-    }
-  }
-
-  #failAttempt(failure: Failure): void {
-    const state = this.#state;
-    if (state.phase !== "connecting" && state.phase !== "handshaking") return;
-    this.#endRun();
-    this.#endLinkFor(failure);
     const error: ConnectionError = { code: failure.code, message: failure.message };
+    const end = linkEndOf(failure);
     if (failure.retry === "never") {
-      this.#transition({ type: "stopped", error });
+      this.#transition({ type: "stopped", error }, undefined, undefined, end);
       this.#showHelpOnce();
       return;
     }
     const now = this.#now();
+    const retry = state.phase === "connecting" || state.phase === "handshaking"
+      ? state.retry
+      : undefined; // a ready connection was dropped
     const decision = reconnectDelay(
       {
         tabsAttached: this.#tabs(),
-        outageMs: now - state.retry.outageSince,
-        slowFailures: state.retry.slowFailures,
+        outageMs: retry === undefined ? 0 : now - retry.outageSince,
+        slowFailures: retry?.slowFailures ?? 0,
         ...(failure.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),
       },
       this.#policy,
       () => this.#ports.clock.random(),
     );
     if (decision.kind === "idle") {
-      this.#transition({ type: "rested", error, now });
+      this.#transition({ type: "rested", error, now }, undefined, undefined, end);
       return;
     }
-    const next = this.#transition({
-      type: "failed",
-      error,
-      retryAt: now + decision.delayMs,
-      curve: decision.curve,
+    const retryAt = now + decision.delayMs;
+    this.#transition(
+      retry === undefined
+        ? { type: "dropped", error, retryAt, now }
+        : { type: "failed", error, retryAt, curve: decision.curve },
+      undefined,
+      undefined,
+      end,
+    );
+    this.#holding.scope.timer(
+      decision.delayMs,
+      () => this.#act(() => this.#beginAttempt("start", QUIET_END)),
+    );
+  }
+
+  #settingsChanged(): void {
+    this.#challengePorts.clear();
+    const phase = this.#state.phase;
+    const active = phase !== "idle" && phase !== "stopped";
+    const end: LinkEnd = {
+      close: { code: CloseCode.Normal, reason: CloseReason.SettingsChanged },
+      error: new ConnectionClosedError(
+        `Relay connection closed: code ${CloseCode.Normal} "${CloseReason.SettingsChanged}"`,
+        { closeCode: CloseCode.Normal, closeReason: CloseReason.SettingsChanged },
+      ),
+    };
+    if (!active && this.#tabs() === 0) {
+      this.#transition({ type: "reset" }, undefined, undefined, end);
+      return;
+    }
+    this.#beginAttempt("restart", end);
+  }
+
+  /**
+   * Settings → token → preflight → socket, all owned by the `preflight` step: leaving the step
+   * aborts the requests, and `step.alive()` stops this run at its next await.
+   */
+  async #prepare(attempt: Attempt, step: PhaseScope): Promise<void> {
+    try {
+      await this.#prepareSteps(attempt, step);
+    } catch (error) {
+      if (!(error instanceof ScopeReleasedError)) throw error;
+    }
+  }
+
+  async #prepareSteps(attempt: Attempt, step: PhaseScope): Promise<void> {
+    let settings: Settings;
+    try {
+      settings = parseSettings(await step.alive(this.#ports.storage.local.get(SETTINGS_KEYS)));
+    } catch (error) {
+      if (error instanceof ScopeReleasedError) throw error;
+      return this.#act(() =>
+        this.#fail({
+          code: "settings_unavailable",
+          message: `Cannot read the extension settings: ${String(error)}`,
+          retry: "backoff",
+          close: "already",
+        })
+      );
+    }
+    attempt.port = settings.relayPort;
+    attempt.gatewayToken = settings.gatewayToken;
+    if (this.#relayPort !== settings.relayPort) {
+      this.#relayPort = settings.relayPort;
+      this.#act(() => this.#queueStatus());
+    }
+    if (settings.gatewayToken === "") {
+      // §2.3 rule 1: no network I/O at all.
+      return this.#act(() =>
+        this.#fail({
+          code: "missing_token",
+          message: ErrorText.MissingGatewayToken,
+          retry: "never",
+          close: "already",
+        })
+      );
+    }
+    let relayToken: string;
+    try {
+      relayToken = await step.alive(this.#deriveToken(settings.gatewayToken, settings.relayPort));
+    } catch (error) {
+      if (error instanceof ScopeReleasedError) throw error;
+      return this.#act(() =>
+        this.#fail({
+          code: "settings_unavailable",
+          message: `Cannot derive the relay token: ${String(error)}`,
+          retry: "backoff",
+          close: "already",
+        })
+      );
+    }
+    let result: PreflightResult;
+    try {
+      result = await step.alive(preflight(
+        { port: settings.relayPort, relayToken },
+        { http: this.#ports.http, clock: this.#ports.clock },
+        { timeoutMs: this.#preflightTimeoutMs, signal: step.signal },
+      ));
+    } catch (error) {
+      if (error instanceof ScopeReleasedError) throw error;
+      result = {
+        kind: "unreachable",
+        message: `Relay server not reachable at ${relayBaseUrl(settings.relayPort)} (${
+          String(error)
+        })`,
+      };
+    }
+    this.#act(() => {
+      switch (result.kind) {
+        case "unreachable":
+          return this.#fail({
+            code: "relay_unreachable",
+            message: result.message,
+            retry: "backoff",
+            close: "already",
+          });
+        case "token_rejected":
+          return this.#fail({
+            code: "token_rejected",
+            message: result.message,
+            retry: "never",
+            close: "already",
+          });
+        case "ok":
+          attempt.expectsChallenge = result.expectsChallenge ||
+            this.#challengePorts.has(attempt.port);
+          return this.#openSocket(attempt, relayToken);
+        default: {
+          const _exhaustive: never = result;
+          return _exhaustive;
+        }
+      }
     });
-    if (this.#state === next) this.#timer("phase", decision.delayMs, () => this.#startAttempt());
+  }
+
+  #openSocket(attempt: Attempt, relayToken: string): void {
+    const link: Link = {
+      port: attempt.port,
+      socket: undefined,
+      commands: new Set(),
+      lastInboundAt: 0,
+    };
+    this.#transition({ type: "preflight_passed" }, attempt, link, QUIET_END);
+    // Handlers are bound at creation, so a challenge sent on open is never missed. Each acts
+    // only while its socket is the current phase's link: a replaced socket never touches state.
+    const handlers: SocketHandlers = {
+      onOpen: () => {
+        if (this.#holding.link === link) this.#act(() => this.#onOpen(link));
+      },
+      onMessage: (data) => {
+        if (this.#holding.link !== link) return;
+        this.#depth++;
+        try {
+          this.#onMessage(link, data);
+        } finally {
+          this.#leave();
+        }
+      },
+      onClose: (code, reason) => {
+        if (this.#holding.link === link) this.#act(() => this.#onSocketClose(link, code, reason));
+      },
+      onError: () => {
+        // A close event always follows; it carries the code.
+      },
+    };
+    const url = `ws://127.0.0.1:${attempt.port}/extension?token=${encodeURIComponent(relayToken)}`;
+    try {
+      link.socket = this.#ports.socket(url, handlers);
+    } catch (error) {
+      return this.#fail({
+        code: "relay_unreachable",
+        message: `Relay server not reachable at ${relayBaseUrl(attempt.port)} (${String(error)})`,
+        retry: "backoff",
+        close: "already",
+      });
+    }
+    const timeout = new Error(`Relay socket did not open within ${this.#openTimeoutMs} ms`);
+    this.#holding.step.deadline(this.#openTimeoutMs, timeout, () =>
+      // §11: the legacy extension left this socket dangling; close and discard it.
+      this.#act(() =>
+        this.#fail({
+          code: "open_timeout",
+          message: `${timeout.message} at ${relayBaseUrl(attempt.port)}`,
+          retry: "backoff",
+          close: "plain",
+        })
+      ));
+  }
+
+  #onOpen(link: Link): void {
+    const state = this.#state;
+    const attempt = this.#holding.attempt;
+    if (state.phase !== "connecting" || state.step !== "opening" || attempt === undefined) return;
+    this.#transition({ type: "socket_opened" }, attempt, link, QUIET_END);
+    const held = this.#holding;
+    const timeout = new HandshakeTimeoutError(
+      `Relay did not complete the handshake within ${this.#handshakeTimeoutMs} ms`,
+      { timeoutMs: this.#handshakeTimeoutMs },
+    );
+    // Owned by the handshaking phase: it covers both awaiting-* steps (§3.1).
+    held.scope.deadline(this.#handshakeTimeoutMs, timeout, () =>
+      this.#act(() =>
+        this.#fail({
+          code: "handshake_timeout",
+          message: `${timeout.message} at ${relayBaseUrl(link.port)}`,
+          retry: "backoff",
+          close: { code: CloseCode.PolicyViolation, reason: CloseReason.HandshakeTimeout },
+        })
+      ));
+    if (!attempt.expectsChallenge) {
+      held.step.timer(
+        this.#legacyGraceMs,
+        () =>
+          this.#act(() =>
+            this.#becomeReady(link, true, effectivePolicy(undefined, this.#livenessMs), undefined)
+          ),
+      );
+    }
   }
 
   // ------------------------------------------------------------------ socket events
 
   #onSocketClose(link: Link, code: number, reason: string): void {
-    const phase = this.#state.phase;
     const described = `code ${code}${reason === "" ? "" : ` "${reason}"`}`;
-    if (phase === "ready") {
-      return this.#dropLink(link, {
+    const closed = { code, reason };
+    if (this.#state.phase === "ready") {
+      return this.#fail({
         code: "connection_closed",
         message: `Relay connection closed (${described}): reconnecting`,
         retry: "backoff",
         close: "already",
-        closed: { code, reason },
+        closed,
       });
     }
+    const base = relayBaseUrl(link.port);
     const incompatible = code === CloseCode.ProtocolError;
-    this.#failAttempt({
+    this.#fail({
       code: incompatible ? "incompatible_relay" : "connection_closed",
       message: incompatible
-        ? `Relay at ${
-          relayBaseUrl(link.run.port)
-        } closed the connection as incompatible (${described})`
-        : `Relay at ${
-          relayBaseUrl(link.run.port)
-        } closed the connection before it was ready (${described})`,
+        ? `Relay at ${base} closed the connection as incompatible (${described})`
+        : `Relay at ${base} closed the connection before it was ready (${described})`,
       retry: incompatible ? "never" : "backoff",
       close: "already",
-      closed: { code, reason },
+      closed,
     });
   }
 
   #onMessage(link: Link, data: string): void {
-    this.#lastInboundAt = this.#now();
+    link.lastInboundAt = this.#ports.clock.now();
     const decoded = decodeExtensionFrame(data);
     if (!decoded.ok) {
       const shape = rawShape(data);
       if (shape.kind !== "relay") return; // not an object, or a gateway frame: ignored (§4.5)
       if (!this.#relayFrameAllowed(link, undefined)) return;
-      if (
-        this.#state.phase === "ready" && typeof decoded.id === "number" &&
-        shape.method === "forwardCDPCommand"
-      ) {
+      if (typeof decoded.id === "number" && shape.method === "forwardCDPCommand") {
         // A malformed command still gets its one reply. The codec reports an id only when it
         // can be echoed, so 1e400 never goes back out as `"id":null`.
         link.commands.add(decoded.id);
@@ -777,116 +910,9 @@ export class RelayConnection implements RelayLink {
     }
     const frame = decoded.frame;
     switch (frame.kind) {
-      case "connect_challenge":
-        return this.#onChallenge(link);
-      case "hello_ok":
-      case "gateway_response":
-      case "gateway_error":
-        return this.#onGatewayReply(link, frame);
-      case "gateway_event":
-      case "gateway_request":
-      case "connect_request":
-        return; // other gateway frames are ignored; they still counted for liveness
       case "command":
-      case "response":
-      case "event":
-      case "ping":
-      case "pong":
-        if (!this.#relayFrameAllowed(link, frame)) return;
-        return this.#dispatchReady(link, frame);
-      default: {
-        const _exhaustive: never = frame;
-        return _exhaustive;
-      }
-    }
-  }
-
-  #onChallenge(link: Link): void {
-    const state = this.#state;
-    if (state.phase === "handshaking" && state.step === "awaiting-challenge") {
-      const request = buildConnectRequest({
-        token: link.run.gatewayToken,
-        version: this.#ports.runtime.version,
-        userAgent: this.#ports.runtime.userAgent,
-        now: this.#now(),
-        random: () => this.#ports.clock.random(),
-      });
-      link.run.connectId = request.id;
-      // Leaves awaiting-challenge first: that releases the legacy grace timer.
-      const next = this.#transition({ type: "connect_sent" });
-      if (this.#state === next) this.#sendRaw(link, encodeExtensionFrame(request));
-      return;
-    }
-    if (state.phase === "ready" && state.legacy) {
-      // §3.7: a challenge after legacy readiness; wait for one on every later attempt here.
-      this.#challengePorts.add(link.run.port);
-      this.#dropLink(link, {
-        code: "late_challenge",
-        message: `Relay at ${
-          relayBaseUrl(link.run.port)
-        } sent a challenge after legacy readiness: reconnecting with the handshake`,
-        retry: "backoff",
-        close: { code: CloseCode.PolicyViolation, reason: CloseReason.LateChallenge },
-      });
-    }
-    // Otherwise ignored: a connect is pending, or hello-ok already arrived (§4.5).
-  }
-
-  #onGatewayReply(link: Link, reply: ConnectReply): void {
-    const state = this.#state;
-    if (
-      state.phase !== "handshaking" || state.step !== "awaiting-hello" ||
-      reply.id !== link.run.connectId
-    ) {
-      return;
-    }
-    const outcome = classifyConnectReply(reply, this.#livenessMs);
-    if (outcome.kind === "accepted") {
-      this.#becomeReady(link, false, outcome.policy, outcome.hello.server?.version);
-      return;
-    }
-    this.#failAttempt({
-      code: outcome.code,
-      message: outcome.code === "token_rejected"
-        ? `${outcome.error.message}: enter the gateway token the relay printed at start in the extension options`
-        : outcome.error.message,
-      retry: outcome.retry,
-      ...(outcome.retryAfterMs === undefined ? {} : { retryAfterMs: outcome.retryAfterMs }),
-      close: { code: CloseCode.PolicyViolation, reason: CloseReason.GatewayConnectFailed },
-    });
-  }
-
-  /**
-   * Gating before ready (§4.5 step 3). Returns true when the frame may be dispatched as a relay
-   * frame on a ready connection; may make a legacy relay ready first.
-   */
-  #relayFrameAllowed(link: Link, frame: ExtensionFrame | undefined): boolean {
-    const state = this.#state;
-    if (state.phase === "ready") return true;
-    if (state.phase !== "handshaking") return false;
-    if (state.step === "awaiting-challenge" && !link.run.expectsChallenge) {
-      this.#becomeReady(link, true, effectivePolicy(undefined, this.#livenessMs), undefined);
-      // onReady may have closed or replaced the connection.
-      return this.#link === link && this.#state.phase === "ready";
-    }
-    if (frame?.kind === "ping") return false;
-    this.#failAttempt({
-      code: "unexpected_frame",
-      message: `Relay at ${
-        relayBaseUrl(link.run.port)
-      } sent a relay frame before hello-ok: it does not follow the handshake`,
-      retry: "backoff",
-      close: { code: CloseCode.PolicyViolation, reason: CloseReason.UnexpectedFrameBeforeHello },
-    });
-    return false;
-  }
-
-  #dispatchReady(link: Link, frame: ExtensionFrame): void {
-    switch (frame.kind) {
-      case "ping":
-        this.#sendReady(link, encodeExtensionFrame({ kind: "pong" }));
-        return;
-      case "command":
+        // The hot path: a ready connection hands the command over without further checks.
+        if (this.#state.phase !== "ready" && !this.#relayFrameAllowed(link, frame)) return;
         link.commands.add(frame.id);
         try {
           this.#hooks.onCommand(frame.id, frame.cdp);
@@ -899,9 +925,118 @@ export class RelayConnection implements RelayLink {
           });
         }
         return;
-      default:
-        return; // responses, events and pongs from the relay are ignored (§4.5 step 6)
+      case "ping": {
+        if (!this.#relayFrameAllowed(link, frame)) return;
+        const state = this.#state;
+        if (state.phase === "ready") {
+          this.#sendReady(link, state.policy, encodeExtensionFrame({ kind: "pong" }));
+        }
+        return;
+      }
+      case "response":
+      case "event":
+      case "pong":
+        // Responses, events and pongs from the relay are ignored once ready (§4.5 step 6), but
+        // before ready they still count as relay frames.
+        this.#relayFrameAllowed(link, frame);
+        return;
+      case "connect_challenge":
+        return this.#onChallenge(link);
+      case "hello_ok":
+      case "gateway_response":
+      case "gateway_error":
+        return this.#onGatewayReply(link, frame);
+      case "gateway_event":
+      case "gateway_request":
+      case "connect_request":
+        return; // other gateway frames are ignored; they still counted for liveness
+      default: {
+        const _exhaustive: never = frame;
+        return _exhaustive;
+      }
     }
+  }
+
+  #onChallenge(link: Link): void {
+    const state = this.#state;
+    const attempt = this.#holding.attempt;
+    if (
+      state.phase === "handshaking" && state.step === "awaiting-challenge" && attempt !== undefined
+    ) {
+      const request = buildConnectRequest({
+        token: attempt.gatewayToken,
+        version: this.#ports.runtime.version,
+        userAgent: this.#ports.runtime.userAgent,
+        now: this.#now(),
+        random: () => this.#ports.clock.random(),
+      });
+      attempt.connectId = request.id;
+      // Leaves awaiting-challenge first: that releases the legacy grace timer.
+      this.#transition({ type: "connect_sent" }, attempt, link, QUIET_END);
+      this.#sendRaw(link, encodeExtensionFrame(request));
+      return;
+    }
+    if (state.phase === "ready" && state.legacy) {
+      // §3.7: a challenge after legacy readiness; wait for one on every later attempt here.
+      this.#challengePorts.add(link.port);
+      this.#fail({
+        code: "late_challenge",
+        message: `Relay at ${
+          relayBaseUrl(link.port)
+        } sent a challenge after legacy readiness: reconnecting with the handshake`,
+        retry: "backoff",
+        close: { code: CloseCode.PolicyViolation, reason: CloseReason.LateChallenge },
+      });
+    }
+    // Otherwise ignored: a connect is pending, or hello-ok already arrived (§4.5).
+  }
+
+  #onGatewayReply(link: Link, reply: ConnectReply): void {
+    const state = this.#state;
+    if (
+      state.phase !== "handshaking" || state.step !== "awaiting-hello" ||
+      reply.id !== this.#holding.attempt?.connectId
+    ) {
+      return;
+    }
+    const outcome = classifyConnectReply(reply, this.#livenessMs);
+    if (outcome.kind === "accepted") {
+      this.#becomeReady(link, false, outcome.policy, outcome.hello.server?.version);
+      return;
+    }
+    this.#fail({
+      code: outcome.code,
+      message: outcome.code === "token_rejected"
+        ? `${outcome.error.message}: enter the gateway token the relay printed at start in the extension options`
+        : outcome.error.message,
+      retry: outcome.retry,
+      ...(outcome.retryAfterMs === undefined ? {} : { retryAfterMs: outcome.retryAfterMs }),
+      close: { code: CloseCode.PolicyViolation, reason: CloseReason.GatewayConnectFailed },
+    });
+  }
+
+  /**
+   * Gating before ready (§4.5 step 3). Returns true when the frame may be dispatched as a relay
+   * frame on a ready connection; may make a legacy relay ready first, or fail the attempt.
+   */
+  #relayFrameAllowed(link: Link, frame: ExtensionFrame | undefined): boolean {
+    const state = this.#state;
+    if (state.phase === "ready") return true;
+    if (state.phase !== "handshaking") return false;
+    if (state.step === "awaiting-challenge" && this.#holding.attempt?.expectsChallenge === false) {
+      this.#becomeReady(link, true, effectivePolicy(undefined, this.#livenessMs), undefined);
+      return true;
+    }
+    if (frame?.kind === "ping") return false;
+    this.#fail({
+      code: "unexpected_frame",
+      message: `Relay at ${
+        relayBaseUrl(link.port)
+      } sent a relay frame before hello-ok: it does not follow the handshake`,
+      retry: "backoff",
+      close: { code: CloseCode.PolicyViolation, reason: CloseReason.UnexpectedFrameBeforeHello },
+    });
+    return false;
   }
 
   #becomeReady(
@@ -910,151 +1045,78 @@ export class RelayConnection implements RelayLink {
     policy: EffectivePolicy,
     relayVersion: string | undefined,
   ): void {
-    if (this.#state.phase !== "handshaking" || this.#link !== link) return;
-    this.#run = undefined; // the attempt is over; its socket lives on in the link
-    const next = this.#transition({
-      type: "handshake_done",
-      legacy,
-      policy,
-      relayVersion,
-      now: this.#now(),
-    });
-    if (this.#state !== next) return;
-    this.#lastInboundAt = this.#now();
-    this.#armLiveness(link, policy.livenessMs);
+    const now = this.#now();
+    // The attempt is over; its socket lives on as the ready phase's link.
+    this.#transition(
+      { type: "handshake_done", legacy, policy, relayVersion, now },
+      undefined,
+      link,
+      QUIET_END,
+    );
+    link.lastInboundAt = now;
+    this.#armLiveness(link, policy.livenessMs, this.#holding.scope);
     this.#ports.storage.local.remove([HELP_ON_ERROR_SHOWN_KEY]).catch(() => {});
-    try {
-      this.#hooks.onReady();
-    } catch (error) {
-      this.#log(`Ready hook failed: ${String(error)}`);
-    }
+    this.#queue(() => {
+      try {
+        this.#hooks.onReady();
+      } catch (error) {
+        this.#log(`Ready hook failed: ${String(error)}`);
+      }
+    });
   }
 
-  #armLiveness(link: Link, windowMs: number): void {
-    const clock = this.#ports.clock;
-    let handle: TimerHandle | undefined;
-    const check = () => {
-      if (this.#link !== link || this.#state.phase !== "ready") return;
-      const quiet = clock.now() - this.#lastInboundAt;
-      if (quiet >= windowMs) {
-        this.#dropLink(link, {
-          code: "heartbeat_timeout",
-          message: `Relay at ${
-            relayBaseUrl(link.run.port)
-          } sent nothing for ${quiet} ms: reconnecting`,
-          retry: "backoff",
-          close: { code: CloseCode.HeartbeatTimeout, reason: CloseReason.HeartbeatTimeout },
-        });
+  /** Checks the liveness window on the ready phase's scope, re-arming for the time left. */
+  #armLiveness(link: Link, windowMs: number, scope: PhaseScope): void {
+    const check = (): void => {
+      const quiet = this.#ports.clock.now() - link.lastInboundAt;
+      if (quiet < windowMs) {
+        scope.timer(windowMs - quiet, () => this.#act(check));
         return;
       }
-      handle = clock.setTimeout(check, windowMs - quiet);
+      this.#fail({
+        code: "heartbeat_timeout",
+        message: `Relay at ${relayBaseUrl(link.port)} sent nothing for ${quiet} ms: reconnecting`,
+        retry: "backoff",
+        close: { code: CloseCode.HeartbeatTimeout, reason: CloseReason.HeartbeatTimeout },
+      });
     };
-    handle = clock.setTimeout(check, windowMs);
-    this.#own("phase", () => clock.clearTimeout(handle));
+    scope.timer(windowMs, () => this.#act(check));
   }
 
-  // ------------------------------------------------------------------ sending and closing
-
-  #readyLink(): Link | undefined {
-    return this.#state.phase === "ready" ? this.#link : undefined;
-  }
+  // ------------------------------------------------------------------ sending
 
   #sendRaw(link: Link, text: string): boolean {
+    const socket = link.socket;
+    if (socket === undefined) return false;
     try {
-      link.socket?.send(text);
-      return link.socket !== undefined;
+      socket.send(text);
+      return true;
     } catch (error) {
-      const failure: Failure = {
+      this.#fail({
         code: "connection_closed",
         message: `Cannot send to the relay: ${String(error)}`,
         retry: "backoff",
         close: "plain",
-      };
-      if (this.#state.phase === "ready") this.#dropLink(link, failure);
-      else this.#failAttempt(failure);
-      return false;
-    }
-  }
-
-  #sendReady(link: Link, text: string): boolean {
-    if (!this.#sendRaw(link, text)) return false;
-    const state = this.#state;
-    const max = state.phase === "ready" ? state.policy.maxBufferedBytes : undefined;
-    const buffered = link.socket?.bufferedAmount ?? 0;
-    if (max !== undefined && buffered > max && this.#link === link) {
-      this.#dropLink(link, {
-        code: "send_buffer_overflow",
-        message: `Relay at ${
-          relayBaseUrl(link.run.port)
-        } is not reading: ${buffered} bytes buffered exceeds maxBufferedBytes ${max}`,
-        retry: "backoff",
-        close: { code: CloseCode.SendBufferOverflow, reason: CloseReason.SendBufferOverflow },
       });
       return false;
     }
-    return true;
   }
 
-  /** A ready connection ended: fail its work, keep attachments, reconnect (or rest). */
-  #dropLink(link: Link, failure: Failure): void {
-    if (this.#state.phase !== "ready" || this.#link !== link) return;
-    this.#endLinkFor(failure);
-    const error: ConnectionError = { code: failure.code, message: failure.message };
-    const now = this.#now();
-    const decision = reconnectDelay(
-      { tabsAttached: this.#tabs(), outageMs: 0, slowFailures: 0 },
-      this.#policy,
-      () => this.#ports.clock.random(),
-    );
-    if (decision.kind === "idle") {
-      this.#transition({ type: "rested", error, now });
-      return;
-    }
-    const next = this.#transition({ type: "dropped", error, retryAt: now + decision.delayMs, now });
-    if (this.#state === next) this.#timer("phase", decision.delayMs, () => this.#startAttempt());
-  }
-
-  #endLinkFor(failure: Failure): void {
-    const link = this.#link;
-    if (!link) return;
-    const closed = failure.closed ??
-      (typeof failure.close === "object"
-        ? failure.close
-        : { code: CloseCode.Abnormal, reason: "" });
-    const error = new ConnectionClosedError(
-      `Relay connection closed: ${failure.message}`,
-      { closeCode: closed.code, closeReason: closed.reason },
-    );
-    this.#endLink(failure.close === "already" ? "already" : failure.close, error);
-  }
-
-  /**
-   * Detaches the current socket: from here on its handlers are stale. Closes it unless it is
-   * already closed, drops its unanswered commands and tells the tab side (unless `error` is
-   * undefined, as in `close()`).
-   */
-  #endLink(
-    close: { readonly code: CloseCode; readonly reason: string } | "plain" | "already",
-    error: ConnectionClosedError | undefined,
-  ): void {
-    const link = this.#link;
-    if (!link) return;
-    this.#link = undefined;
-    link.commands.clear();
-    if (close !== "already") {
-      try {
-        if (close === "plain") link.socket?.close();
-        else link.socket?.close(close.code, truncateCloseReason(close.reason));
-      } catch {
-        // Closing a socket that is already closing cannot fail in a way we could act on.
-      }
-    }
-    if (error === undefined || this.#closed) return;
-    try {
-      this.#hooks.onClosed(error);
-    } catch (hookError) {
-      this.#log(`Closed hook failed: ${String(hookError)}`);
-    }
+  #sendReady(link: Link, policy: EffectivePolicy, text: string): boolean {
+    if (!this.#sendRaw(link, text)) return false;
+    const max = policy.maxBufferedBytes;
+    if (max === undefined) return true;
+    const buffered = link.socket?.bufferedAmount ?? 0;
+    if (buffered <= max) return true;
+    this.#fail({
+      code: "send_buffer_overflow",
+      message: `Relay at ${
+        relayBaseUrl(link.port)
+      } is not reading: ${buffered} bytes buffered exceeds maxBufferedBytes ${max}`,
+      retry: "backoff",
+      close: { code: CloseCode.SendBufferOverflow, reason: CloseReason.SendBufferOverflow },
+    });
+    return false;
   }
 
   /** Opens the options page at most once per error streak (latch `helpOnErrorShown`). */
