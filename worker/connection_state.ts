@@ -1,7 +1,9 @@
 /**
  * The relay connection's state machine as data: a union on `phase` and the pure
  * {@linkcode nextState} table. `RelayConnection` holds one `#state` and changes it only through
- * this table; timers and sockets stay in the class and are released when a phase is left.
+ * this table. What a phase owns (its attempt, socket, timers and awaits) is held beside the state
+ * in one object per phase and released by the same `#transition()` call that leaves the phase
+ * (`worker/phase_scope.ts`); how long `backoff` waits is `worker/reconnect_policy.ts`.
  *
  * ```
  *            start                preflight_passed          socket_opened

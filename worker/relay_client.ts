@@ -105,6 +105,10 @@ export class RelayClient {
   readonly #connection: RelayConnection;
   readonly #bridge: TabBridge;
   readonly #init: Promise<void>;
+  /** True once the tab table is restored: gated calls may then run at once. */
+  #gateOpen = false;
+  /** Gated calls still queued behind `#init`; later ones queue too, to keep arrival order. */
+  #gateWaiting = 0;
   /** Tabs being attached by a click: their badge says `…` meanwhile. */
   readonly #attaching = new Set<number>();
   /** Tabs whose badge is not `off`, so a detach can reset it. */
@@ -161,17 +165,38 @@ export class RelayClient {
     } catch (error) {
       this.#log(`Cannot restore attached tabs: ${errorText(error)}`);
     }
+    this.#gateOpen = true;
     if (this.#closed) return;
     this.#connection.start();
     this.#refreshBadges();
   }
 
-  /** Runs `work` after the init gate, in arrival order with every other gated call. */
+  /**
+   * Runs `work` after the init gate, in arrival order with every other gated call. Once the gate
+   * is open and nothing waits behind it, `work` runs at once: a relayed command costs no promise
+   * hop on its way to the bridge.
+   */
   #gated(work: () => void | Promise<void>): void {
+    if (this.#gateOpen && this.#gateWaiting === 0) {
+      if (this.#closed) return;
+      try {
+        const pending = work();
+        if (pending !== undefined) pending.catch((error) => this.#listenerFailed(error));
+      } catch (error) {
+        this.#listenerFailed(error);
+      }
+      return;
+    }
+    this.#gateWaiting++;
     void this.#init.then(() => {
+      this.#gateWaiting--;
       if (this.#closed) return;
       return work();
-    }).catch((error) => this.#log(`Listener failed: ${errorText(error)}`));
+    }).catch((error) => this.#listenerFailed(error));
+  }
+
+  #listenerFailed(error: unknown): void {
+    this.#log(`Listener failed: ${errorText(error)}`);
   }
 
   #listen(): void {
