@@ -1,6 +1,7 @@
 /**
- * The gateway-style handshake, as pure functions: the one `connect` request (protocol §3.3) and
- * the classification of its reply (§3.4–§3.6).
+ * The gateway-style handshake, as pure functions: the one `connect` request (protocol §3.3), the
+ * classification of its reply (§3.4–§3.6), and the answer to a `mutual-v1` challenge, which
+ * checks the relay's proof before any credential is sent (docs/protocol-extensions.md).
  *
  * @module
  */
@@ -15,6 +16,13 @@ import type { JsonValue } from "../codec/json.ts";
 import { DEFAULT_MAX_PAYLOAD, GATEWAY_PROTOCOL } from "../codec/limits.ts";
 import type { ConnectionErrorCode, EffectivePolicy } from "./connection_state.ts";
 import { RelayProtocolError } from "./errors.ts";
+import {
+  mutualConnectToken,
+  mutualProof,
+  parseMutualChallengeNonce,
+  verifyMutualProof,
+} from "./mutual_auth.ts";
+import { relayBaseUrl } from "./settings.ts";
 
 /** What {@linkcode buildConnectRequest} needs. */
 export interface ConnectRequestInput {
@@ -248,4 +256,99 @@ export function classifyConnectReply(
       return _exhaustive;
     }
   }
+}
+
+/** What {@linkcode answerMutualChallenge} needs. */
+export interface MutualChallengeInput {
+  /** The per-port key from `mutualAuthKey(gatewayToken, port)`. */
+  readonly key: CryptoKey;
+  /** The port the extension dialled. */
+  readonly port: number;
+  /** The extension's nonce for this socket (sent in its URL). */
+  readonly clientNonce: string;
+  /** `payload.nonce` of the challenge. */
+  readonly challengeNonce: string;
+  /** The manifest version, sent as `client.version`. */
+  readonly version: string;
+  /** `navigator.userAgent`; omitted from the request when empty. */
+  readonly userAgent?: string;
+  /** `Date.now()`, used in the request id. */
+  readonly now: number;
+  /** Returns a number in [0, 1); used for the request id. */
+  readonly random: () => number;
+}
+
+/** The answer to a challenge in scheme `mutual-v1`. */
+export type MutualAnswer =
+  /** The relay proved it knows the token: send this `connect` (its `auth.token` is our proof). */
+  | { readonly kind: "proven"; readonly request: ConnectRequestFrame }
+  /**
+   * Send nothing: `not_mutual` when the challenge is not of the scheme (a relay without mutual
+   * authentication, or an impostor trying to downgrade), `bad_proof` when the relay's proof does
+   * not verify (another gateway token, or an impostor). The caller closes the socket and stops.
+   */
+  | {
+    readonly kind: "refused";
+    readonly reason: "not_mutual" | "bad_proof";
+    readonly error: RelayProtocolError;
+  };
+
+/**
+ * Answers a challenge in scheme `mutual-v1` (docs/protocol-extensions.md): checks the relay's
+ * proof over the port and both nonces and, only if it verifies, builds the one `connect` request
+ * with the extension's proof in `auth.token`. The request carries no gateway token and no relay
+ * token, and stays valid under the gateway v3 `ConnectParams` schema (`auth.token` is a string).
+ *
+ * @param input Key, port, both nonces and the request's version, user agent, time and randomness.
+ * @returns `proven` with the request to send, or `refused` with why (send nothing).
+ *
+ * @example
+ * ```ts
+ * const answer = await answerMutualChallenge({ key, port: 18792, clientNonce, challengeNonce,
+ *   version: "0.1.0", now: Date.now(), random: Math.random });
+ * if (answer.kind === "proven") socket.send(encodeExtensionFrame(answer.request));
+ * ```
+ */
+export async function answerMutualChallenge(input: MutualChallengeInput): Promise<MutualAnswer> {
+  const parsed = parseMutualChallengeNonce(input.challengeNonce);
+  if (parsed === undefined) {
+    return {
+      kind: "refused",
+      reason: "not_mutual",
+      error: new RelayProtocolError(
+        `Relay at ${
+          relayBaseUrl(input.port)
+        } did not offer mutual authentication: update the relay, or enable OpenClaw relay compatibility in the extension options`,
+        { code: "MUTUAL_AUTH_MISSING", method: "connect" },
+      ),
+    };
+  }
+  const transcript = {
+    port: input.port,
+    clientNonce: input.clientNonce,
+    relayNonce: parsed.relayNonce,
+  };
+  if (!await verifyMutualProof(input.key, "relay", transcript, parsed.proof)) {
+    return {
+      kind: "refused",
+      reason: "bad_proof",
+      error: new RelayProtocolError(
+        `Relay at ${
+          relayBaseUrl(input.port)
+        } could not prove that it knows the gateway token: check the token in the extension options, or another program is listening on port ${input.port}`,
+        { code: "MUTUAL_AUTH_FAILED", method: "connect" },
+      ),
+    };
+  }
+  const proof = await mutualProof(input.key, "extension", transcript);
+  return {
+    kind: "proven",
+    request: buildConnectRequest({
+      token: mutualConnectToken(proof),
+      version: input.version,
+      ...(input.userAgent === undefined ? {} : { userAgent: input.userAgent }),
+      now: input.now,
+      random: input.random,
+    }),
+  };
 }

@@ -3,6 +3,10 @@
  * sees a rejected upgrade only as close 1006, so the token is checked here, over HTTP, where a
  * 401 is visible.
  *
+ * In scheme `mutual-v1` (no `relayToken` in the target) the preflight sends no credential at all:
+ * it only reads `/extension/status`, and the token is proven inside the handshake, after the relay
+ * proved itself (worker/mutual_auth.ts).
+ *
  * @module
  */
 
@@ -11,6 +15,7 @@ import { getWithDeadline, type HttpOutcome } from "./get_with_deadline.ts";
 import type { Clock, HttpGet } from "./ports.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
 import { relayBaseUrl } from "./settings.ts";
+import { MUTUAL_AUTH_SCHEME } from "./mutual_auth.ts";
 
 /** The ports the preflight uses. */
 export interface PreflightPorts {
@@ -34,8 +39,12 @@ export interface PreflightOptions {
 export interface PreflightTarget {
   /** Relay port on 127.0.0.1. */
   readonly port: number;
-  /** The derived relay token, sent as the `x-openclaw-relay-token` header on `/json/version`. */
-  readonly relayToken: string;
+  /**
+   * The derived relay token, sent as the `x-openclaw-relay-token` header on `/json/version`
+   * (OpenClaw compatibility). Absent in scheme `mutual-v1`: then `/json/version` is not asked and
+   * no credential leaves the extension.
+   */
+  readonly relayToken?: string;
 }
 
 /** How the preflight ended. */
@@ -48,7 +57,12 @@ export type PreflightResult =
   /** No HTTP answer (network error or deadline): retryable. */
   | { readonly kind: "unreachable"; readonly message: string }
   /** `/json/version` answered 401: not retried until settings change. */
-  | { readonly kind: "token_rejected"; readonly message: string };
+  | { readonly kind: "token_rejected"; readonly message: string }
+  /**
+   * Scheme `mutual-v1` only: `/extension/status` does not list `"mutual-v1"` in `auth`. Not
+   * retried; the extension never falls back to sending a token by itself.
+   */
+  | { readonly kind: "mutual_unsupported"; readonly message: string };
 
 function unreachable(
   base: string,
@@ -60,23 +74,30 @@ function unreachable(
   return { kind: "unreachable", message: `Relay server not reachable at ${base} (${cause})` };
 }
 
-function announcesChallenge(body: string): boolean {
+function statusOf(body: string): { challenge: boolean; mutual: boolean } {
   try {
     const json: unknown = JSON.parse(body);
-    return isJsonObject(json) && json["handshake"] === "connect.challenge";
+    if (!isJsonObject(json)) return { challenge: false, mutual: false };
+    const auth = json["auth"];
+    return {
+      challenge: json["handshake"] === "connect.challenge",
+      mutual: Array.isArray(auth) && auth.includes(MUTUAL_AUTH_SCHEME),
+    };
   } catch {
-    return false;
+    return { challenge: false, mutual: false };
   }
 }
 
 /**
  * Runs the two preflight requests in order: `GET /extension/status` without credentials, then
- * `GET /json/version` with the relay token header, each with its own deadline.
+ * `GET /json/version` with the relay token header, each with its own deadline. Without a relay
+ * token (scheme `mutual-v1`) only the first request is made.
  *
  * @param target Port and derived relay token.
  * @param ports HTTP and clock.
  * @param options Deadline and abort signal.
- * @returns `ok` (with whether a challenge is announced), `unreachable` or `token_rejected`.
+ * @returns `ok` (with whether a challenge is announced), `unreachable`, `token_rejected` or (scheme
+ *   `mutual-v1`) `mutual_unsupported`.
  * @throws The signal's reason when `options.signal` aborts.
  *
  * @example
@@ -98,6 +119,16 @@ export async function preflight(
     ...signal,
   });
   if (status.kind !== "response") return unreachable(base, status);
+  const announced = statusOf(status.body);
+  if (target.relayToken === undefined) {
+    // mutual-v1: what the status says only chooses the error message; the proof decides.
+    if (announced.mutual) return { kind: "ok", expectsChallenge: true };
+    return {
+      kind: "mutual_unsupported",
+      message:
+        `Relay at ${base} does not offer mutual authentication: update the relay, or enable OpenClaw relay compatibility in the extension options`,
+    };
+  }
   const version = await getWithDeadline(ports, `${base}/json/version`, {
     headers: { [RELAY_TOKEN_HEADER]: target.relayToken },
     timeoutMs,
@@ -111,5 +142,5 @@ export async function preflight(
         `Relay at ${base} rejected the gateway token (HTTP 401): enter the token the relay printed at start in the extension options`,
     };
   }
-  return { kind: "ok", expectsChallenge: announcesChallenge(status.body) };
+  return { kind: "ok", expectsChallenge: announced.challenge };
 }

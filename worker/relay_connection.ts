@@ -766,6 +766,14 @@ export class RelayConnection implements RelayLink {
             retry: "never",
             close: "already",
           });
+        case "mutual_unsupported":
+          // Not asked for yet: this connection always sends a relay token (TODO(#14)).
+          return this.#fail({
+            code: "incompatible_relay",
+            message: result.message,
+            retry: "never",
+            close: "already",
+          });
         case "ok":
           attempt.expectsChallenge = result.expectsChallenge ||
             this.#challengePorts.has(attempt.port);

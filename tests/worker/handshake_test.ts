@@ -4,11 +4,16 @@ import { encodeExtensionFrame } from "../../codec/encode_extension_frame.ts";
 import type { GatewayError } from "../../codec/extension_frame.ts";
 import { RelayProtocolError } from "../../worker/errors.ts";
 import {
+  answerMutualChallenge,
   buildConnectRequest,
   classifyConnectReply,
   effectivePolicy,
   isAuthError,
+  type MutualAnswer,
 } from "../../worker/handshake.ts";
+import { mutualAuthKey, mutualSocketUrl } from "../../worker/mutual_auth.ts";
+import { deriveRelayToken } from "../../codec/derive_relay_token.ts";
+import { FakeMutualRelay, seededNonce } from "../_fakes/fake_mutual_relay.ts";
 import { CONNECT_PARAMS_SCHEMA } from "./_connect_params_schema.ts";
 
 const UA = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0.0.0 Safari/537.36";
@@ -210,5 +215,132 @@ Deno.test("effectivePolicy() honours positive integers only", () => {
   assert.deepEqual(
     effectivePolicy({ maxPayload: -1, maxBufferedBytes: 1.5, tickIntervalMs: 0 }),
     { maxPayload: 104_857_600, livenessMs: 15_000 },
+  );
+});
+
+// ---------------------------------------------------------------- mutual-v1 (issue 14)
+
+const GATEWAY_TOKEN = "test-gateway-token";
+const PORT = 18792;
+
+/** The extension's side of one exchange with `relay`: URL, challenge, answer, connect. */
+async function exchange(
+  relay: FakeMutualRelay,
+  options: { clientSeed?: number; challenge?: (url: string) => Promise<string> } = {},
+): Promise<{ answer: MutualAnswer; accepted: boolean }> {
+  const clientNonce = seededNonce(options.clientSeed ?? 1);
+  const url = mutualSocketUrl(PORT, clientNonce);
+  const challengeNonce = await (options.challenge ?? ((u) => relay.challenge(u)))(url);
+  const answer = await answerMutualChallenge({
+    key: await mutualAuthKey(GATEWAY_TOKEN, PORT),
+    port: PORT,
+    clientNonce,
+    challengeNonce,
+    version: "0.1.0",
+    userAgent: UA,
+    now: 1_771_662_593_647,
+    random: () => 0.5,
+  });
+  if (answer.kind !== "proven") return { answer, accepted: false };
+  const accepted = await relay.accept(answer.request, encodeExtensionFrame(answer.request));
+  return { answer, accepted };
+}
+
+/** Fails when `texts` contain the gateway token or the derived relay token, in any case. */
+async function assertNoCredential(texts: readonly string[]): Promise<void> {
+  const relayToken = await deriveRelayToken(GATEWAY_TOKEN, PORT);
+  const all = texts.join("\n").toLowerCase();
+  assert.equal(all.includes(GATEWAY_TOKEN.toLowerCase()), false, "gateway token sent");
+  assert.equal(all.includes(relayToken), false, "relay token sent");
+}
+
+Deno.test("answerMutualChallenge() proves the extension to the real relay with a schema-valid connect", async () => {
+  const relay = new FakeMutualRelay(PORT, GATEWAY_TOKEN);
+  const { answer, accepted } = await exchange(relay);
+  assert.equal(answer.kind, "proven");
+  assert.equal(accepted, true);
+  if (answer.kind !== "proven") return;
+  const parsed = CONNECT_PARAMS_SCHEMA.safeParse(answer.request.params);
+  assert.equal(parsed.success, true, parsed.success ? "" : parsed.error.message);
+  assert.match(answer.request.params.auth?.token ?? "", /^mutual-v1\.[A-Za-z0-9_-]{43}$/);
+  const decoded = decodeExtensionFrame(encodeExtensionFrame(answer.request));
+  assert.equal(decoded.ok && decoded.frame.kind, "connect_request");
+  // Even the real relay never receives a reusable credential.
+  await assertNoCredential(relay.received);
+});
+
+Deno.test("answerMutualChallenge() leaves an impostor relay with no token, no reusable proof and no connect", async (t) => {
+  await t.step("an impostor that does not know the token", async () => {
+    const impostor = new FakeMutualRelay(PORT, undefined);
+    const { answer } = await exchange(impostor);
+    assert.equal(answer.kind, "refused");
+    assert.equal(answer.kind === "refused" && answer.reason, "bad_proof");
+    assert.deepEqual(impostor.received, [mutualSocketUrl(PORT, seededNonce(1))]);
+    await assertNoCredential(impostor.received);
+  });
+  await t.step(
+    "an impostor replaying the real relay's challenge from an earlier socket",
+    async () => {
+      const real = new FakeMutualRelay(PORT, GATEWAY_TOKEN);
+      const captured = await real.challenge(mutualSocketUrl(PORT, seededNonce(1)));
+      const impostor = new FakeMutualRelay(PORT, undefined);
+      const { answer } = await exchange(impostor, {
+        clientSeed: 2, // a fresh client nonce for the new socket
+        challenge: async (url) => {
+          await impostor.challenge(url);
+          return captured;
+        },
+      });
+      assert.equal(answer.kind === "refused" && answer.reason, "bad_proof");
+    },
+  );
+  await t.step("an impostor forwarding the real relay's challenge from another port", async () => {
+    // The real relay on 18793 answers for the extension's nonce, but its proof names its port.
+    const real = new FakeMutualRelay(PORT + 1, GATEWAY_TOKEN);
+    const { answer } = await exchange(real, {
+      challenge: (url) => real.challenge(url.replace(`:${PORT}/`, `:${PORT + 1}/`)),
+    });
+    assert.equal(answer.kind === "refused" && answer.reason, "bad_proof");
+  });
+  await t.step("an impostor downgrading to a plain challenge", async () => {
+    const impostor = new FakeMutualRelay(PORT, undefined);
+    const { answer } = await exchange(impostor, {
+      challenge: () => Promise.resolve("b08424c6-99f6-4a1a-afef-0dc44ac8cb84"),
+    });
+    assert.equal(answer.kind, "refused");
+    if (answer.kind !== "refused") return;
+    assert.equal(answer.reason, "not_mutual");
+    assert.ok(answer.error instanceof RelayProtocolError);
+    assert.equal(answer.error.code, "MUTUAL_AUTH_MISSING");
+    assert.equal(
+      answer.error.message,
+      "Relay at http://127.0.0.1:18792 did not offer mutual authentication: update the relay, or enable OpenClaw relay compatibility in the extension options",
+    );
+  });
+  await t.step("a proof captured by a man in the middle does not open a new socket", async () => {
+    // Suppose an observer saw a complete exchange: the proof it saw is bound to that socket's
+    // nonces, so the real relay refuses it on a socket with a fresh relay nonce.
+    const real = new FakeMutualRelay(PORT, GATEWAY_TOKEN);
+    const first = await exchange(real);
+    assert.equal(first.accepted, true);
+    if (first.answer.kind !== "proven") return;
+    await real.challenge(mutualSocketUrl(PORT, seededNonce(1))); // same client nonce, new relay nonce
+    assert.equal(
+      await real.accept(first.answer.request, encodeExtensionFrame(first.answer.request)),
+      false,
+    );
+  });
+});
+
+Deno.test("answerMutualChallenge() refuses a relay with another gateway token and says what to check", async () => {
+  const relay = new FakeMutualRelay(PORT, "someone-elses-token");
+  const { answer } = await exchange(relay);
+  assert.equal(answer.kind, "refused");
+  if (answer.kind !== "refused") return;
+  assert.equal(answer.reason, "bad_proof");
+  assert.equal(answer.error.code, "MUTUAL_AUTH_FAILED");
+  assert.equal(
+    answer.error.message,
+    "Relay at http://127.0.0.1:18792 could not prove that it knows the gateway token: check the token in the extension options, or another program is listening on port 18792",
   );
 });

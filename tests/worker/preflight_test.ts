@@ -3,6 +3,7 @@ import FakeTimers from "@sinonjs/fake-timers";
 import { preflight } from "../../worker/preflight.ts";
 import { systemClock } from "../../worker/system_clock.ts";
 import { connectionRefused, FakeHttp, relayHandler } from "../_fakes/fake_http.ts";
+import { mutualStatusHandler } from "../_fakes/fake_mutual_relay.ts";
 
 const TARGET = { port: 18792, relayToken: "derived" };
 
@@ -104,5 +105,33 @@ Deno.test("preflight() rejects with the abort reason and clears its deadline at 
     assert.equal(clock.countTimers(), 0);
     await assert.rejects(pending, (error) => error === reason);
     assert.equal(http.pending, 0);
+  });
+});
+
+Deno.test("preflight() in mutual-v1 asks only /extension/status and sends no credential", async () => {
+  await withClock(async () => {
+    const http = new FakeHttp(mutualStatusHandler());
+    const result = await preflight({ port: 18792 }, { http: http.get, clock: systemClock() });
+    assert.deepEqual(result, { kind: "ok", expectsChallenge: true });
+    assert.deepEqual(http.requests, [
+      { url: "http://127.0.0.1:18792/extension/status", headers: {} },
+    ]);
+  });
+});
+
+Deno.test("preflight() in mutual-v1 reports a relay that does not offer it, and never falls back", async () => {
+  await withClock(async () => {
+    for (
+      const handler of [mutualStatusHandler(false), relayHandler(), relayHandler({ legacy: true })]
+    ) {
+      const http = new FakeHttp(handler);
+      assert.deepEqual(await preflight({ port: 18792 }, { http: http.get, clock: systemClock() }), {
+        kind: "mutual_unsupported",
+        message:
+          "Relay at http://127.0.0.1:18792 does not offer mutual authentication: update the relay, or enable OpenClaw relay compatibility in the extension options",
+      });
+      assert.equal(http.requests.length, 1);
+      assert.deepEqual(http.requests[0]?.headers, {});
+    }
   });
 });
