@@ -192,6 +192,26 @@ Deno.test("RelayClient.clickAction() attaches, connects and announces the tab; c
   });
 });
 
+Deno.test("RelayClient() hands a relayed command to chrome.debugger in the same task once restored", async () => {
+  await withClient({}, async (h) => {
+    await h.client.ready;
+    const tab = h.tabs.add({ url: "https://example.com/", title: "Example", active: true });
+    await h.client.clickAction(tab);
+    await h.settle();
+    const socket = h.sockets.last;
+    socket.receive({
+      id: 7,
+      method: "forwardCDPCommand",
+      params: { method: "Runtime.evaluate", sessionId: "cb-tab-1", params: { expression: "1" } },
+    });
+    // No promise hop between the socket and the debugger: the call is made before any await.
+    assert.deepEqual(h.dbg.callsOf("Runtime.evaluate").map((c) => c.params), [{ expression: "1" }]);
+    await h.settle();
+    const responses = socket.sentJson.filter((f) => (f as { id?: unknown }).id === 7);
+    assert.deepEqual(responses, [{ id: 7, result: {} }]);
+  });
+});
+
 Deno.test("RelayClient.clickAction() shows ! with the reason when Chrome refuses the attach", async () => {
   await withClient({}, async (h) => {
     const tab = h.tabs.add({ url: "chrome://settings/", active: true });
