@@ -141,6 +141,11 @@ export class PhaseScope {
     else this.#cleanups.push(cleanup);
   }
 
+  /** Same as {@linkcode release}. */
+  [Symbol.dispose](): void {
+    this.release();
+  }
+
   /** Clears every timer, aborts the signal and runs the cleanups. Idempotent. */
   release(): void {
     if (this.#released) return;

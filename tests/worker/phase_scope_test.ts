@@ -104,3 +104,17 @@ Deno.test("PhaseScope.release() aborts the signal, runs cleanups once and is ide
   assert.deepEqual(ran, ["first", "second", "late"]);
   assert.equal(new PhaseScope(systemClock()).signal.aborted, false);
 });
+
+Deno.test("PhaseScope[Symbol.dispose]() releases the scope at the end of a using block", async () => {
+  await withClock(async (clock) => {
+    const fired: number[] = [];
+    {
+      using scope = new PhaseScope(systemClock());
+      scope.timer(10, () => fired.push(1));
+      assert.equal(clock.countTimers(), 1);
+    }
+    assert.equal(clock.countTimers(), 0);
+    await clock.tickAsync(100);
+    assert.deepEqual(fired, []);
+  });
+});
