@@ -43,9 +43,7 @@ async function findTab(host: EmulationHost, cdp: CdpCall): Promise<number | unde
   if (typeof targetId === "string") {
     const record = host.byTarget(targetId);
     if (record) return record.tabId;
-    const target = (await host.targets()).find((t) =>
-      t.id === targetId && t.tabId !== undefined
-    );
+    const target = (await host.targets()).find((t) => t.id === targetId && t.tabId !== undefined);
     if (target?.tabId !== undefined) return target.tabId;
   }
   if (cdp.sessionId !== undefined) return host.bySession(cdp.sessionId)?.tabId;
@@ -63,7 +61,9 @@ async function createTarget(host: EmulationHost, cdp: CdpCall): Promise<JsonObje
   } else {
     const window = await host.windows.getLastFocused();
     const tab = await host.tabs.create(
-      window.id === undefined ? { url, active: false } : { url, active: false, windowId: window.id },
+      window.id === undefined
+        ? { url, active: false }
+        : { url, active: false, windowId: window.id },
     );
     tabId = tab.id;
   }

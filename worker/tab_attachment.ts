@@ -716,7 +716,10 @@ export class TabAttachment {
       // Issued in order without awaiting each: CDP processes one session's commands in order.
       const results = await Promise.all(
         record.replay.map((entry) =>
-          host.deadline(host.debugger.sendCommand(debuggee, entry.method, entry.params), entry.method)
+          host.deadline(
+            host.debugger.sendCommand(debuggee, entry.method, entry.params),
+            entry.method,
+          )
             .then((result) => ({ entry, result }))
         ),
       );

@@ -114,7 +114,6 @@ export type ToggleResult =
   | { readonly attached: true; readonly sessionId: string }
   | { readonly attached: false };
 
-
 const REATTACH_DELAYS_MS: readonly number[] = [200, 500, 1000, 2000, 4000];
 const SCRIPT_REMOVAL = "Page.removeScriptToEvaluateOnNewDocument";
 
@@ -461,7 +460,10 @@ export class TabBridge {
     record ??= this.#sessions.list()[0];
     const attachment = record && this.#attachments.get(record.sessionId);
     if (!record || !attachment) {
-      this.#reply(command, { ok: false, error: `Cannot run "${cdp.method}" as no tab is attached` });
+      this.#reply(command, {
+        ok: false,
+        error: `Cannot run "${cdp.method}" as no tab is attached`,
+      });
       return;
     }
     if (attachment.buffering) attachment.buffer(command);
@@ -526,7 +528,9 @@ export class TabBridge {
   #send(attachment: TabAttachment, debuggee: Debuggee, topLevel: boolean, command: Command): void {
     const { cdp } = command;
     const { method } = cdp;
-    const params = method === SCRIPT_REMOVAL ? this.#translateParams(attachment, cdp.params) : cdp.params;
+    const params = method === SCRIPT_REMOVAL
+      ? this.#translateParams(attachment, cdp.params)
+      : cdp.params;
     let sent: Promise<JsonObject>;
     try {
       sent = this.#debugger.sendCommand(debuggee, method, params);
