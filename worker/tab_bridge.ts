@@ -520,8 +520,8 @@ export class TabBridge {
     } catch {
       // Ignored: enable is what the client asked for.
     }
+    // Never resolves after close(), so nothing is sent by a closed bridge.
     await this.#sleep(this.#runtimeEnableGapMs);
-    if (this.#closed) return;
     this.#send(attachment, debuggee, topLevel, command);
   }
 
