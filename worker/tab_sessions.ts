@@ -33,7 +33,11 @@ export interface ReplayEntry {
   readonly clientIdentifier?: string;
 }
 
-/** `attached`: commands flow. `reattaching`: the debugger is being (re)attached; commands wait. */
+/**
+ * The persisted mirror of a tab's `TabAttachment` phase (`worker/tab_attachment.ts`), which is
+ * the source of truth: `attached`, or `reattaching` for both `reattaching` and `resetting`
+ * (commands wait). A restarted worker reads it to know a re-attach was running.
+ */
 export type TabState = "attached" | "reattaching";
 
 /** One attached tab. */
