@@ -1,26 +1,35 @@
 /**
- * The tab side of the worker: owns `chrome.debugger` attachments and moves CDP traffic between
- * them and the relay connection (protocol §4–6).
+ * The tab side of the worker: routes the relay's commands to the attached tabs and their
+ * debugger events back to the relay (protocol §4–6). Each tab's lifecycle (attach, navigation
+ * re-attach, reset, detach) lives in `worker/tab_attachment.ts`; the methods the extension
+ * answers itself live in `worker/emulated_methods.ts`.
  *
  * @module
  */
 
-import pTimeout, { TimeoutError } from "p-timeout";
 import type { CdpCall, Outcome } from "../codec/extension_frame.ts";
 import type { JsonObject } from "../codec/json.ts";
 import { ErrorText, noSessionError } from "../codec/messages.ts";
+import { isJsonObject } from "../codec/is_json_object.ts";
+import { EMULATED_METHODS, type EmulationHost } from "./emulated_methods.ts";
 import type {
   Clock,
   Debuggee,
   DebuggerPort,
-  TabInfo,
+  DebuggerTarget,
   TabsPort,
   TimerHandle,
   WindowsPort,
 } from "./ports.ts";
 import type { RelayLink } from "./relay_link.ts";
+import {
+  type AttachmentHost,
+  type Command,
+  detachDebugger,
+  TabAttachment,
+} from "./tab_attachment.ts";
 import type { TabRecord, TabSessions, TabState } from "./tab_sessions.ts";
-import { isJsonObject } from "../codec/is_json_object.ts";
+import { type DeadlinePromise, TimeoutError, withDeadline } from "./with_deadline.ts";
 
 /** Options of {@linkcode TabBridge}. */
 export interface TabBridgeOptions {
@@ -105,33 +114,8 @@ export type ToggleResult =
   | { readonly attached: true; readonly sessionId: string }
   | { readonly attached: false };
 
-interface Route {
-  readonly record: TabRecord;
-  readonly debuggee: Debuggee;
-  /** True when the command addressed the tab's relay session: its state is recorded. */
-  readonly topLevel: boolean;
-  /** True when the command addressed a child session. */
-  readonly child: boolean;
-}
-
-interface Buffered {
-  readonly cdp: CdpCall;
-  readonly reply: (outcome: Outcome) => void;
-  readonly timer: TimerHandle;
-}
-
-interface ReattachLoop {
-  cancelled: boolean;
-  wake: (() => void) | undefined;
-}
-
 const REATTACH_DELAYS_MS: readonly number[] = [200, 500, 1000, 2000, 4000];
-const RESTRICTED_URL =
-  /^(chrome|chrome-extension|chrome-untrusted|chrome-search|devtools|edge|about:devtools)(:|$)|^https:\/\/chromewebstore\.google\.com\//;
-
-function isRestrictedUrl(url: string | undefined): boolean {
-  return url !== undefined && RESTRICTED_URL.test(url);
-}
+const SCRIPT_REMOVAL = "Page.removeScriptToEvaluateOnNewDocument";
 
 function errorText(error: unknown): string {
   if (error instanceof Error && error.message !== "") return error.message;
@@ -143,14 +127,12 @@ function failure(error: unknown): Outcome {
   return { ok: false, error: errorText(error) };
 }
 
-function debuggeeKey(debuggee: Debuggee): string {
-  return `${debuggee.tabId}/${debuggee.sessionId ?? ""}`;
-}
-
 /**
- * Owns the attached tabs: attach/detach, command routing with one response per id, event
- * forwarding, child sessions, re-announce, navigation re-attach and restore after a worker
- * restart. Implements the tab-side half of `ConnectionHooks`.
+ * Routes CDP traffic between the relay connection and the attached tabs: commands by session
+ * id (a tab's relay session, a child session or a targetId) to one {@linkcode TabAttachment}
+ * each, with one response per id; debugger events back with the right outer session id; and
+ * the connection's ready/closed to re-announces. Implements the tab-side half of
+ * `ConnectionHooks`.
  *
  * Ordering: a command is issued to `chrome.debugger` synchronously in `onCommand` unless an
  * earlier command of the same debuggee is still being prepared (the `Runtime.enable` quirk);
@@ -167,38 +149,40 @@ function debuggeeKey(debuggee: Debuggee): string {
 export class TabBridge {
   readonly #debugger: DebuggerPort;
   readonly #tabs: TabsPort;
-  readonly #windows: WindowsPort;
   readonly #clock: Clock;
   readonly #sessions: TabSessions;
   readonly #link: RelayLink;
   readonly #onChange: () => void;
   readonly #debuggerTimeoutMs: number;
   readonly #commandTimeoutMs: number;
-  readonly #reattachDelaysMs: readonly number[];
-  readonly #bufferLimit: number;
-  readonly #bufferTimeoutMs: number;
-  readonly #createTargetSettleMs: number;
   readonly #runtimeEnableGapMs: number;
   readonly #abort = new AbortController();
+  readonly #host: AttachmentHost & EmulationHost;
+  /** Relay session id → attachment, for every tab past its first attach. */
+  readonly #attachments = new Map<string, TabAttachment>();
+  /** Tab id → attachment whose first attach is running. */
+  readonly #attaching = new Map<number, TabAttachment>();
   /** Relay session id → targetId announced on the current connection. */
   readonly #announced = new Map<string, string>();
   /** Top-level detach events the relay has not received yet (sent on the next ready). */
   #pendingDetaches: CdpCall[] = [];
   /**
-   * Command ids of the current socket awaiting their one response, each with a token unique to
-   * that command. Cleared on close: a new relay process numbers its commands from 1 again, so
-   * an id of a dead socket must neither block nor answer a new command with the same id.
+   * Command ids of the current socket awaiting their one response. Cleared on close: a new
+   * relay process numbers its commands from 1 again, so an id of a dead socket must neither
+   * block nor answer a new command with the same id. The stored command is the identity token.
    */
-  readonly #inflight = new Map<number, object>();
-  /** Per-debuggee chain that keeps commands in arrival order behind a slow one. */
+  readonly #inflight = new Map<number, Command>();
+  /**
+   * Per-debuggee chain (keyed by the relay or child session id) that keeps commands in arrival
+   * order behind a slow one. Empty on the hot path.
+   */
   readonly #gates = new Map<string, Promise<void>>();
-  /** Relay session id → commands waiting for a re-attach. */
-  readonly #buffers = new Map<string, Buffered[]>();
-  /** Relay session id → running re-attach loop. */
-  readonly #reattach = new Map<string, ReattachLoop>();
-  readonly #attaching = new Map<number, Promise<TabRecord>>();
-  /** Tabs whose debugger the extension itself detaches for a reset. */
-  readonly #resetting = new Set<number>();
+  /**
+   * Deadlines of forwarded commands still waiting for Chrome, cleared on close. Cheaper per
+   * command than an abort listener on a shared signal.
+   */
+  readonly #sending = new Set<DeadlinePromise<JsonObject>>();
+  /** The bridge's own waits (`Runtime.enable` gap, `createTarget` settle). */
   readonly #timers = new Set<TimerHandle>();
   /** Increments on every ready and close: stale re-announces check it. */
   #epoch = 0;
@@ -213,18 +197,41 @@ export class TabBridge {
   constructor(options: TabBridgeOptions) {
     this.#debugger = options.debugger;
     this.#tabs = options.tabs;
-    this.#windows = options.windows;
     this.#clock = options.clock;
     this.#sessions = options.sessions;
     this.#link = options.link;
     this.#onChange = options.onChange ?? (() => {});
     this.#debuggerTimeoutMs = options.debuggerTimeoutMs ?? 10_000;
     this.#commandTimeoutMs = options.commandTimeoutMs ?? 30_000;
-    this.#reattachDelaysMs = options.reattachDelaysMs ?? REATTACH_DELAYS_MS;
-    this.#bufferLimit = options.bufferLimit ?? 50;
-    this.#bufferTimeoutMs = options.bufferTimeoutMs ?? 5000;
-    this.#createTargetSettleMs = options.createTargetSettleMs ?? 100;
     this.#runtimeEnableGapMs = options.runtimeEnableGapMs ?? 50;
+    this.#host = {
+      debugger: options.debugger,
+      tabs: options.tabs,
+      windows: options.windows,
+      clock: options.clock,
+      sessions: options.sessions,
+      timings: {
+        reattachDelaysMs: options.reattachDelaysMs ?? REATTACH_DELAYS_MS,
+        bufferLimit: options.bufferLimit ?? 50,
+        bufferTimeoutMs: options.bufferTimeoutMs ?? 5000,
+      },
+      createTargetSettleMs: options.createTargetSettleMs ?? 100,
+      deadline: (promise, what) => this.#deadline(promise, what),
+      announce: (record) => this.#announce(record),
+      sendDetach: (sessionId, targetId, reason) => this.#sendDetach(sessionId, targetId, reason),
+      sendEvent: (cdp) => void this.#link.sendEvent(cdp),
+      dispatch: (command) => this.#dispatch(command),
+      reply: (command, outcome) => this.#reply(command, outcome),
+      registered: (attachment) => this.#registered(attachment),
+      forget: (attachment) => this.#forget(attachment),
+      changed: () => this.#onChange(),
+      byTarget: (targetId) => this.#sessions.byTarget(targetId),
+      bySession: (sessionId) => this.#sessions.bySession(sessionId),
+      targets: () => this.#targets(),
+      attachTab: (tabId) => this.attachTab(tabId),
+      resetSession: (sessionId) => this.#attachments.get(sessionId)?.reset() ?? Promise.resolve(),
+      sleep: (ms) => this.#sleep(ms),
+    };
   }
 
   // ---------------------------------------------------------------- restore
@@ -244,21 +251,20 @@ export class TabBridge {
     const { kept, lost, closed } = await this.#sessions.verify(
       this.#debugger,
       this.#tabs,
-      (promise, what) => this.#deadline(promise, this.#debuggerTimeoutMs, what),
+      (promise, what) => this.#deadline(promise, what),
     );
     for (const record of closed) {
       this.#queueDetach(record.sessionId, record.targetId, "tab_closed");
     }
-    for (const record of lost) {
-      this.#sessions.update(record.tabId, { children: [] });
-      this.#startReattach(record.sessionId, { immediate: true, detachFirst: false });
-    }
-    for (const record of kept) {
-      // The worker died mid re-attach: the debugger is attached but the replay may not have
-      // run, so start over rather than leave the session without its state.
-      if (record.state === "reattaching") {
-        this.#startReattach(record.sessionId, { immediate: true, detachFirst: true });
-      }
+    const restored = [
+      ...lost.map((record) => ({ record, verdict: "lost" as const })),
+      ...kept.map((record) => ({ record, verdict: "kept" as const })),
+    ];
+    for (const { record, verdict } of restored) {
+      // Registered before it starts: its re-attach loop may detach it.
+      const attachment = TabAttachment.restore(this.#host, record);
+      this.#attachments.set(record.sessionId, attachment);
+      attachment.recover(verdict);
     }
     if (closed.length > 0 || lost.length > 0) this.#onChange();
   }
@@ -293,51 +299,39 @@ export class TabBridge {
     const existing = this.#sessions.byTab(tabId);
     if (existing) return Promise.resolve(existing);
     const running = this.#attaching.get(tabId);
-    if (running) return running;
-    const attach = this.#attach(tabId).finally(() => this.#attaching.delete(tabId));
-    this.#attaching.set(tabId, attach);
-    return attach;
-  }
-
-  async #attach(tabId: number): Promise<TabRecord> {
-    const tab = await this.#deadline(this.#tabs.get(tabId), this.#debuggerTimeoutMs, "tabs.get");
-    if (isRestrictedUrl(tab.url)) {
-      throw new Error(
-        `Cannot attach to tab ${tabId} as Chrome does not allow debugging this page: URL is "${tab.url}"`,
+    if (running) return running.attached;
+    if (this.#closed) {
+      return Promise.reject(
+        new Error(`Cannot attach to tab ${tabId} as the worker is shutting down`),
       );
     }
-    await this.#deadline(
-      this.#debugger.attach({ tabId }, "1.3"),
-      this.#debuggerTimeoutMs,
-      "debugger.attach",
-    );
-    let targetInfo: JsonObject;
-    try {
-      targetInfo = await this.#readTargetInfo(tabId, undefined);
-    } catch (error) {
-      await this.#detachDebugger(tabId);
-      throw error;
+    const attachment = TabAttachment.attach(this.#host, tabId);
+    this.#attaching.set(tabId, attachment);
+    return attachment.attached;
+  }
+
+  #registered(attachment: TabAttachment): void {
+    if (this.#attaching.get(attachment.tabId) === attachment) {
+      this.#attaching.delete(attachment.tabId);
     }
-    if (this.#closed) {
-      await this.#detachDebugger(tabId);
-      throw new Error(`Cannot attach to tab ${tabId} as the worker is shutting down`);
-    }
-    const record: TabRecord = {
-      tabId,
-      sessionId: this.#sessions.nextSessionId(),
-      targetId: String(targetInfo.targetId),
-      targetInfo,
-      state: "attached",
-      children: [],
-      replay: [],
-      replayOverflow: false,
-      scriptIds: {},
-    };
-    this.#sessions.add(record);
-    this.#announce(record);
+    const { sessionId } = attachment;
+    if (sessionId !== undefined) this.#attachments.set(sessionId, attachment);
     if (!this.#link.isReady()) this.#link.requestConnect("tab attached");
-    this.#onChange();
-    return record;
+  }
+
+  #forget(attachment: TabAttachment): void {
+    if (this.#attaching.get(attachment.tabId) === attachment) {
+      this.#attaching.delete(attachment.tabId);
+    }
+    const { sessionId } = attachment;
+    if (sessionId !== undefined && this.#attachments.get(sessionId) === attachment) {
+      this.#attachments.delete(sessionId);
+    }
+  }
+
+  #byTab(tabId: number): TabAttachment | undefined {
+    const record = this.#sessions.byTab(tabId);
+    return record === undefined ? undefined : this.#attachments.get(record.sessionId);
   }
 
   /**
@@ -349,10 +343,10 @@ export class TabBridge {
    * @returns False when the tab was not attached.
    */
   async detachTab(tabId: number, reason = "toggle"): Promise<boolean> {
-    const record = this.#sessions.byTab(tabId);
-    if (!record) return false;
-    this.#dropTab(record, reason);
-    await this.#detachDebugger(tabId);
+    const attachment = this.#byTab(tabId);
+    if (!attachment) return false;
+    attachment.detach(reason);
+    await detachDebugger(this.#host, tabId);
     return true;
   }
 
@@ -363,9 +357,14 @@ export class TabBridge {
    * @returns Resolves when every debugger is detached.
    */
   async detachAll(reason = "toggle"): Promise<void> {
-    const records = this.#sessions.list();
-    for (const record of records) this.#dropTab(record, reason);
-    await Promise.all(records.map((record) => this.#detachDebugger(record.tabId)));
+    const tabIds: number[] = [];
+    for (const record of this.#sessions.list()) {
+      const attachment = this.#attachments.get(record.sessionId);
+      if (!attachment) continue;
+      tabIds.push(attachment.tabId);
+      attachment.detach(reason);
+    }
+    await Promise.all(tabIds.map((tabId) => detachDebugger(this.#host, tabId)));
   }
 
   // ---------------------------------------------------------------- ConnectionHooks
@@ -390,8 +389,9 @@ export class TabBridge {
     for (const event of pending) {
       if (!this.#link.sendEvent(event)) this.#pendingDetaches.push(event);
     }
+    const current = () => epoch === this.#epoch && !this.#closed;
     for (const record of this.#sessions.list()) {
-      if (record.state === "attached") void this.#reannounce(record.sessionId, epoch);
+      void this.#attachments.get(record.sessionId)?.reannounce(current);
     }
   }
 
@@ -414,96 +414,87 @@ export class TabBridge {
    */
   onCommand(id: number, cdp: CdpCall): void {
     if (this.#closed || this.#inflight.has(id)) return;
-    const token = {};
-    this.#inflight.set(id, token);
-    const reply = (outcome: Outcome) => {
-      if (this.#inflight.get(id) !== token) return;
-      this.#inflight.delete(id);
-      this.#link.sendResponse(id, outcome);
-    };
-    this.#dispatch(cdp, reply);
+    const command: Command = { id, cdp };
+    this.#inflight.set(id, command);
+    this.#dispatch(command);
   }
 
-  #dispatch(cdp: CdpCall, reply: (outcome: Outcome) => void): void {
-    const emulated = this.#emulated(cdp);
-    if (emulated) {
-      emulated.then((result) => reply({ ok: true, result }), (error) => reply(failure(error)));
-      return;
-    }
-    let route: Route | string;
-    try {
-      route = this.#route(cdp);
-    } catch (error) {
-      reply(failure(error));
-      return;
-    }
-    if (typeof route === "string") {
-      reply({ ok: false, error: route });
-      return;
-    }
-    if (route.record.state === "reattaching" && !route.child) {
-      this.#buffer(route.record, cdp, reply);
-      return;
-    }
-    this.#issue(route, cdp, reply);
+  #reply(command: Command, outcome: Outcome): void {
+    if (this.#inflight.get(command.id) !== command) return;
+    this.#inflight.delete(command.id);
+    this.#link.sendResponse(command.id, outcome);
   }
 
-  #emulated(cdp: CdpCall): Promise<JsonObject> | undefined {
-    switch (cdp.method) {
-      case "Target.createTarget":
-        return this.#createTarget(cdp.params ?? {});
-      case "Target.closeTarget":
-        return this.#closeTarget(cdp);
-      case "Target.activateTarget":
-        return this.#activateTarget(cdp);
-      case "BrowserRelay.resetSession":
-        return this.#resetSession(cdp);
-      default:
-        return undefined;
+  /**
+   * Routes a command: an emulated method; a tab's own relay session (the hot path: one map
+   * look-up, no allocation); a child session; a targetId; else the first attached tab.
+   */
+  #dispatch(command: Command): void {
+    const { cdp } = command;
+    const emulated = EMULATED_METHODS.get(cdp.method);
+    if (emulated !== undefined) {
+      emulated(this.#host, cdp).then(
+        (result) => this.#reply(command, { ok: true, result }),
+        (error) => this.#reply(command, failure(error)),
+      );
+      return;
     }
-  }
-
-  /** Returns the route, or the error text for a command that has nowhere to go. */
-  #route(cdp: CdpCall): Route | string {
-    if (cdp.sessionId !== undefined) {
-      const record = this.#sessions.bySession(cdp.sessionId);
-      if (record) {
-        return { record, debuggee: { tabId: record.tabId }, topLevel: true, child: false };
+    const { sessionId } = cdp;
+    if (sessionId !== undefined) {
+      const attachment = this.#attachments.get(sessionId);
+      if (attachment !== undefined) {
+        if (attachment.buffering) attachment.buffer(command);
+        else this.#issue(attachment, attachment.debuggee, sessionId, true, command);
+        return;
       }
-      const found = this.#sessions.byChild(cdp.sessionId);
-      if (found) {
-        return {
-          record: found.record,
-          debuggee: { tabId: found.record.tabId, sessionId: found.child.sessionId },
-          topLevel: false,
-          child: true,
-        };
+      const found = this.#sessions.byChild(sessionId);
+      const parent = found && this.#attachments.get(found.record.sessionId);
+      if (found && parent) {
+        const debuggee = { tabId: parent.tabId, sessionId: found.child.sessionId };
+        this.#issue(parent, debuggee, found.child.sessionId, false, command);
+        return;
       }
-      return noSessionError(cdp.sessionId);
+      this.#reply(command, { ok: false, error: noSessionError(sessionId) });
+      return;
     }
     const targetId = cdp.params?.targetId;
+    let record: TabRecord | undefined;
     if (typeof targetId === "string") {
-      const record = this.#sessions.byTarget(targetId) ??
-        this.#sessions.byChildTarget(targetId)?.record;
-      if (record) {
-        return { record, debuggee: { tabId: record.tabId }, topLevel: false, child: false };
-      }
+      record = this.#sessions.byTarget(targetId) ?? this.#sessions.byChildTarget(targetId)?.record;
     }
-    const first = this.#sessions.list()[0];
-    if (!first) return `Cannot run "${cdp.method}" as no tab is attached`;
-    return { record: first, debuggee: { tabId: first.tabId }, topLevel: false, child: false };
-  }
-
-  #issue(route: Route, cdp: CdpCall, reply: (outcome: Outcome) => void): void {
-    const key = debuggeeKey(route.debuggee);
-    const gate = this.#gates.get(key);
-    if (gate === undefined && cdp.method !== "Runtime.enable") {
-      this.#send(route, cdp, reply);
+    record ??= this.#sessions.list()[0];
+    const attachment = record && this.#attachments.get(record.sessionId);
+    if (!record || !attachment) {
+      this.#reply(command, {
+        ok: false,
+        error: `Cannot run "${cdp.method}" as no tab is attached`,
+      });
       return;
     }
-    const run = cdp.method === "Runtime.enable"
-      ? () => this.#runtimeEnable(route, cdp, reply)
-      : () => this.#send(route, cdp, reply);
+    if (attachment.buffering) attachment.buffer(command);
+    else this.#issue(attachment, attachment.debuggee, record.sessionId, false, command);
+  }
+
+  /**
+   * Sends at once unless the debuggee has a command being prepared, or this is `Runtime.enable`
+   * (which is prepared); then it chains behind the debuggee's gate.
+   */
+  #issue(
+    attachment: TabAttachment,
+    debuggee: Debuggee,
+    key: string,
+    topLevel: boolean,
+    command: Command,
+  ): void {
+    const quirk = command.cdp.method === "Runtime.enable";
+    const gate = this.#gates.size === 0 ? undefined : this.#gates.get(key);
+    if (gate === undefined && !quirk) {
+      this.#send(attachment, debuggee, topLevel, command);
+      return;
+    }
+    const run = quirk
+      ? () => this.#runtimeEnable(attachment, debuggee, topLevel, command)
+      : () => this.#send(attachment, debuggee, topLevel, command);
     const next = (gate ?? Promise.resolve()).then(run);
     this.#gates.set(key, next);
     void next.finally(() => {
@@ -516,210 +507,72 @@ export class TabBridge {
    * same debuggee: Chrome then re-emits `executionContextCreated` for existing contexts.
    */
   async #runtimeEnable(
-    route: Route,
-    cdp: CdpCall,
-    reply: (outcome: Outcome) => void,
+    attachment: TabAttachment,
+    debuggee: Debuggee,
+    topLevel: boolean,
+    command: Command,
   ): Promise<void> {
     try {
       await this.#deadline(
-        this.#debugger.sendCommand(route.debuggee, "Runtime.disable"),
-        this.#debuggerTimeoutMs,
+        this.#debugger.sendCommand(debuggee, "Runtime.disable"),
         "Runtime.disable",
       );
     } catch {
       // Ignored: enable is what the client asked for.
     }
-    await this.#sleep(this.#runtimeEnableGapMs, undefined);
-    if (this.#closed) return;
-    this.#send(route, cdp, reply);
-  }
-
-  #send(route: Route, cdp: CdpCall, reply: (outcome: Outcome) => void): void {
-    const { record } = route;
-    const params = this.#translateParams(record, cdp);
-    const timeout = new TimeoutError(
-      `Cannot complete "${cdp.method}" as the tab's debugger did not answer: waited ${this.#commandTimeoutMs} ms`,
-    );
-    let sent: Promise<JsonObject>;
-    try {
-      sent = this.#debugger.sendCommand(route.debuggee, cdp.method, params);
-    } catch (error) {
-      reply(failure(error));
-      return;
-    }
-    pTimeout(sent, {
-      milliseconds: this.#commandTimeoutMs,
-      message: timeout,
-      signal: this.#abort.signal,
-    })
-      .then((result) => {
-        if (route.topLevel) {
-          const current = this.#sessions.bySession(record.sessionId);
-          if (current) this.#sessions.noteCommand(current.tabId, cdp.method, cdp.params, result);
-        }
-        reply({ ok: true, result: isJsonObject(result) ? result : {} });
-      }, (error) => reply(failure(error)));
-  }
-
-  /** Maps script identifiers the client holds to the ones a replay created. */
-  #translateParams(record: TabRecord, cdp: CdpCall): JsonObject | undefined {
-    const params = cdp.params;
-    if (cdp.method !== "Page.removeScriptToEvaluateOnNewDocument" || params === undefined) {
-      return params;
-    }
-    const identifier = params.identifier;
-    const mapped = typeof identifier === "string" ? record.scriptIds[identifier] : undefined;
-    return mapped === undefined ? params : { ...params, identifier: mapped };
-  }
-
-  #buffer(record: TabRecord, cdp: CdpCall, reply: (outcome: Outcome) => void): void {
-    const list = this.#buffers.get(record.sessionId) ?? [];
-    if (list.length >= this.#bufferLimit) {
-      reply({
-        ok: false,
-        error:
-          `Cannot run "${cdp.method}" as tab ${record.tabId} is re-attaching its debugger: ${list.length} commands already wait`,
-      });
-      return;
-    }
-    const timer = this.#setTimer(() => {
-      const current = this.#buffers.get(record.sessionId);
-      const index = current?.indexOf(entry) ?? -1;
-      if (current && index >= 0) current.splice(index, 1);
-      reply({
-        ok: false,
-        error:
-          `Cannot run "${cdp.method}" as tab ${record.tabId} is re-attaching its debugger: waited ${this.#bufferTimeoutMs} ms`,
-      });
-    }, this.#bufferTimeoutMs);
-    const entry: Buffered = { cdp, reply, timer };
-    list.push(entry);
-    this.#buffers.set(record.sessionId, list);
-  }
-
-  /** Issues buffered commands in arrival order once the tab is attached again. */
-  #flushBuffer(sessionId: string): void {
-    const list = this.#buffers.get(sessionId) ?? [];
-    this.#buffers.delete(sessionId);
-    for (const entry of list) {
-      this.#clearTimer(entry.timer);
-      this.#dispatch(entry.cdp, entry.reply);
-    }
-  }
-
-  #failBuffer(sessionId: string, error: (method: string) => string): void {
-    const list = this.#buffers.get(sessionId) ?? [];
-    this.#buffers.delete(sessionId);
-    for (const entry of list) {
-      this.#clearTimer(entry.timer);
-      entry.reply({ ok: false, error: error(entry.cdp.method) });
-    }
-  }
-
-  // ---------------------------------------------------------------- emulated commands
-
-  async #createTarget(params: JsonObject): Promise<JsonObject> {
-    const url = typeof params.url === "string" && params.url !== "" ? params.url : "about:blank";
-    let tabId: number | undefined;
-    if (params.newWindow === true) {
-      const window = await this.#windows.create({ url, focused: false });
-      tabId = window.tabs?.[0]?.id;
-    } else {
-      const window = await this.#windows.getLastFocused();
-      const tab = await this.#tabs.create(
-        window.id === undefined
-          ? { url, active: false }
-          : { url, active: false, windowId: window.id },
-      );
-      tabId = tab.id;
-    }
-    if (tabId === undefined) {
-      throw new Error(`Cannot create target as Chrome returned no tab: URL is "${url}"`);
-    }
-    await this.#sleep(this.#createTargetSettleMs, undefined);
-    const record = await this.attachTab(tabId);
-    return { targetId: record.targetId };
-  }
-
-  async #findTab(cdp: CdpCall): Promise<number | undefined> {
-    const targetId = cdp.params?.targetId;
-    if (typeof targetId === "string") {
-      const record = this.#sessions.byTarget(targetId);
-      if (record) return record.tabId;
-      const targets = await this.#deadline(
-        this.#debugger.getTargets(),
-        this.#debuggerTimeoutMs,
-        "debugger.getTargets",
-      ).catch(() => []);
-      const target = targets.find((t) => t.id === targetId && t.tabId !== undefined);
-      if (target?.tabId !== undefined) return target.tabId;
-    }
-    if (cdp.sessionId !== undefined) return this.#sessions.bySession(cdp.sessionId)?.tabId;
-    return undefined;
-  }
-
-  async #closeTarget(cdp: CdpCall): Promise<JsonObject> {
-    const tabId = await this.#findTab(cdp);
-    if (tabId === undefined) return { success: false };
-    const all = await this.#tabs.query({});
-    if (all.filter((tab) => Number.isInteger(tab.id)).length <= 1) {
-      throw new Error(ErrorText.CannotCloseLastTab);
-    }
-    await this.#tabs.remove(tabId);
-    return { success: true };
-  }
-
-  async #activateTarget(cdp: CdpCall): Promise<JsonObject> {
-    try {
-      const tabId = await this.#findTab(cdp);
-      if (tabId === undefined) return {};
-      const tab = await this.#tabs.get(tabId);
-      await this.#windows.update(tab.windowId, { focused: true });
-      await this.#tabs.update(tabId, { active: true });
-    } catch {
-      // Activation is best effort: the result is {} in every case (§6.4).
-    }
-    return {};
+    // Never resolves after close(), so nothing is sent by a closed bridge.
+    await this.#sleep(this.#runtimeEnableGapMs);
+    this.#send(attachment, debuggee, topLevel, command);
   }
 
   /**
-   * Detaches and re-attaches the tab's debugger under the same session id, clearing whatever
-   * departed clients enabled. Announces nothing unless the targetId changed.
+   * The forwarded command's one `sendCommand`, under `commandTimeoutMs`. The timeout error is
+   * built only if the deadline passes: an `Error` per command (and its stack capture) is the
+   * most expensive thing this path would otherwise do.
    */
-  async #resetSession(cdp: CdpCall): Promise<JsonObject> {
-    const fromParams = cdp.params?.sessionId;
-    const sessionId = cdp.sessionId ?? (typeof fromParams === "string" ? fromParams : undefined);
-    if (sessionId === undefined) {
-      throw new Error('Cannot reset session as "sessionId" is missing');
-    }
-    const record = this.#sessions.bySession(sessionId);
-    if (!record) throw new Error(noSessionError(sessionId));
-    const cleared = { replay: [], replayOverflow: false, scriptIds: {} };
-    if (record.state === "reattaching") {
-      // The running re-attach now replays nothing.
-      this.#sessions.update(record.tabId, cleared);
-      return {};
-    }
-    this.#sessions.update(record.tabId, { ...cleared, state: "reattaching" });
-    this.#dropChildren(record);
-    const { tabId } = record;
-    this.#resetting.add(tabId);
+  #send(attachment: TabAttachment, debuggee: Debuggee, topLevel: boolean, command: Command): void {
+    const { cdp } = command;
+    const { method } = cdp;
+    const params = method === SCRIPT_REMOVAL
+      ? this.#translateParams(attachment, cdp.params)
+      : cdp.params;
+    let sent: Promise<JsonObject>;
     try {
-      await this.#detachDebugger(tabId);
-      await this.#deadline(
-        this.#debugger.attach({ tabId }, "1.3"),
-        this.#debuggerTimeoutMs,
-        "debugger.attach",
-      );
-    } catch {
-      this.#startReattach(sessionId, { immediate: true, detachFirst: false });
-      return {};
-    } finally {
-      this.#resetting.delete(tabId);
+      sent = this.#debugger.sendCommand(debuggee, method, params);
+    } catch (error) {
+      this.#reply(command, failure(error));
+      return;
     }
-    const targetInfo = await this.#readTargetInfo(tabId, record.targetInfo);
-    this.#resumeAttached(sessionId, targetInfo, false);
-    return {};
+    const ms = this.#commandTimeoutMs;
+    const bounded = withDeadline(this.#clock, sent, {
+      milliseconds: ms,
+      error: () =>
+        new TimeoutError(
+          `Cannot complete "${method}" as the tab's debugger did not answer: waited ${ms} ms`,
+        ),
+    });
+    this.#sending.add(bounded);
+    bounded.then((result) => {
+      this.#sending.delete(bounded);
+      if (topLevel && attachment.phase.kind !== "detached") {
+        this.#sessions.noteCommand(attachment.tabId, method, cdp.params, result);
+      }
+      this.#reply(command, { ok: true, result: isJsonObject(result) ? result : {} });
+    }, (error) => {
+      this.#sending.delete(bounded);
+      this.#reply(command, failure(error));
+    });
+  }
+
+  /** Maps a script identifier the client holds to the one a replay created. */
+  #translateParams(
+    attachment: TabAttachment,
+    params: JsonObject | undefined,
+  ): JsonObject | undefined {
+    const identifier = params?.identifier;
+    if (params === undefined || typeof identifier !== "string") return params;
+    const mapped = attachment.record()?.scriptIds[identifier];
+    return mapped === undefined ? params : { ...params, identifier: mapped };
   }
 
   // ---------------------------------------------------------------- chrome events
@@ -754,7 +607,6 @@ export class TabBridge {
               { tabId: record.tabId, sessionId: childId },
               "Runtime.runIfWaitingForDebugger",
             ),
-            this.#debuggerTimeoutMs,
             "Runtime.runIfWaitingForDebugger",
           ).catch(() => {});
         }
@@ -775,9 +627,8 @@ export class TabBridge {
   /**
    * Handles `chrome.debugger.onDetach`.
    * - `canceled_by_user`: the user said stop; every tab is detached, none re-attached.
-   * - `target_closed` with the tab alive (cross-process navigation): re-attach loop.
-   * - `target_closed` with the tab gone or on a restricted URL, and any other reason: the tab is
-   *   detached with that reason.
+   * - otherwise the tab's attachment decides (`TabAttachment.debuggerDetached`): `target_closed`
+   *   with the tab alive (cross-process navigation) re-attaches, anything else detaches.
    *
    * @param source The debuggee.
    * @param reason Chrome's reason.
@@ -785,37 +636,16 @@ export class TabBridge {
    */
   async handleDebuggerDetach(source: Debuggee, reason: string): Promise<void> {
     if (this.#closed || source.tabId === undefined || source.sessionId !== undefined) return;
-    const tabId = source.tabId;
-    const record = this.#sessions.byTab(tabId);
-    if (!record || this.#resetting.has(tabId)) return;
+    const attachment = this.#byTab(source.tabId);
+    if (!attachment) return;
+    const { phase } = attachment;
+    // The reset's own detach: expected, not the user's or Chrome's doing.
+    if (phase.kind === "resetting" && phase.step === "cycling") return;
     if (reason === "canceled_by_user") {
       await this.detachAll(reason);
       return;
     }
-    if (reason !== "target_closed") {
-      this.#dropTab(record, reason);
-      return;
-    }
-    // Buffer commands from now on: the debugger is gone until we know more.
-    this.#sessions.update(tabId, { state: "reattaching" });
-    this.#dropChildren(record);
-    this.#onChange();
-    const tab = await this.#deadline(this.#tabs.get(tabId), this.#debuggerTimeoutMs, "tabs.get")
-      .then(
-        (t): TabInfo | "unknown" => t,
-        (error: unknown) => error instanceof TimeoutError ? "unknown" : undefined,
-      );
-    const current = this.#sessions.bySession(record.sessionId);
-    if (!current || this.#reattach.has(record.sessionId)) return;
-    if (tab === undefined) {
-      this.#dropTab(current, reason);
-      return;
-    }
-    if (tab !== "unknown" && isRestrictedUrl(tab.url)) {
-      this.#dropTab(current, reason);
-      return;
-    }
-    this.#startReattach(record.sessionId, { immediate: false, detachFirst: false });
+    await attachment.debuggerDetached(reason);
   }
 
   /**
@@ -825,8 +655,7 @@ export class TabBridge {
    * @param tabId The closed tab.
    */
   handleTabRemoved(tabId: number): void {
-    const record = this.#sessions.byTab(tabId);
-    if (record && !this.#closed) this.#dropTab(record, "tab_closed");
+    if (!this.#closed) this.#byTab(tabId)?.detach("tab_closed");
   }
 
   /**
@@ -837,14 +666,7 @@ export class TabBridge {
    * @param removedTabId The replaced tab id.
    */
   handleTabReplaced(addedTabId: number, removedTabId: number): void {
-    if (this.#closed) return;
-    const before = this.#sessions.byTab(removedTabId);
-    if (!before) return;
-    this.#cancelReattach(before.sessionId);
-    this.#dropChildren(before);
-    const record = this.#sessions.migrate(removedTabId, addedTabId);
-    if (!record) return;
-    this.#startReattach(record.sessionId, { immediate: true, detachFirst: false });
+    if (!this.#closed) this.#byTab(removedTabId)?.replaced(addedTabId);
   }
 
   /**
@@ -900,8 +722,13 @@ export class TabBridge {
    */
   pendingWork(): PendingWork {
     let buffered = 0;
-    for (const list of this.#buffers.values()) buffered += list.length;
-    return { inflight: this.#inflight.size, buffered, reattaching: this.#reattach.size };
+    let reattaching = 0;
+    for (const attachment of this.#attachments.values()) {
+      buffered += attachment.buffered;
+      const { phase } = attachment;
+      if (phase.kind === "reattaching" && phase.loop) reattaching++;
+    }
+    return { inflight: this.#inflight.size, buffered, reattaching };
   }
 
   /**
@@ -911,16 +738,12 @@ export class TabBridge {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const loop of this.#reattach.values()) this.#cancelLoop(loop);
-    this.#reattach.clear();
-    for (const sessionId of [...this.#buffers.keys()]) {
-      this.#failBuffer(
-        sessionId,
-        (method) => `Cannot run "${method}" as the worker is shutting down`,
-      );
-    }
+    for (const attachment of this.#attaching.values()) attachment.close();
+    for (const attachment of this.#attachments.values()) attachment.close();
     for (const handle of this.#timers) this.#clock.clearTimeout(handle);
     this.#timers.clear();
+    for (const bounded of this.#sending) bounded.clear();
+    this.#sending.clear();
     this.#abort.abort(new Error("Cannot complete the command as the worker is shutting down"));
   }
 
@@ -930,17 +753,6 @@ export class TabBridge {
   }
 
   // ---------------------------------------------------------------- announce
-
-  #attachEvent(record: TabRecord): CdpCall {
-    return {
-      method: "Target.attachedToTarget",
-      params: {
-        sessionId: record.sessionId,
-        targetInfo: { ...record.targetInfo, attached: true },
-        waitingForDebugger: false,
-      },
-    };
-  }
 
   /**
    * Sends `Target.attachedToTarget` unless this connection already holds the same target for
@@ -952,62 +764,15 @@ export class TabBridge {
     const held = this.#announced.get(record.sessionId);
     if (held === record.targetId) return;
     if (held !== undefined) this.#sendDetach(record.sessionId, held, "navigation-reattach");
-    if (this.#link.sendEvent(this.#attachEvent(record))) {
-      this.#announced.set(record.sessionId, record.targetId);
-    }
-  }
-
-  async #reannounce(sessionId: string, epoch: number): Promise<void> {
-    const record = this.#sessions.bySession(sessionId);
-    if (!record) return;
-    let fresh: JsonObject | undefined;
-    try {
-      fresh = await this.#getTargetInfo(record.tabId);
-    } catch (error) {
-      if (!(error instanceof TimeoutError)) {
-        // Chrome answered with an error: ask Chrome (not the tab) whether it is still ours.
-        const verdict = await this.#checkAttachment(record.tabId);
-        const current = this.#sessions.bySession(sessionId);
-        if (!current || current.state !== "attached") return;
-        if (verdict === "closed") {
-          this.#dropTab(current, "tab_closed");
-          return;
-        }
-        if (verdict === "lost") {
-          this.#startReattach(sessionId, { immediate: true, detachFirst: false });
-          return;
-        }
-      }
-      // A timeout on a busy tab never drops it: announce the cached info.
-    }
-    if (epoch !== this.#epoch || this.#closed) return;
-    let current = this.#sessions.bySession(sessionId);
-    if (!current || current.state !== "attached") return;
-    if (fresh !== undefined) {
-      const targetId = String(fresh.targetId);
-      if (targetId !== current.targetId) {
-        this.#sendDetach(sessionId, current.targetId, "navigation-reattach");
-      }
-      current = this.#sessions.update(current.tabId, { targetId, targetInfo: fresh }) ?? current;
-    }
-    this.#announce(current);
-  }
-
-  async #checkAttachment(tabId: number): Promise<"attached" | "lost" | "closed"> {
-    const tab = await this.#deadline(this.#tabs.get(tabId), this.#debuggerTimeoutMs, "tabs.get")
-      .then(
-        () => "open" as const,
-        (error: unknown) => error instanceof TimeoutError ? "unknown" as const : "closed" as const,
-      );
-    if (tab === "closed") return "closed";
-    const targets = await this.#deadline(
-      this.#debugger.getTargets(),
-      this.#debuggerTimeoutMs,
-      "debugger.getTargets",
-    ).catch(() => undefined);
-    if (targets === undefined) return "attached";
-    const target = targets.find((t) => t.tabId === tabId && t.type === "page");
-    return target?.attached === true ? "attached" : "lost";
+    const event: CdpCall = {
+      method: "Target.attachedToTarget",
+      params: {
+        sessionId: record.sessionId,
+        targetInfo: { ...record.targetInfo, attached: true },
+        waitingForDebugger: false,
+      },
+    };
+    if (this.#link.sendEvent(event)) this.#announced.set(record.sessionId, record.targetId);
   }
 
   #sendDetach(sessionId: string, targetId: string, reason: string): void {
@@ -1026,291 +791,31 @@ export class TabBridge {
     });
   }
 
-  /** Announces the children of a tab as detached (outer session = their parent) and forgets them. */
-  #dropChildren(record: TabRecord): void {
-    for (const child of record.children) {
-      this.#link.sendEvent({
-        method: "Target.detachedFromTarget",
-        sessionId: child.parentSessionId,
-        params: { sessionId: child.sessionId, targetId: child.targetId, reason: "parent_detached" },
-      });
-    }
-    if (record.children.length > 0) this.#sessions.update(record.tabId, { children: [] });
-  }
-
-  /** Forgets a tab: children first, then the tab's own detach with `reason`. */
-  #dropTab(record: TabRecord, reason: string): void {
-    this.#cancelReattach(record.sessionId);
-    this.#failBuffer(
-      record.sessionId,
-      (method) =>
-        `Cannot run "${method}" as tab ${record.tabId} was detached: reason is "${reason}"`,
-    );
-    const current = this.#sessions.bySession(record.sessionId) ?? record;
-    this.#dropChildren(current);
-    this.#sessions.remove(current.tabId);
-    this.#sendDetach(current.sessionId, current.targetId, reason);
-    this.#onChange();
-  }
-
-  // ---------------------------------------------------------------- re-attach
-
-  #startReattach(
-    sessionId: string,
-    options: { readonly immediate: boolean; readonly detachFirst: boolean },
-  ): void {
-    if (this.#closed || this.#reattach.has(sessionId)) return;
-    const record = this.#sessions.bySession(sessionId);
-    if (!record) return;
-    if (record.state !== "reattaching") {
-      this.#sessions.update(record.tabId, { state: "reattaching" });
-      this.#onChange();
-    }
-    const loop: ReattachLoop = { cancelled: false, wake: undefined };
-    this.#reattach.set(sessionId, loop);
-    void this.#runReattach(sessionId, loop, options)
-      .catch(() => {})
-      .finally(() => {
-        if (this.#reattach.get(sessionId) === loop) this.#reattach.delete(sessionId);
-      });
-  }
-
-  #cancelReattach(sessionId: string): void {
-    const loop = this.#reattach.get(sessionId);
-    if (!loop) return;
-    this.#reattach.delete(sessionId);
-    this.#cancelLoop(loop);
-  }
-
-  #cancelLoop(loop: ReattachLoop): void {
-    loop.cancelled = true;
-    loop.wake?.();
-  }
-
-  /**
-   * Tries `attach` after each delay. On success: same targetId and a successful replay resume
-   * the session silently; otherwise the old target is detached (`navigation-reattach`) and the
-   * new one announced under the same session id. When every attempt fails: `reattach_failed`.
-   */
-  async #runReattach(
-    sessionId: string,
-    loop: ReattachLoop,
-    options: { readonly immediate: boolean; readonly detachFirst: boolean },
-  ): Promise<void> {
-    const delays = options.immediate ? [0, ...this.#reattachDelaysMs] : this.#reattachDelaysMs;
-    if (options.detachFirst) {
-      const record = this.#sessions.bySession(sessionId);
-      if (record) await this.#detachDebugger(record.tabId);
-    }
-    let attachedTab: number | undefined;
-    for (const delay of delays) {
-      if (delay > 0) await this.#sleep(delay, loop);
-      if (loop.cancelled) return;
-      const record = this.#sessions.bySession(sessionId);
-      if (!record) return;
-      const tab = await this.#deadline(
-        this.#tabs.get(record.tabId),
-        this.#debuggerTimeoutMs,
-        "tabs.get",
-      ).then(
-        (t): TabInfo | "unknown" => t,
-        (error: unknown) => error instanceof TimeoutError ? "unknown" : undefined,
-      );
-      if (loop.cancelled) return;
-      if (tab === undefined) {
-        this.#dropTab(record, "tab_closed");
-        return;
-      }
-      if (tab !== "unknown" && isRestrictedUrl(tab.url)) {
-        this.#dropTab(record, "target_closed");
-        return;
-      }
-      try {
-        await this.#deadline(
-          this.#debugger.attach({ tabId: record.tabId }, "1.3"),
-          this.#debuggerTimeoutMs,
-          "debugger.attach",
-        );
-        attachedTab = record.tabId;
-        break;
-      } catch {
-        // Next attempt.
-      }
-      if (loop.cancelled) return;
-    }
-    if (loop.cancelled) {
-      if (attachedTab !== undefined) await this.#detachDebugger(attachedTab);
-      return;
-    }
-    const record = this.#sessions.bySession(sessionId);
-    if (!record) return;
-    if (attachedTab === undefined) {
-      this.#dropTab(record, "reattach_failed");
-      return;
-    }
-    let targetInfo: JsonObject;
-    try {
-      targetInfo = await this.#readTargetInfo(attachedTab, record.targetInfo);
-    } catch {
-      targetInfo = record.targetInfo;
-    }
-    if (loop.cancelled) return;
-    const current = this.#sessions.bySession(sessionId);
-    if (!current) return;
-    const sameTarget = String(targetInfo.targetId) === current.targetId;
-    const replayed = sameTarget && !current.replayOverflow && await this.#replay(current);
-    if (loop.cancelled) return;
-    this.#reattach.delete(sessionId);
-    this.#resumeAttached(sessionId, targetInfo, !replayed);
-  }
-
-  /**
-   * Marks the tab attached again and flushes its buffer. With `fresh`, or when the targetId
-   * changed, the old target is detached and the session announced anew; otherwise the session
-   * resumes silently (announced only if this connection does not hold it yet).
-   */
-  #resumeAttached(sessionId: string, targetInfo: JsonObject, fresh: boolean): void {
-    const record = this.#sessions.bySession(sessionId);
-    if (!record) return;
-    const targetId = String(targetInfo.targetId);
-    let next: TabRecord | undefined;
-    if (fresh || targetId !== record.targetId) {
-      this.#sendDetach(sessionId, record.targetId, "navigation-reattach");
-      next = this.#sessions.update(record.tabId, {
-        state: "attached",
-        targetId,
-        targetInfo,
-        children: [],
-        replay: [],
-        replayOverflow: false,
-        scriptIds: {},
-      });
-    } else {
-      next = this.#sessions.update(record.tabId, { state: "attached", targetInfo });
-    }
-    if (next) this.#announce(next);
-    this.#flushBuffer(sessionId);
-    this.#onChange();
-  }
-
-  /** Replays the recorded state-setting commands in order; false when any of them failed. */
-  async #replay(record: TabRecord): Promise<boolean> {
-    const debuggee = { tabId: record.tabId };
-    try {
-      // Issued in order without awaiting each: CDP processes one session's commands in order.
-      const results = await Promise.all(
-        record.replay.map((entry) =>
-          this.#deadline(
-            this.#debugger.sendCommand(debuggee, entry.method, entry.params),
-            this.#debuggerTimeoutMs,
-            entry.method,
-          ).then((result) => ({ entry, result }))
-        ),
-      );
-      const scriptIds: Record<string, string> = {};
-      for (const { entry, result } of results) {
-        const identifier = result.identifier;
-        if (entry.clientIdentifier !== undefined && typeof identifier === "string") {
-          scriptIds[entry.clientIdentifier] = identifier;
-        }
-      }
-      this.#sessions.update(record.tabId, { scriptIds });
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   // ---------------------------------------------------------------- chrome helpers
 
-  async #getTargetInfo(tabId: number): Promise<JsonObject> {
-    const result = await this.#deadline(
-      this.#debugger.sendCommand({ tabId }, "Target.getTargetInfo"),
-      this.#debuggerTimeoutMs,
-      "Target.getTargetInfo",
-    );
-    const info = result.targetInfo;
-    if (!isJsonObject(info) || typeof info.targetId !== "string") {
-      throw new Error(`Cannot read target info of tab ${tabId} as Chrome returned no targetId`);
-    }
-    return { ...info, attached: true };
+  #targets(): Promise<readonly DebuggerTarget[]> {
+    return this.#deadline(this.#debugger.getTargets(), "debugger.getTargets").catch(() => []);
   }
 
-  /** `Target.getTargetInfo`, else the cache, else `debugger.getTargets()`. */
-  async #readTargetInfo(tabId: number, cached: JsonObject | undefined): Promise<JsonObject> {
-    try {
-      return await this.#getTargetInfo(tabId);
-    } catch (error) {
-      if (cached !== undefined) return cached;
-      const targets = await this.#deadline(
-        this.#debugger.getTargets(),
-        this.#debuggerTimeoutMs,
-        "debugger.getTargets",
-      ).catch(() => []);
-      const target = targets.find((t) => t.tabId === tabId && t.type === "page");
-      if (!target) throw error;
-      return {
-        targetId: target.id,
-        type: target.type,
-        title: target.title,
-        url: target.url,
-        attached: true,
-        canAccessOpener: false,
-      };
-    }
-  }
-
-  async #detachDebugger(tabId: number): Promise<void> {
-    try {
-      await this.#deadline(
-        this.#debugger.detach({ tabId }),
-        this.#debuggerTimeoutMs,
-        "debugger.detach",
-      );
-    } catch {
-      // Already detached (tab closed, user cancelled): nothing left to release.
-    }
-  }
-
-  #deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-    return pTimeout(promise, {
+  /** Every `chrome.*` call the extension makes for itself, under `debuggerTimeoutMs`. */
+  #deadline<T>(promise: Promise<T>, what: string): Promise<T> {
+    const ms = this.#debuggerTimeoutMs;
+    return withDeadline(this.#clock, promise, {
       milliseconds: ms,
-      message: new TimeoutError(
-        `Cannot complete ${what} as Chrome did not answer: waited ${ms} ms`,
-      ),
+      error: new TimeoutError(`Cannot complete ${what} as Chrome did not answer: waited ${ms} ms`),
       signal: this.#abort.signal,
     });
   }
 
-  #setTimer(callback: () => void, ms: number): TimerHandle {
-    const handle = this.#clock.setTimeout(() => {
-      this.#timers.delete(handle);
-      callback();
-    }, ms);
-    this.#timers.add(handle);
-    return handle;
-  }
-
-  #clearTimer(handle: TimerHandle): void {
-    this.#timers.delete(handle);
-    this.#clock.clearTimeout(handle);
-  }
-
-  /** Waits `ms`; a cancelled loop wakes it early. Never resolves after `close()`. */
-  #sleep(ms: number, loop: ReattachLoop | undefined): Promise<void> {
+  /** Waits `ms` on the clock. Never resolves after `close()`. */
+  #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       if (this.#closed) return;
-      const handle = this.#setTimer(() => {
-        if (loop) loop.wake = undefined;
+      const handle = this.#clock.setTimeout(() => {
+        this.#timers.delete(handle);
         resolve();
       }, ms);
-      if (loop) {
-        loop.wake = () => {
-          loop.wake = undefined;
-          this.#clearTimer(handle);
-          resolve();
-        };
-      }
+      this.#timers.add(handle);
     });
   }
 }

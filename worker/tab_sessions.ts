@@ -33,7 +33,11 @@ export interface ReplayEntry {
   readonly clientIdentifier?: string;
 }
 
-/** `attached`: commands flow. `reattaching`: the debugger is being (re)attached; commands wait. */
+/**
+ * The persisted mirror of a tab's `TabAttachment` phase (`worker/tab_attachment.ts`), which is
+ * the source of truth: `attached`, or `reattaching` for both `reattaching` and `resetting`
+ * (commands wait). A restarted worker reads it to know a re-attach was running.
+ */
 export type TabState = "attached" | "reattaching";
 
 /** One attached tab. */
@@ -92,6 +96,8 @@ interface Persisted {
   readonly counter: number;
   readonly tabs: readonly TabRecord[];
 }
+
+const NOTHING_UNDONE: readonly string[] = Object.freeze([]);
 
 const DISABLE_CLEARS: Readonly<Record<string, readonly string[]>> = {
   "Emulation.clearDeviceMetricsOverride": ["Emulation.setDeviceMetricsOverride"],
@@ -486,17 +492,20 @@ export class TabSessions {
     this.update(tabId, { replay });
   }
 
-  #undoneKeys(method: string, params: JsonObject | undefined): string[] {
+  /** Replay keys a command undoes; the shared empty list for most commands (no allocation). */
+  #undoneKeys(method: string, params: JsonObject | undefined): readonly string[] {
     if (method.endsWith(".disable")) return [method.replace(/\.disable$/, ".enable")];
     if (method === "Page.removeScriptToEvaluateOnNewDocument") {
       const id = params?.identifier;
-      return typeof id === "string" ? [`Page.addScriptToEvaluateOnNewDocument#${id}`] : [];
+      return typeof id === "string"
+        ? [`Page.addScriptToEvaluateOnNewDocument#${id}`]
+        : NOTHING_UNDONE;
     }
     if (method === "Runtime.removeBinding") {
       const name = params?.name;
-      return typeof name === "string" ? [`Runtime.addBinding#${name}`] : [];
+      return typeof name === "string" ? [`Runtime.addBinding#${name}`] : NOTHING_UNDONE;
     }
-    return [...(DISABLE_CLEARS[method] ?? [])];
+    return DISABLE_CLEARS[method] ?? NOTHING_UNDONE;
   }
 
   #replayEntry(method: string, params: JsonObject | undefined, result: JsonObject): ReplayEntry {

@@ -225,6 +225,21 @@ Deno.test("TabBridge.onCommand() answers a command whose sendCommand never resol
   });
 });
 
+Deno.test("TabBridge.close() releases the deadline of a command Chrome never answers", async () => {
+  await withHarness(async (h, clock) => {
+    h.connect();
+    const tab = h.tabs.add({ url: "https://frozen.test/" });
+    await h.bridge.attachTab(tab.id);
+    h.dbg.hang("Page.navigate");
+    h.command(1, "Page.navigate", "cb-tab-1", { url: "https://next.test/" });
+    await clock.tickAsync(0);
+    assert.equal(clock.countTimers(), 1);
+    assert.deepEqual(h.bridge.pendingWork(), { inflight: 1, buffered: 0, reattaching: 0 });
+    h.bridge.close();
+    assert.equal(clock.countTimers(), 0);
+  });
+});
+
 Deno.test("TabBridge.onCommand() issues pipelined commands in arrival order without waiting", async () => {
   await withHarness(async (h, clock) => {
     h.connect();

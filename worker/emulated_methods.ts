@@ -1,0 +1,136 @@
+/**
+ * CDP methods the extension answers itself instead of forwarding to a tab's debugger: the ones
+ * `chrome.debugger` cannot run on a tab (`Target.createTarget`, `closeTarget`,
+ * `activateTarget`) and the relay-private `BrowserRelay.*` ones. One method-keyed table: a new
+ * emulated method (downloads, popups, …) is one more entry here and touches no tab lifecycle.
+ *
+ * @module
+ */
+
+import type { CdpCall } from "../codec/extension_frame.ts";
+import type { JsonObject } from "../codec/json.ts";
+import { ErrorText, noSessionError } from "../codec/messages.ts";
+import type { DebuggerTarget, TabsPort, WindowsPort } from "./ports.ts";
+import type { TabRecord } from "./tab_sessions.ts";
+
+/** What an emulated method may use: the bridge hands itself over as this. */
+export interface EmulationHost {
+  readonly tabs: TabsPort;
+  readonly windows: WindowsPort;
+  /** The attached tab with this top-level targetId. */
+  byTarget(targetId: string): TabRecord | undefined;
+  /** The attached tab with this relay session id. */
+  bySession(sessionId: string): TabRecord | undefined;
+  /** `chrome.debugger.getTargets()` under the deadline; empty when Chrome does not answer. */
+  targets(): Promise<readonly DebuggerTarget[]>;
+  /** Attaches a tab and announces it (the toolbar's attach). */
+  attachTab(tabId: number): Promise<TabRecord>;
+  /** Resets a session's debugger through its attachment; rejects for an unknown session. */
+  resetSession(sessionId: string): Promise<void>;
+  /** Waits on the clock; never resolves once the bridge is closed. */
+  sleep(ms: number): Promise<void>;
+  /**
+   * Wait between creating a tab for `Target.createTarget` and attaching to it.
+   */
+  readonly createTargetSettleMs: number;
+}
+
+/** One emulated method: the result object, or a rejection whose message is the error text. */
+export type EmulatedMethod = (host: EmulationHost, cdp: CdpCall) => Promise<JsonObject>;
+
+async function findTab(host: EmulationHost, cdp: CdpCall): Promise<number | undefined> {
+  const targetId = cdp.params?.targetId;
+  if (typeof targetId === "string") {
+    const record = host.byTarget(targetId);
+    if (record) return record.tabId;
+    const target = (await host.targets()).find((t) => t.id === targetId && t.tabId !== undefined);
+    if (target?.tabId !== undefined) return target.tabId;
+  }
+  if (cdp.sessionId !== undefined) return host.bySession(cdp.sessionId)?.tabId;
+  return undefined;
+}
+
+/** `Target.createTarget`: an inactive tab (or a new window), attached and announced. */
+async function createTarget(host: EmulationHost, cdp: CdpCall): Promise<JsonObject> {
+  const params = cdp.params ?? {};
+  const url = typeof params.url === "string" && params.url !== "" ? params.url : "about:blank";
+  let tabId: number | undefined;
+  if (params.newWindow === true) {
+    const window = await host.windows.create({ url, focused: false });
+    tabId = window.tabs?.[0]?.id;
+  } else {
+    const window = await host.windows.getLastFocused();
+    const tab = await host.tabs.create(
+      window.id === undefined
+        ? { url, active: false }
+        : { url, active: false, windowId: window.id },
+    );
+    tabId = tab.id;
+  }
+  if (tabId === undefined) {
+    throw new Error(`Cannot create target as Chrome returned no tab: URL is "${url}"`);
+  }
+  await host.sleep(host.createTargetSettleMs);
+  const record = await host.attachTab(tabId);
+  return { targetId: record.targetId };
+}
+
+/** `Target.closeTarget`: closes the tab, never the last one. */
+async function closeTarget(host: EmulationHost, cdp: CdpCall): Promise<JsonObject> {
+  const tabId = await findTab(host, cdp);
+  if (tabId === undefined) return { success: false };
+  const all = await host.tabs.query({});
+  if (all.filter((tab) => Number.isInteger(tab.id)).length <= 1) {
+    throw new Error(ErrorText.CannotCloseLastTab);
+  }
+  await host.tabs.remove(tabId);
+  return { success: true };
+}
+
+/** `Target.activateTarget`: focuses the window, then the tab; best effort (§6.4). */
+async function activateTarget(host: EmulationHost, cdp: CdpCall): Promise<JsonObject> {
+  try {
+    const tabId = await findTab(host, cdp);
+    if (tabId === undefined) return {};
+    const tab = await host.tabs.get(tabId);
+    await host.windows.update(tab.windowId, { focused: true });
+    await host.tabs.update(tabId, { active: true });
+  } catch {
+    // Activation is best effort: the result is {} in every case (§6.4).
+  }
+  return {};
+}
+
+/**
+ * `BrowserRelay.resetSession`: detaches and re-attaches the tab's debugger under the same
+ * session id (see `TabAttachment.reset`).
+ */
+async function resetSession(host: EmulationHost, cdp: CdpCall): Promise<JsonObject> {
+  const fromParams = cdp.params?.sessionId;
+  const sessionId = cdp.sessionId ?? (typeof fromParams === "string" ? fromParams : undefined);
+  if (sessionId === undefined) {
+    throw new Error('Cannot reset session as "sessionId" is missing');
+  }
+  if (!host.bySession(sessionId)) throw new Error(noSessionError(sessionId));
+  await host.resetSession(sessionId);
+  return {};
+}
+
+/**
+ * The emulated methods by CDP method name. A method found here is never forwarded to a tab.
+ *
+ * @example
+ * ```ts
+ * const method = EMULATED_METHODS.get(cdp.method);
+ * if (method) reply(await method(host, cdp));
+ * ```
+ */
+export const EMULATED_METHODS: ReadonlyMap<string, EmulatedMethod> = new Map<
+  string,
+  EmulatedMethod
+>([
+  ["Target.createTarget", createTarget],
+  ["Target.closeTarget", closeTarget],
+  ["Target.activateTarget", activateTarget],
+  ["BrowserRelay.resetSession", resetSession],
+]);
