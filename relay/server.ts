@@ -26,8 +26,8 @@ import { ExtensionChannel } from "./extension_channel.ts";
 import { checkHostAndPeer, handleHttpRequest, presentedToken } from "./http_routes.ts";
 import { TargetRegistry } from "./targets.ts";
 
-/** How many event-loop turns a stopping relay reads at most before its close frames go out. */
-const STOP_DRAIN_TURNS = 64;
+/** How long a stopping relay waits at most for its clients' pongs before it closes them. */
+const STOP_DRAIN_MS = 1_000;
 
 /** The relay version reported in hello-ok and `/json/version`. */
 export const RELAY_VERSION = "0.1.0";
@@ -172,8 +172,19 @@ function checkPositive(name: string, value: number): number {
   return value;
 }
 
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/** Resolves once `ws` answers a ping (or closes): everything it sent before has been read. */
+function pingBarrier(ws: WebSocket): Promise<void> {
+  if (ws.readyState !== ws.OPEN) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      ws.off("pong", done);
+      ws.off("close", done);
+      resolve();
+    };
+    ws.on("pong", done);
+    ws.on("close", done);
+    ws.ping();
+  });
 }
 
 /**
@@ -189,7 +200,8 @@ class Relay implements RelayServer {
   readonly #targets = new TargetRegistry();
   readonly #router: CdpRouter;
   readonly #channel: ExtensionChannel;
-  readonly #sockets = new Set<WebSocket>();
+  /** Every upgraded socket, with the endpoint it was upgraded on. */
+  readonly #sockets = new Map<WebSocket, "/extension" | "/cdp">();
   readonly #clock: Clock;
   readonly #startedAt: number;
   readonly #legacy: boolean;
@@ -200,8 +212,6 @@ class Relay implements RelayServer {
   #verifier: TokenVerifier | undefined;
   #closing: Promise<void> | undefined;
   #stopping = false;
-  /** Frames read from CDP clients; a stopping relay reads until this stops growing. */
-  #clientFrames = 0;
 
   constructor(options: RelayOptions) {
     this.host = options.host ?? "127.0.0.1";
@@ -371,27 +381,31 @@ class Relay implements RelayServer {
     this.#stopping = true;
     this.#channel.stop();
     // Drain before the close frames go out: the rejections above reach the clients as replies,
-    // and commands a client sent just before the stop (still in the socket buffers) are read
-    // and answered with `server stopping`. After a close frame nothing more can be answered.
-    // The relay reads until a full event-loop turn brings no client frame (bounded), so the
-    // drain depends on what is buffered, not on a guessed time.
-    for (let turn = 0, quiet = 0; turn < STOP_DRAIN_TURNS && quiet < 2; turn++) {
-      const before = this.#clientFrames;
-      await nextTurn();
-      quiet = this.#clientFrames === before ? quiet + 1 : 0;
-    }
-    const closed = [...this.#sockets].map((ws) =>
+    // and commands a client sent before the stop began are read and answered with
+    // `server stopping`; after a close frame nothing more can be answered. Each client gets a
+    // ping: frames are ordered, so once its pong is read, so is everything it sent before it
+    // saw the ping. A client that never answers holds the stop up for STOP_DRAIN_MS at most.
+    const clients = [...this.#sockets].filter(([, path]) => path === "/cdp");
+    let drainTimer: unknown;
+    await Promise.race([
+      Promise.all(clients.map(([ws]) => pingBarrier(ws))),
+      new Promise<void>((resolve) => {
+        drainTimer = this.#clock.setTimeout(resolve, STOP_DRAIN_MS);
+      }),
+    ]);
+    this.#clock.clearTimeout(drainTimer);
+    const closed = [...this.#sockets.keys()].map((ws) =>
       ws.readyState === ws.CLOSED
         ? Promise.resolve()
         : new Promise<void>((resolve) => ws.once("close", () => resolve()))
     );
     this.#channel.closeLink(CloseCode.GoingAway, CloseReason.ServerStopping);
-    for (const ws of this.#sockets) {
+    for (const ws of this.#sockets.keys()) {
       if (ws.readyState === ws.OPEN) ws.close(CloseCode.GoingAway, CloseReason.ServerStopping);
     }
     // A peer that never answers the close frame must not hold the stop up.
     const force = this.#clock.setTimeout(() => {
-      for (const ws of this.#sockets) ws.terminate();
+      for (const ws of this.#sockets.keys()) ws.terminate();
     }, 1000);
     await Promise.all(closed);
     this.#clock.clearTimeout(force);
@@ -427,14 +441,14 @@ class Relay implements RelayServer {
       return reject(409, "Extension already connected");
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      this.#track(ws);
+      this.#track(ws, path);
       if (path === "/extension") this.#channel.connect(ws);
       else this.#acceptClient(ws);
     });
   }
 
-  #track(ws: WebSocket): void {
-    this.#sockets.add(ws);
+  #track(ws: WebSocket, path: "/extension" | "/cdp"): void {
+    this.#sockets.set(ws, path);
     ws.on("error", (error: Error) => this.#log(`WebSocket error: ${error.message}`));
     ws.on("close", () => this.#sockets.delete(ws));
     // `ws` closes an over-limit message with a bare 1009; give it the protocol's reason (§9).
@@ -472,7 +486,6 @@ class Relay implements RelayServer {
     });
     this.#log(`CDP client ${client.id} connected`);
     ws.on("message", (data: Buffer, isBinary: boolean) => {
-      this.#clientFrames++;
       if (isBinary || !client.open) return;
       const result = decodeCdpFrame(data, { maxBytes: this.#maxFrameBytes });
       if (!result.ok) {

@@ -414,3 +414,25 @@ Deno.test("startRelay() keeps a reply ahead of the events the extension sent aft
   }
   assert.equal(ext.commands.length, 20);
 });
+
+Deno.test("startRelay() close() answers the commands a client sent just before the stop", async () => {
+  const relay = await startTestRelay();
+  await using ext = await FakeExtension.connect({ url: relay.url, token: TOKEN });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1" });
+  const client = await CdpTestClient.connect(relay);
+  await client.call("Target.getTargets");
+  // Sent, but not yet read by the relay when the stop begins.
+  const ids = Array.from(
+    { length: 20 },
+    (_, i) => client.post("Runtime.evaluate", { expression: `${i}` }, "cb-tab-1"),
+  );
+  const closing = relay.close();
+  for (const id of ids) {
+    assert.deepEqual(errorOf(await client.response(id)), {
+      code: -32000,
+      message: "server stopping",
+    });
+  }
+  assert.deepEqual(await client.socket.waitClosed(), { code: 1001, reason: "server stopping" });
+  await closing;
+});
