@@ -55,7 +55,7 @@ export type ChannelPhase =
 /** The link settings the channel passes through to each {@linkcode ExtensionLink}. */
 export type ChannelLinkOptions = Omit<
   ExtensionLinkOptions,
-  "clock" | "onReady" | "onFrame" | "onClose" | "log"
+  "clock" | "beforeSend" | "onReady" | "onFrame" | "onClose" | "log"
 >;
 
 /** Options of {@linkcode ExtensionChannel}. */
@@ -180,8 +180,9 @@ export class ExtensionChannel {
    * Takes over an upgraded `/extension` socket and starts its handshake.
    *
    * @param ws The socket; it already has an `error` listener.
+   * @param beforeSend Called before each frame the link sends, e.g. to batch writes.
    */
-  connect(ws: WebSocket): void {
+  connect(ws: WebSocket, beforeSend?: () => void): void {
     const phase = this.#phase;
     if (phase.name === "stopping") {
       ws.close(CloseCode.GoingAway, CloseReason.ServerStopping);
@@ -193,6 +194,7 @@ export class ExtensionChannel {
     const link = new ExtensionLink(ws, {
       ...this.#options.link,
       clock: this.#clock,
+      ...(beforeSend === undefined ? {} : { beforeSend }),
       onReady: (ready) => this.#onReady(ready),
       onFrame: (from, result) => this.#onFrame(from, result),
       onClose: (closed) => this.#onClose(closed),

@@ -24,6 +24,8 @@ export interface ExtensionLinkOptions {
   readonly legacy: boolean;
   /** Time source of the handshake deadline, pings and the idle check. */
   readonly clock: Clock;
+  /** Called before each frame is sent, e.g. to batch the writes of one turn. */
+  readonly beforeSend?: () => void;
   /** Deadline for a valid `connect`, from open. */
   readonly handshakeTimeoutMs: number;
   /** Interval of `ping` frames once ready. */
@@ -161,6 +163,7 @@ export class ExtensionLink {
 
   #sendFrame(frame: ExtensionFrame): boolean {
     if (this.#ws.readyState !== this.#ws.OPEN) return false;
+    this.#options.beforeSend?.();
     this.#ws.send(encodeExtensionFrame(frame));
     return true;
   }

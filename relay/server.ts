@@ -25,6 +25,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { ExtensionChannel } from "./extension_channel.ts";
 import { checkHostAndPeer, handleHttpRequest, presentedToken } from "./http_routes.ts";
 import { TargetRegistry } from "./targets.ts";
+import { createWriteBatcher } from "./write_batcher.ts";
 
 /** How long a stopping relay waits at most for its clients' pongs before it closes them. */
 const STOP_DRAIN_MS = 1_000;
@@ -442,8 +443,9 @@ class Relay implements RelayServer {
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       this.#track(ws, path);
-      if (path === "/extension") this.#channel.connect(ws);
-      else this.#acceptClient(ws);
+      const hold = createWriteBatcher(socket);
+      if (path === "/extension") this.#channel.connect(ws, hold);
+      else this.#acceptClient(ws, hold);
     });
   }
 
@@ -473,14 +475,16 @@ class Relay implements RelayServer {
   // ---------------------------------------------------------------------------------------
   // CDP clients
 
-  #acceptClient(ws: WebSocket): void {
+  #acceptClient(ws: WebSocket, hold: () => void): void {
     if (this.#stopping) {
       ws.close(CloseCode.GoingAway, CloseReason.ServerStopping);
       return;
     }
     const client = this.#router.addClient({
       write: (text) => {
-        if (ws.readyState === ws.OPEN) ws.send(text);
+        if (ws.readyState !== ws.OPEN) return;
+        hold();
+        ws.send(text);
       },
       close: (code, reason) => ws.close(code, reason),
     });
