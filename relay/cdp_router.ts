@@ -1,82 +1,82 @@
 /**
- * The relay's CDP endpoint logic (protocol §6): clients with their auto-attach, discovery and
- * held-session state, the commands the relay answers itself, and event routing.
+ * The relay's CDP endpoint logic (protocol §6): the one registry of clients with their
+ * auto-attach, discovery and held-session state, the commands the relay answers itself, and
+ * event routing. Relay-made sessions live in `client_sessions.ts`.
  *
  * @module
  */
 
 import type { CdpFrame } from "../codec/cdp_frame.ts";
+import { encodeCdpFrame } from "../codec/encode_cdp_frame.ts";
 import type { CdpCall, Outcome } from "../codec/extension_frame.ts";
+import { isJsonObject } from "../codec/is_json_object.ts";
 import type { JsonObject, JsonValue } from "../codec/json.ts";
 import { ErrorText, isTargetGoneError, unsupportedMethodError } from "../codec/messages.ts";
+import type { ChannelCommand } from "./extension_channel.ts";
+import { type ClientSession, ClientSessions } from "./client_sessions.ts";
 import { randomHexId, type TargetEntry, type TargetRegistry } from "./targets.ts";
-import { isJsonObject } from "../codec/is_json_object.ts";
 
-/** A command as received from a CDP client. */
-export interface CdpCommand {
-  /** Client-chosen id, echoed in the response. */
-  readonly id: number;
-  /** CDP method. */
-  readonly method: string;
-  /** CDP params. */
-  readonly params?: JsonObject;
-  /** Flat session id. */
-  readonly sessionId?: string;
-}
-
-/**
- * A session the relay made up for one client (docs/protocol-extensions.md): a browser session
- * from `Target.attachToBrowserTarget`, or an alias of a top-level session from a second
- * `Target.attachToTarget` for a target the client already holds.
- */
-export type ClientSession =
-  | {
-    readonly kind: "browser";
-    /** The session id: 32 hex digits. */
-    readonly sessionId: string;
-    /** The session the attach was sent on; `undefined` for the root session. */
-    readonly parent: string | undefined;
-  }
-  | {
-    readonly kind: "alias";
-    /** The session id: 32 hex digits. */
-    readonly sessionId: string;
-    /** The top-level relay session it stands for, e.g. `cb-tab-1`. */
-    readonly topLevel: string;
-    /** The target's id. */
-    readonly targetId: string;
-    /** The session the attach was sent on; `undefined` for the root session. */
-    readonly parent: string | undefined;
-  };
+/** A command as decoded from a CDP client's frame. */
+export type CdpCommand = Extract<CdpFrame, { kind: "command" }>;
 
 /** One connected CDP client. */
 export interface CdpClient {
   /** Relay-local client number, for logs. */
   readonly id: number;
+  /** Writes one encoded frame to the client's socket; called only while the client is open. */
+  readonly write: (text: string) => void;
+  /** Closes the client's socket. */
+  readonly close: (code: number, reason: string) => void;
   /** Whether a root `Target.setAutoAttach {autoAttach: true}` is in effect. */
   autoAttach: boolean;
   /** Whether `Target.setDiscoverTargets {discover: true}` is in effect. */
   discover: boolean;
   /** Top-level sessions this client holds: an attach was delivered and no detach since. */
   readonly held: Set<string>;
-  /** Browser sessions and aliases made for this client, by session id. */
-  readonly sessions: Map<string, ClientSession>;
+  /** Browser sessions and aliases made for this client. */
+  readonly sessions: ClientSessions;
   /** `false` once the client is gone; its late replies are dropped. */
   open: boolean;
+}
+
+/**
+ * A command on its way to the extension. The reply goes back to `client` under the client's
+ * own id and session id; `method`, `params` and `sessionId` are what the extension sees.
+ */
+class ForwardedCommand implements ChannelCommand {
+  readonly params?: JsonObject;
+  readonly sessionId?: string;
+  constructor(
+    readonly router: Replies,
+    readonly client: CdpClient,
+    readonly clientId: number,
+    readonly replySessionId: string | undefined,
+    readonly method: string,
+    params: JsonObject | undefined,
+    sessionId: string | undefined,
+  ) {
+    if (params !== undefined) this.params = params;
+    if (sessionId !== undefined) this.sessionId = sessionId;
+  }
+
+  settle(outcome: Outcome): void {
+    this.router.deliver(this, outcome);
+  }
+}
+
+interface Replies {
+  deliver(command: ForwardedCommand, outcome: Outcome): void;
 }
 
 /** Options of {@linkcode CdpRouter}. */
 export interface CdpRouterOptions {
   /** The target cache shared with the server. */
   readonly targets: TargetRegistry;
-  /** Sends a frame to a client; called only while the client is open. */
-  readonly send: (client: CdpClient, frame: CdpFrame) => void;
   /**
-   * Forwards a command to the extension (§6.3) and calls `done` exactly once with the result
-   * or the error text the client receives. A reply from the extension must be passed to `done`
-   * synchronously, so that it reaches the client before any event the extension sent after it.
+   * Forwards a command to the extension (§6.3); its `settle` runs exactly once, synchronously
+   * when the reply arrives, so the reply reaches the client before any later event.
    */
-  readonly forward: (call: CdpCall, done: (outcome: Outcome) => void) => void;
+  readonly forward: (command: ChannelCommand) => void;
   /** The `userAgent` of the extension's browser, from `connect`, if known. */
   readonly userAgent: () => string | undefined;
   /** Called when the last client holding a top-level session goes away. */
@@ -105,12 +105,11 @@ function obj(value: JsonValue | undefined): JsonObject | undefined {
  *
  * const router = new CdpRouter({
  *   targets: new TargetRegistry(),
- *   send: (_client, frame) => console.log(frame),
- *   forward: (_call, done) => done({ ok: false, error: "Extension not connected" }),
+ *   forward: (command) => command.settle({ ok: false, error: "Extension not connected" }),
  *   userAgent: () => undefined,
  * });
- * const client = router.addClient();
- * router.handleCommand(client, { id: 1, method: "Target.getTargets" });
+ * const client = router.addClient({ write: console.log, close: () => {} });
+ * router.handleCommand(client, { kind: "command", id: 1, method: "Target.getTargets" });
  * ```
  */
 export class CdpRouter {
@@ -119,12 +118,13 @@ export class CdpRouter {
   readonly #clients = new Set<CdpClient>();
   /** The browser target's id: 32 hex digits, fixed per router (§6.2). */
   readonly #browserTargetId = randomHexId();
+  readonly #replies: Replies = { deliver: (command, outcome) => this.#deliver(command, outcome) };
   #nextClientId = 0;
 
   /**
    * Creates a router without clients.
    *
-   * @param options Target cache, transport and forwarding callbacks.
+   * @param options Target cache, forwarding and the extension's user agent.
    */
   constructor(options: CdpRouterOptions) {
     this.#options = options;
@@ -141,14 +141,21 @@ export class CdpRouter {
     return [...this.#clients];
   }
 
-  /** Registers a new client. */
-  addClient(): CdpClient {
+  /**
+   * Registers a new client.
+   *
+   * @param socket Writes one encoded frame to the client's socket, and closes it.
+   * @returns The client.
+   */
+  addClient(socket: Pick<CdpClient, "write" | "close">): CdpClient {
     const client: CdpClient = {
       id: ++this.#nextClientId,
+      write: socket.write,
+      close: socket.close,
       autoAttach: false,
       discover: false,
       held: new Set(),
-      sessions: new Map(),
+      sessions: new ClientSessions(),
       open: true,
     };
     this.#clients.add(client);
@@ -163,10 +170,7 @@ export class CdpRouter {
     if (!this.#clients.delete(client)) return;
     client.open = false;
     // An alias uses the debugger session as much as holding it does.
-    const used = new Set(client.held);
-    for (const session of client.sessions.values()) {
-      if (session.kind === "alias") used.add(session.topLevel);
-    }
+    const used = new Set([...client.held, ...client.sessions.aliasedTopLevels()]);
     client.held.clear();
     client.sessions.clear();
     for (const sessionId of used) {
@@ -180,39 +184,37 @@ export class CdpRouter {
    * Answers or forwards one command from a client (§6.2, §6.3).
    *
    * @param client The sending client.
-   * @param command The decoded command.
+   * @param command The decoded command frame.
    */
   handleCommand(client: CdpClient, command: CdpCommand): void {
-    const via = command.sessionId === undefined
-      ? undefined
-      : client.sessions.get(command.sessionId);
+    const { method, sessionId } = command;
+    const via = sessionId === undefined ? undefined : client.sessions.get(sessionId);
+    // The hot path: a CDP method on a tab's (or child's) own session goes out unchanged.
+    if (via === undefined && !method.startsWith("Target.") && !method.startsWith("Browser.")) {
+      this.#forward(client, command, sessionId);
+      return;
+    }
     // What the cache and the extension see: a browser session is sessionless, an alias names
     // its top-level session. Replies still echo the client's session id.
-    const { sessionId: _, ...sessionless } = command;
-    const effective: CdpCommand = via === undefined
-      ? command
+    const effective = via === undefined
+      ? sessionId
       : via.kind === "browser"
-      ? sessionless
-      : { ...sessionless, sessionId: via.topLevel };
+      ? undefined
+      : via.topLevel;
     const local = this.#local(client, command, effective, via);
     if (local === "forward") {
       this.#forward(client, command, effective);
     } else if (typeof local === "string") {
-      this.#fail(client, command, local);
+      this.#fail(client, command.id, sessionId, local);
     } else {
-      this.#reply(client, command, local);
+      this.#reply(client, command.id, sessionId, local);
     }
   }
 
   /** Sends an error reply for a frame that could not be decoded but has a numeric id. */
   replyError(client: CdpClient, id: number, message: string): void {
-    this.#send(client, {
-      kind: "response",
-      id,
-      outcome: { ok: false, error: { code: -32000, message } },
-    });
+    this.#fail(client, id, undefined, message);
   }
-
   /**
    * Books and routes one `forwardCDPEvent` from the extension (§6.5).
    *
@@ -308,13 +310,13 @@ export class CdpRouter {
 
   /**
    * @param command The command as sent, for the sessions it creates or removes.
-   * @param effective The command as the cache and the extension see it.
+   * @param effective The session the cache and the extension see.
    * @param via The relay-made session it was sent on, if any.
    */
   #local(
     client: CdpClient,
     command: CdpCommand,
-    effective: CdpCommand,
+    effective: string | undefined,
     via: ClientSession | undefined,
   ): JsonObject | string | "forward" {
     const params = command.params ?? {};
@@ -343,7 +345,7 @@ export class CdpRouter {
       case "Target.setAutoAttach": {
         // Attach bookkeeping is per client, not per browser session.
         if (via?.kind === "browser") return unsupportedMethodError(method);
-        if (effective.sessionId !== undefined) return "forward";
+        if (effective !== undefined) return "forward";
         client.autoAttach = params.autoAttach === true;
         if (client.autoAttach) {
           for (const entry of this.#targets.list()) this.#attach(client, entry, false);
@@ -370,8 +372,8 @@ export class CdpRouter {
             ? ErrorText.NoTargetWithGivenId
             : { targetInfo: entry.targetInfo };
         }
-        if (effective.sessionId === undefined) return { targetInfo: this.#browserTargetInfo() };
-        const entry = this.#targets.get(effective.sessionId);
+        if (effective === undefined) return { targetInfo: this.#browserTargetInfo() };
+        const entry = this.#targets.get(effective);
         return entry === undefined ? "forward" : { targetInfo: entry.targetInfo };
       }
       case "Target.attachToTarget": {
@@ -385,14 +387,7 @@ export class CdpRouter {
         }
         // Chrome makes a new session for every attach. Handing out the held session again
         // would make the client register a second session under its page's id.
-        const alias: ClientSession = {
-          kind: "alias",
-          sessionId: randomHexId(),
-          topLevel: entry.sessionId,
-          targetId: entry.targetId,
-          parent: command.sessionId,
-        };
-        client.sessions.set(alias.sessionId, alias);
+        const alias = client.sessions.addAlias(entry.sessionId, entry.targetId, command.sessionId);
         this.#event(client, "Target.attachedToTarget", {
           sessionId: alias.sessionId,
           targetInfo: entry.targetInfo,
@@ -402,12 +397,7 @@ export class CdpRouter {
       }
       case "Target.attachToBrowserTarget": {
         if (command.sessionId !== undefined && via?.kind !== "browser") return NOT_ALLOWED;
-        const session: ClientSession = {
-          kind: "browser",
-          sessionId: randomHexId(),
-          parent: command.sessionId,
-        };
-        client.sessions.set(session.sessionId, session);
+        const session = client.sessions.addBrowser(command.sessionId);
         this.#event(client, "Target.attachedToTarget", {
           sessionId: session.sessionId,
           targetInfo: this.#browserTargetInfo(),
@@ -438,37 +428,50 @@ export class CdpRouter {
     }
   }
 
-  /** Forwards `effective` and answers `command` (which may name a browser session or alias). */
-  #forward(client: CdpClient, command: CdpCommand, effective: CdpCommand): void {
-    const call: CdpCall = {
-      method: effective.method,
-      ...(effective.params === undefined ? {} : { params: effective.params }),
-      ...(effective.sessionId === undefined ? {} : { sessionId: effective.sessionId }),
-    };
-    this.#options.forward(call, (outcome) => {
-      if (outcome.ok) {
-        this.#reply(client, command, outcome.result);
-      } else {
-        this.#fail(client, command, outcome.error);
-        this.prune(call, outcome.error);
-      }
-    });
+  /** Forwards `command` under the `effective` session; the reply echoes the client's. */
+  #forward(client: CdpClient, command: CdpCommand, effective: string | undefined): void {
+    this.#options.forward(
+      new ForwardedCommand(
+        this.#replies,
+        client,
+        command.id,
+        command.sessionId,
+        command.method,
+        command.params,
+        effective,
+      ),
+    );
   }
 
-  #reply(client: CdpClient, command: CdpCommand, result: JsonObject): void {
+  #deliver(command: ForwardedCommand, outcome: Outcome): void {
+    if (outcome.ok) {
+      const { client } = command;
+      if (!client.open) return;
+      client.write(encodeCdpFrame(
+        command.replySessionId === undefined
+          ? { kind: "response", id: command.clientId, outcome }
+          : { kind: "response", id: command.clientId, sessionId: command.replySessionId, outcome },
+      ));
+      return;
+    }
+    this.#fail(command.client, command.clientId, command.replySessionId, outcome.error);
+    this.prune(command, outcome.error);
+  }
+
+  #reply(client: CdpClient, id: number, sessionId: string | undefined, result: JsonObject): void {
     this.#send(client, {
       kind: "response",
-      id: command.id,
-      ...(command.sessionId === undefined ? {} : { sessionId: command.sessionId }),
+      id,
+      ...(sessionId === undefined ? {} : { sessionId }),
       outcome: { ok: true, result },
     });
   }
 
-  #fail(client: CdpClient, command: CdpCommand, message: string): void {
+  #fail(client: CdpClient, id: number, sessionId: string | undefined, message: string): void {
     this.#send(client, {
       kind: "response",
-      id: command.id,
-      ...(command.sessionId === undefined ? {} : { sessionId: command.sessionId }),
+      id,
+      ...(sessionId === undefined ? {} : { sessionId }),
       outcome: { ok: false, error: { code: -32000, message } },
     });
   }
@@ -477,7 +480,7 @@ export class CdpRouter {
   // Events
 
   #send(client: CdpClient, frame: CdpFrame): void {
-    if (client.open) this.#options.send(client, frame);
+    if (client.open) client.write(encodeCdpFrame(frame));
   }
 
   #event(client: CdpClient, method: string, params: JsonObject, sessionId?: string): void {
@@ -496,10 +499,7 @@ export class CdpRouter {
   /** Whether any client holds the top-level session or has an alias of it. */
   #inUse(sessionId: string): boolean {
     for (const client of this.#clients) {
-      if (client.held.has(sessionId)) return true;
-      for (const session of client.sessions.values()) {
-        if (session.kind === "alias" && session.topLevel === sessionId) return true;
-      }
+      if (client.held.has(sessionId) || client.sessions.hasAliasOf(sessionId)) return true;
     }
     return false;
   }
@@ -520,11 +520,7 @@ export class CdpRouter {
    * session itself is reported on the session it was made on when `notify` is set.
    */
   #dropSession(client: CdpClient, session: ClientSession, notify: boolean, reason?: string): void {
-    if (!client.sessions.delete(session.sessionId)) return;
-    for (const other of [...client.sessions.values()]) {
-      if (other.parent === session.sessionId) this.#dropSession(client, other, false);
-    }
-    if (!notify) return;
+    if (client.sessions.drop(session.sessionId).length === 0 || !notify) return;
     this.#event(client, "Target.detachedFromTarget", {
       sessionId: session.sessionId,
       targetId: session.kind === "alias" ? session.targetId : this.#browserTargetId,
@@ -534,13 +530,7 @@ export class CdpRouter {
 
   /** Silently ends every relay-made session that was made on one of `parents`. */
   #dropSessionsOn(parents: ReadonlySet<string>): void {
-    for (const client of this.#clients) {
-      for (const session of [...client.sessions.values()]) {
-        if (session.parent !== undefined && parents.has(session.parent)) {
-          this.#dropSession(client, session, false);
-        }
-      }
-    }
+    for (const client of this.#clients) client.sessions.dropMadeOn(parents);
   }
 
   /** Delivers an attach unless the client already holds the session (§5.3). */
@@ -572,10 +562,8 @@ export class CdpRouter {
     // Sessions made on the target's own sessions die with them; its aliases are reported.
     this.#dropSessionsOn(gone);
     for (const client of this.#clients) {
-      for (const session of [...client.sessions.values()]) {
-        if (session.kind === "alias" && session.topLevel === entry.sessionId) {
-          this.#dropSession(client, session, true, reason);
-        }
+      for (const alias of client.sessions.aliasesOf(entry.sessionId)) {
+        this.#dropSession(client, alias, true, reason);
       }
     }
     if (destroyed && this.#targets.byTargetId(entry.targetId).length === 0) {
@@ -649,10 +637,9 @@ export class CdpRouter {
       return;
     }
     for (const client of this.#clients) {
-      for (const session of client.sessions.values()) {
-        if (session.kind === "alias" && session.topLevel === topLevel) {
-          this.#event(client, event.method, params, session.sessionId);
-        }
+      if (!client.sessions.hasAliasOf(topLevel)) continue;
+      for (const alias of client.sessions.aliasesOf(topLevel)) {
+        this.#event(client, event.method, params, alias.sessionId);
       }
     }
   }

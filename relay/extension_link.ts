@@ -16,11 +16,16 @@ import type { JsonObject } from "../codec/json.ts";
 import { GATEWAY_PROTOCOL, PREAUTH_MAX_FRAME_BYTES } from "../codec/limits.ts";
 import { ErrorText } from "../codec/messages.ts";
 import { utf8ByteLength } from "../codec/utf8_byte_length.ts";
+import type { Clock } from "./clock.ts";
 
 /** Options of {@linkcode ExtensionLink}. */
 export interface ExtensionLinkOptions {
   /** Legacy mode: no challenge, relay frames accepted at once. */
   readonly legacy: boolean;
+  /** Time source of the handshake deadline, pings and the idle check. */
+  readonly clock: Clock;
+  /** Called before each frame is sent, e.g. to batch the writes of one turn. */
+  readonly beforeSend?: () => void;
   /** Deadline for a valid `connect`, from open. */
   readonly handshakeTimeoutMs: number;
   /** Interval of `ping` frames once ready. */
@@ -35,7 +40,7 @@ export interface ExtensionLinkOptions {
   readonly uptimeMs: () => number;
   /** Tells whether the `auth.token` of `connect` is accepted (raw or derived). */
   readonly verifyToken: (token: string) => boolean;
-  /** Called once when the link becomes ready (hello-ok sent, or at once in legacy mode). */
+  /** Called once when the link becomes ready (hello-ok sent, or in `start()` in legacy mode). */
   readonly onReady: (link: ExtensionLink) => void;
   /** Called for every frame after ready, decoded with `maxFrameBytes`. */
   readonly onFrame: (link: ExtensionLink, result: DecodeResult<ExtensionFrame>) => void;
@@ -44,8 +49,6 @@ export interface ExtensionLinkOptions {
   /** Log sink. */
   readonly log: (line: string) => void;
 }
-
-type Timer = ReturnType<typeof setTimeout>;
 
 function byteLength(data: Uint8Array | string): number {
   return typeof data === "string" ? utf8ByteLength(data) : data.byteLength;
@@ -66,34 +69,41 @@ export class ExtensionLink {
     | { readonly name: "ready" }
     | { readonly name: "ended"; readonly wasReady: boolean } = { name: "handshaking" };
   #userAgent: string | undefined;
-  #handshakeTimer: Timer | undefined;
-  #pingTimer: ReturnType<typeof setInterval> | undefined;
-  #idleTimer: Timer | undefined;
+  #handshakeTimer: unknown;
+  #pingTimer: unknown;
+  #idleTimer: unknown;
   #lastInboundAt = 0;
 
   /**
-   * Takes over an upgraded socket and starts the handshake.
+   * Takes over an upgraded socket. Nothing is sent and no callback runs before `start()`, so
+   * the owner can store the link first: a legacy link is ready as soon as it starts.
    *
    * @param ws The upgraded socket; it already has an `error` listener.
-   * @param options Timers, limits and callbacks.
+   * @param options Clock, timers, limits and callbacks.
    */
   constructor(ws: WebSocket, options: ExtensionLinkOptions) {
     this.#ws = ws;
     this.#options = options;
+  }
+
+  /** Starts the handshake (a challenge), or in legacy mode becomes ready at once. */
+  start(): void {
+    const ws = this.#ws;
     ws.on("message", (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
     ws.on("close", () => this.#finish());
-    if (options.legacy) {
+    if (this.#options.legacy) {
       this.#becomeReady();
       return;
     }
-    this.#handshakeTimer = setTimeout(() => {
+    const clock = this.#options.clock;
+    this.#handshakeTimer = clock.setTimeout(() => {
       this.#handshakeTimer = undefined;
       this.close(CloseCode.PolicyViolation, CloseReason.HandshakeTimeout);
-    }, options.handshakeTimeoutMs);
+    }, this.#options.handshakeTimeoutMs);
     this.#sendFrame({
       kind: "connect_challenge",
       nonce: crypto.randomUUID(),
-      ts: Date.now(),
+      ts: clock.now(),
     });
   }
 
@@ -153,6 +163,7 @@ export class ExtensionLink {
 
   #sendFrame(frame: ExtensionFrame): boolean {
     if (this.#ws.readyState !== this.#ws.OPEN) return false;
+    this.#options.beforeSend?.();
     this.#ws.send(encodeExtensionFrame(frame));
     return true;
   }
@@ -160,9 +171,10 @@ export class ExtensionLink {
   #finish(): void {
     if (this.#phase.name === "ended") return;
     this.#phase = { name: "ended", wasReady: this.#phase.name === "ready" };
-    clearTimeout(this.#handshakeTimer);
-    clearInterval(this.#pingTimer);
-    clearTimeout(this.#idleTimer);
+    const clock = this.#options.clock;
+    clock.clearTimeout(this.#handshakeTimer);
+    clock.clearTimeout(this.#pingTimer);
+    clock.clearTimeout(this.#idleTimer);
     this.#handshakeTimer = undefined;
     this.#pingTimer = undefined;
     this.#idleTimer = undefined;
@@ -171,26 +183,33 @@ export class ExtensionLink {
 
   #becomeReady(): void {
     this.#phase = { name: "ready" };
-    this.#pingTimer = setInterval(
-      () => this.#sendFrame({ kind: "ping" }),
-      this.#options.pingIntervalMs,
-    );
+    this.#armPing();
     this.#touch();
     this.#options.onReady(this);
+  }
+
+  // A one-shot timer re-armed after each ping: the clock has no interval timers.
+  #armPing(): void {
+    this.#pingTimer = this.#options.clock.setTimeout(() => {
+      this.#pingTimer = undefined;
+      if (this.#phase.name !== "ready") return;
+      this.#sendFrame({ kind: "ping" });
+      this.#armPing();
+    }, this.#options.pingIntervalMs);
   }
 
   // Records inbound traffic. One idle timer re-arms itself for the remaining time instead of
   // being cancelled and re-created on every frame (about 2 µs per frame at flood rates).
   #touch(): void {
-    this.#lastInboundAt = Date.now();
+    this.#lastInboundAt = this.#options.clock.now();
     if (this.#idleTimer === undefined) this.#armIdle(this.#options.idleTimeoutMs);
   }
 
   #armIdle(ms: number): void {
-    this.#idleTimer = setTimeout(() => {
+    this.#idleTimer = this.#options.clock.setTimeout(() => {
       this.#idleTimer = undefined;
       if (this.#phase.name === "ended") return;
-      const idle = Date.now() - this.#lastInboundAt;
+      const idle = this.#options.clock.now() - this.#lastInboundAt;
       if (idle >= this.#options.idleTimeoutMs) {
         this.close(CloseCode.HeartbeatTimeout, CloseReason.HeartbeatTimeout);
       } else {
@@ -274,7 +293,7 @@ export class ExtensionLink {
       });
       return;
     }
-    clearTimeout(this.#handshakeTimer);
+    this.#options.clock.clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = undefined;
     if (params.userAgent !== undefined && params.userAgent !== "") {
       this.#userAgent = params.userAgent;

@@ -14,27 +14,23 @@
 
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocket, WebSocketServer } from "ws";
-import type { CdpFrame } from "../codec/cdp_frame.ts";
+import { type WebSocket, WebSocketServer } from "ws";
 import { CloseCode, CloseReason } from "../codec/close_codes.ts";
 import { decodeCdpFrame } from "../codec/decode_cdp_frame.ts";
-import { encodeCdpFrame } from "../codec/encode_cdp_frame.ts";
-import type { CdpCall, ExtensionFrame, Outcome } from "../codec/extension_frame.ts";
 import { formatIssues } from "../codec/format_issues.ts";
-import type { DecodeResult } from "../codec/issue.ts";
 import { DEFAULT_RELAY_PORT, MAX_FRAME_BYTES, MIN_MAX_FRAME_BYTES } from "../codec/limits.ts";
-import { ErrorText, requestTimeoutError } from "../codec/messages.ts";
-import { PendingRequests } from "../codec/pending_requests.ts";
 import { createTokenVerifier, isAllowedOrigin, redactToken, type TokenVerifier } from "./auth.ts";
-import { type CdpClient, CdpRouter } from "./cdp_router.ts";
-import { ExtensionLink } from "./extension_link.ts";
+import { CdpRouter } from "./cdp_router.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { ExtensionChannel } from "./extension_channel.ts";
 import { checkHostAndPeer, handleHttpRequest, presentedToken } from "./http_routes.ts";
 import { TargetRegistry } from "./targets.ts";
+import { createWriteBatcher } from "./write_batcher.ts";
+
+/** How long a stopping relay waits at most for its clients' pongs before it closes them. */
+const STOP_DRAIN_MS = 1_000;
 
 /** The relay version reported in hello-ok and `/json/version`. */
-/** How long a stopping relay keeps reading and answering before it sends its close frames. */
-const STOP_DRAIN_MS = 50;
-
 export const RELAY_VERSION = "0.1.0";
 
 /** Options of {@linkcode startRelay} (protocol §7). */
@@ -113,6 +109,12 @@ export interface RelayOptions {
    * @default {no logging}
    */
   readonly log?: (line: string) => void;
+  /**
+   * Time source of every deadline, grace period, ping and idle check; tests pass a fake clock.
+   *
+   * @default {systemClock()}
+   */
+  readonly clock?: Clock;
 }
 
 /** Counters for tests and benchmarks. */
@@ -147,16 +149,6 @@ export interface RelayServer extends AsyncDisposable {
   stats(): RelayStats;
 }
 
-interface HeldCommand {
-  readonly call: CdpCall;
-  readonly done: (outcome: Outcome) => void;
-  readonly timer: ReturnType<typeof setTimeout>;
-}
-
-function failure(error: string): Outcome {
-  return { ok: false, error };
-}
-
 function rejectUpgrade(socket: Duplex, status: number, reason: string, body: string): void {
   const bytes = new TextEncoder().encode(body).length;
   socket.end(
@@ -181,6 +173,25 @@ function checkPositive(name: string, value: number): number {
   return value;
 }
 
+/** Resolves once `ws` answers a ping (or closes): everything it sent before has been read. */
+function pingBarrier(ws: WebSocket): Promise<void> {
+  if (ws.readyState !== ws.OPEN) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      ws.off("pong", done);
+      ws.off("close", done);
+      resolve();
+    };
+    ws.on("pong", done);
+    ws.on("close", done);
+    ws.ping();
+  });
+}
+
+/**
+ * The HTTP and upgrade layer: it checks requests, hands `/extension` sockets to the
+ * {@linkcode ExtensionChannel} and `/cdp` sockets to the {@linkcode CdpRouter}, and stops.
+ */
 class Relay implements RelayServer {
   readonly host: string;
   port = 0;
@@ -189,31 +200,19 @@ class Relay implements RelayServer {
   readonly #wss: WebSocketServer;
   readonly #targets = new TargetRegistry();
   readonly #router: CdpRouter;
-  readonly #pending: PendingRequests<Outcome>;
-  readonly #held: HeldCommand[] = [];
-  /** Reply callbacks by command id, called synchronously when the response frame arrives. */
-  readonly #callbacks = new Map<number, (outcome: Outcome) => void>();
-  readonly #sockets = new Set<WebSocket>();
-  readonly #clientSockets = new Map<CdpClient, WebSocket>();
-  readonly #startedAt = performance.now();
+  readonly #channel: ExtensionChannel;
+  /** Every upgraded socket, with the endpoint it was upgraded on. */
+  readonly #sockets = new Map<WebSocket, "/extension" | "/cdp">();
+  readonly #clock: Clock;
+  readonly #startedAt: number;
   readonly #legacy: boolean;
   readonly #maxFrameBytes: number;
-  readonly #handshakeTimeoutMs: number;
-  readonly #pingIntervalMs: number;
-  readonly #idleTimeoutMs: number;
-  readonly #graceMs: number;
-  readonly #commandWaitMs: number | undefined;
   readonly #log: (line: string) => void;
   readonly #requestedPort: number;
   readonly #acceptRaw: boolean;
   #verifier: TokenVerifier | undefined;
-  #link: ExtensionLink | undefined;
-  #graceTimer: ReturnType<typeof setTimeout> | undefined;
-  #graceEndsAt = 0;
-  #userAgent: string | undefined;
   #closing: Promise<void> | undefined;
   #stopping = false;
-  #nextCommandId = 0;
 
   constructor(options: RelayOptions) {
     this.host = options.host ?? "127.0.0.1";
@@ -232,38 +231,62 @@ class Relay implements RelayServer {
         `Cannot start relay as "maxFrameBytes" must be at least ${MIN_MAX_FRAME_BYTES}: current value is ${this.#maxFrameBytes}`,
       );
     }
-    this.#handshakeTimeoutMs = checkPositive(
+    const handshakeTimeoutMs = checkPositive(
       "handshakeTimeoutMs",
       options.handshakeTimeoutMs ?? 10_000,
     );
-    this.#pingIntervalMs = checkPositive("pingIntervalMs", options.pingIntervalMs ?? 5_000);
-    this.#idleTimeoutMs = checkPositive(
+    const pingIntervalMs = checkPositive("pingIntervalMs", options.pingIntervalMs ?? 5_000);
+    const idleTimeoutMs = checkPositive(
       "extensionIdleTimeoutMs",
       options.extensionIdleTimeoutMs ?? 30_000,
     );
-    this.#graceMs = checkPositive("reconnectGraceMs", options.reconnectGraceMs ?? 20_000);
-    this.#commandWaitMs = options.commandReconnectWaitMs === undefined
+    const graceMs = checkPositive("reconnectGraceMs", options.reconnectGraceMs ?? 20_000);
+    const commandWaitMs = options.commandReconnectWaitMs === undefined
       ? undefined
       : checkPositive("commandReconnectWaitMs", options.commandReconnectWaitMs);
     const commandTimeoutMs = checkPositive("commandTimeoutMs", options.commandTimeoutMs ?? 30_000);
     this.#legacy = options.legacy ?? false;
     this.#acceptRaw = options.acceptRawGatewayToken ?? true;
     this.#log = options.log ?? (() => {});
-    this.#pending = new PendingRequests<Outcome>({
-      timers: {
-        schedule: (fn, ms) => setTimeout(fn, ms),
-        cancel: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+    this.#clock = options.clock ?? systemClock();
+    this.#startedAt = this.#clock.now();
+    this.#channel = new ExtensionChannel({
+      clock: this.#clock,
+      graceMs,
+      commandWaitMs,
+      commandTimeoutMs,
+      link: {
+        legacy: this.#legacy,
+        handshakeTimeoutMs,
+        pingIntervalMs,
+        idleTimeoutMs,
+        maxFrameBytes: this.#maxFrameBytes,
+        version: RELAY_VERSION,
+        uptimeMs: () => this.#clock.now() - this.#startedAt,
+        // `connect` always carries the raw token, so accept it here whatever the option says.
+        verifyToken: (token) =>
+          (this.#verifier?.verify(token) ?? false) ||
+          (this.#verifier?.isGatewayToken(token) ?? false),
       },
-      timeoutMs: commandTimeoutMs,
-      // One relay-wide counter, never reset across extension reconnects (§4.2).
-      nextId: () => ++this.#nextCommandId,
+      hasState: () => this.#targets.size > 0 || this.#router.size > 0,
+      onEvent: (event) => this.#router.handleEvent(event),
+      onGraceExpired: () => this.#onGraceExpired(),
+      log: this.#log,
     });
     this.#router = new CdpRouter({
       targets: this.#targets,
-      send: (client, frame) => this.#sendToClient(client, frame),
-      forward: (call, done) => this.#forward(call, done),
-      userAgent: () => this.#userAgent,
-      onSessionReleased: (sessionId) => this.#resetSession(sessionId),
+      forward: (command) => this.#channel.forward(command),
+      userAgent: () => this.#channel.userAgent,
+      onSessionReleased: (sessionId) => {
+        // The legacy extension answers with an error; either way there is nothing to do.
+        if (this.#channel.connected) {
+          this.#channel.forward({
+            method: "BrowserRelay.resetSession",
+            sessionId,
+            settle: () => {},
+          });
+        }
+      },
     });
     this.#http = createServer((req, res) => {
       // Refused requests are logged (token redacted) so a user can see a wrong token or origin.
@@ -281,13 +304,14 @@ class Relay implements RelayServer {
         version: RELAY_VERSION,
         legacy: this.#legacy,
         verifyToken: (token) => this.#verifier?.verify(token) ?? false,
-        extensionConnected: () => this.#link?.ready ?? false,
+        extensionConnected: () => this.#channel.connected,
         targets: () => this.#targets.list(),
         forward: (method, targetId) =>
           new Promise<void>((resolve, reject) => {
-            this.#forward({ method, params: { targetId } }, (outcome) => {
-              if (outcome.ok) resolve();
-              else reject(new Error(outcome.error));
+            this.#channel.forward({
+              method,
+              params: { targetId },
+              settle: (outcome) => outcome.ok ? resolve() : reject(new Error(outcome.error)),
             });
           }),
       }).catch((error: unknown) => {
@@ -336,12 +360,12 @@ class Relay implements RelayServer {
 
   stats(): RelayStats {
     return {
-      pendingCommands: this.#pending.size,
-      heldCommands: this.#held.length,
+      pendingCommands: this.#channel.pendingCount,
+      heldCommands: this.#channel.heldCount,
       clients: this.#router.size,
       targets: this.#targets.size,
-      extensionConnected: this.#link?.ready ?? false,
-      inGracePeriod: this.#graceTimer !== undefined,
+      extensionConnected: this.#channel.connected,
+      inGracePeriod: this.#channel.inGracePeriod,
     };
   }
 
@@ -356,33 +380,36 @@ class Relay implements RelayServer {
 
   async #stop(): Promise<void> {
     this.#stopping = true;
-    clearTimeout(this.#graceTimer);
-    this.#graceTimer = undefined;
-    this.#pending.rejectAll(new Error(ErrorText.ServerStopping));
-    for (const held of this.#held.splice(0)) {
-      clearTimeout(held.timer);
-      held.done(failure(ErrorText.ServerStopping));
-    }
+    this.#channel.stop();
     // Drain before the close frames go out: the rejections above reach the clients as replies,
-    // and commands a client sent just before the stop (still in flight or unread) are read and
-    // answered with `server stopping` (#forward) rather than cut off by the close. After a close
-    // frame nothing more can be answered.
-    await new Promise<void>((resolve) => setTimeout(resolve, STOP_DRAIN_MS));
-    const closed = [...this.#sockets].map((ws) =>
+    // and commands a client sent before the stop began are read and answered with
+    // `server stopping`; after a close frame nothing more can be answered. Each client gets a
+    // ping: frames are ordered, so once its pong is read, so is everything it sent before it
+    // saw the ping. A client that never answers holds the stop up for STOP_DRAIN_MS at most.
+    const clients = [...this.#sockets].filter(([, path]) => path === "/cdp");
+    let drainTimer: unknown;
+    await Promise.race([
+      Promise.all(clients.map(([ws]) => pingBarrier(ws))),
+      new Promise<void>((resolve) => {
+        drainTimer = this.#clock.setTimeout(resolve, STOP_DRAIN_MS);
+      }),
+    ]);
+    this.#clock.clearTimeout(drainTimer);
+    const closed = [...this.#sockets.keys()].map((ws) =>
       ws.readyState === ws.CLOSED
         ? Promise.resolve()
         : new Promise<void>((resolve) => ws.once("close", () => resolve()))
     );
-    this.#link?.close(CloseCode.GoingAway, CloseReason.ServerStopping);
-    for (const ws of this.#sockets) {
+    this.#channel.closeLink(CloseCode.GoingAway, CloseReason.ServerStopping);
+    for (const ws of this.#sockets.keys()) {
       if (ws.readyState === ws.OPEN) ws.close(CloseCode.GoingAway, CloseReason.ServerStopping);
     }
     // A peer that never answers the close frame must not hold the stop up.
-    const force = setTimeout(() => {
-      for (const ws of this.#sockets) ws.terminate();
+    const force = this.#clock.setTimeout(() => {
+      for (const ws of this.#sockets.keys()) ws.terminate();
     }, 1000);
     await Promise.all(closed);
-    clearTimeout(force);
+    this.#clock.clearTimeout(force);
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     await new Promise<void>((resolve) => {
       this.#http.close(() => resolve());
@@ -410,25 +437,20 @@ class Relay implements RelayServer {
     if (!(this.#verifier?.verify(presentedToken(req, url).token) ?? false)) {
       return reject(401, "Unauthorized");
     }
-    if (path === "/extension") {
-      const current = this.#link;
-      if (current !== undefined && !current.closed) {
-        if (current.socket.readyState === WebSocket.OPEN) {
-          return reject(409, "Extension already connected");
-        }
-        // A closing socket is replaced at once.
-        current.terminate();
-      }
+    // A socket that is already closing is replaced at once.
+    if (path === "/extension" && !this.#channel.admit()) {
+      return reject(409, "Extension already connected");
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      this.#track(ws);
-      if (path === "/extension") this.#acceptExtension(ws);
-      else this.#acceptClient(ws);
+      this.#track(ws, path);
+      const hold = createWriteBatcher(socket);
+      if (path === "/extension") this.#channel.connect(ws, hold);
+      else this.#acceptClient(ws, hold);
     });
   }
 
-  #track(ws: WebSocket): void {
-    this.#sockets.add(ws);
+  #track(ws: WebSocket, path: "/extension" | "/cdp"): void {
+    this.#sockets.set(ws, path);
     ws.on("error", (error: Error) => this.#log(`WebSocket error: ${error.message}`));
     ws.on("close", () => this.#sockets.delete(ws));
     // `ws` closes an over-limit message with a bare 1009; give it the protocol's reason (§9).
@@ -442,175 +464,30 @@ class Relay implements RelayServer {
     };
   }
 
-  // ---------------------------------------------------------------------------------------
-  // Extension
-
-  #acceptExtension(ws: WebSocket): void {
-    if (this.#stopping) {
-      ws.close(CloseCode.GoingAway, CloseReason.ServerStopping);
-      return;
-    }
-    this.#log("Extension socket opened");
-    this.#link = new ExtensionLink(ws, {
-      legacy: this.#legacy,
-      handshakeTimeoutMs: this.#handshakeTimeoutMs,
-      pingIntervalMs: this.#pingIntervalMs,
-      idleTimeoutMs: this.#idleTimeoutMs,
-      maxFrameBytes: this.#maxFrameBytes,
-      version: RELAY_VERSION,
-      uptimeMs: () => performance.now() - this.#startedAt,
-      // `connect` always carries the raw token, so accept it here whatever the option says.
-      verifyToken: (token) =>
-        (this.#verifier?.verify(token) ?? false) ||
-        (this.#verifier?.isGatewayToken(token) ?? false),
-      onReady: (link) => this.#onExtensionReady(link),
-      onFrame: (link, result) => this.#onExtensionFrame(link, result),
-      onClose: (link) => this.#onExtensionClose(link),
-      log: this.#log,
-    });
-  }
-
-  #onExtensionReady(link: ExtensionLink): void {
-    if (link !== this.#link) return;
-    this.#log(this.#legacy ? "Extension connected (legacy)" : "Extension connected");
-    if (link.userAgent !== undefined) this.#userAgent = link.userAgent;
-    clearTimeout(this.#graceTimer);
-    this.#graceTimer = undefined;
-    // Commands held during the gap go out in arrival order.
-    for (const held of this.#held.splice(0)) {
-      clearTimeout(held.timer);
-      this.#send(held.call, held.done);
-    }
-  }
-
-  #onExtensionFrame(link: ExtensionLink, result: DecodeResult<ExtensionFrame>): void {
-    if (link !== this.#link) return;
-    if (!result.ok) {
-      // A reply we are waiting for, but with a malformed result or error (§4.3).
-      if (typeof result.id === "number") {
-        this.#settle(result.id, failure(ErrorText.MalformedExtensionError));
-      }
-      return;
-    }
-    const frame = result.frame;
-    switch (frame.kind) {
-      case "response":
-        this.#settle(frame.id, frame.outcome);
-        return;
-      case "event":
-        this.#router.handleEvent(frame.cdp);
-        return;
-      default:
-        // pong counts for liveness only; gateway frames and anything else are ignored.
-        return;
-    }
-  }
-
-  #onExtensionClose(link: ExtensionLink): void {
-    if (link !== this.#link) return;
-    this.#link = undefined;
-    const wasReady = link.wasReady;
-    this.#log("Extension disconnected");
-    // In-flight commands may already have run: fail them, never re-send (§7).
-    this.#pending.rejectAll(new Error(ErrorText.ExtensionDisconnected));
-    if (this.#stopping) return;
-    if (this.#graceTimer !== undefined) return;
-    if (!wasReady && this.#targets.size === 0 && this.#router.size === 0) return;
-    this.#graceEndsAt = performance.now() + this.#graceMs;
-    this.#graceTimer = setTimeout(() => this.#onGraceExpired(), this.#graceMs);
-  }
-
   #onGraceExpired(): void {
-    this.#graceTimer = undefined;
-    this.#log("Extension did not return within the grace period");
-    for (const held of this.#held.splice(0)) {
-      clearTimeout(held.timer);
-      held.done(failure(ErrorText.ExtensionNotConnected));
-    }
     this.#targets.clear();
-    for (const [client, ws] of this.#clientSockets) {
+    for (const client of this.#router.clients()) {
       this.#router.removeClient(client);
-      ws.close(CloseCode.InternalError, CloseReason.ExtensionDisconnected);
+      client.close(CloseCode.InternalError, CloseReason.ExtensionDisconnected);
     }
-    this.#clientSockets.clear();
-  }
-
-  /** Forwards a command now, holds it during a gap, or fails it (§6.3, §7). */
-  #forward(call: CdpCall, done: (outcome: Outcome) => void): void {
-    if (this.#stopping) return done(failure(ErrorText.ServerStopping));
-    if (this.#link?.ready === true) return this.#send(call, done);
-    // Hold during the grace period, and also while a socket is handshaking or closing: its
-    // close event (and so the grace period) may still be on its way.
-    if (this.#graceTimer === undefined && this.#link === undefined) {
-      return done(failure(ErrorText.ExtensionNotConnected));
-    }
-    const remaining = this.#graceTimer === undefined
-      ? this.#graceMs
-      : Math.max(0, this.#graceEndsAt - performance.now());
-    const waitMs = Math.min(this.#commandWaitMs ?? remaining, remaining);
-    const held: HeldCommand = {
-      call,
-      done,
-      timer: setTimeout(() => {
-        const index = this.#held.indexOf(held);
-        if (index >= 0) this.#held.splice(index, 1);
-        done(failure(ErrorText.ExtensionNotConnected));
-      }, waitMs),
-    };
-    this.#held.push(held);
-  }
-
-  /**
-   * Sends a command to the extension. `done` runs once: synchronously when the response
-   * arrives, or later on timeout, disconnect or stop (through the pending entry's rejection).
-   */
-  #send(call: CdpCall, done: (outcome: Outcome) => void): void {
-    const link = this.#link;
-    if (link === undefined || !link.ready) return done(failure(ErrorText.ExtensionDisconnected));
-    let commandId = 0;
-    let finished = false;
-    const finish = (outcome: Outcome) => {
-      if (finished) return;
-      finished = true;
-      this.#callbacks.delete(commandId);
-      done(outcome);
-    };
-    this.#pending.request(
-      (id) => {
-        commandId = id;
-        this.#callbacks.set(id, finish);
-        if (!link.send({ kind: "command", id, cdp: call })) {
-          throw new Error(ErrorText.ExtensionDisconnected);
-        }
-      },
-      { timeoutError: new Error(requestTimeoutError(call.method)) },
-    ).catch((error: unknown) => {
-      finish(failure(error instanceof Error ? error.message : String(error)));
-    });
-  }
-
-  /** Settles a pending command and runs its callback at once. Unknown ids are ignored. */
-  #settle(id: number, outcome: Outcome): void {
-    const callback = this.#callbacks.get(id);
-    if (this.#pending.settle(id, outcome)) callback?.(outcome);
-  }
-
-  #resetSession(sessionId: string): void {
-    if (this.#link?.ready !== true || this.#stopping) return;
-    // The legacy extension answers with an error; either way there is nothing to do.
-    this.#send({ method: "BrowserRelay.resetSession", sessionId }, () => {});
   }
 
   // ---------------------------------------------------------------------------------------
   // CDP clients
 
-  #acceptClient(ws: WebSocket): void {
+  #acceptClient(ws: WebSocket, hold: () => void): void {
     if (this.#stopping) {
       ws.close(CloseCode.GoingAway, CloseReason.ServerStopping);
       return;
     }
-    const client = this.#router.addClient();
-    this.#clientSockets.set(client, ws);
+    const client = this.#router.addClient({
+      write: (text) => {
+        if (ws.readyState !== ws.OPEN) return;
+        hold();
+        ws.send(text);
+      },
+      close: (code, reason) => ws.close(code, reason),
+    });
     this.#log(`CDP client ${client.id} connected`);
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       if (isBinary || !client.open) return;
@@ -626,25 +503,12 @@ class Relay implements RelayServer {
         }
         return;
       }
-      const frame = result.frame;
-      if (frame.kind !== "command") return;
-      this.#router.handleCommand(client, {
-        id: frame.id,
-        method: frame.method,
-        ...(frame.params === undefined ? {} : { params: frame.params }),
-        ...(frame.sessionId === undefined ? {} : { sessionId: frame.sessionId }),
-      });
+      if (result.frame.kind === "command") this.#router.handleCommand(client, result.frame);
     });
     ws.on("close", () => {
-      this.#clientSockets.delete(client);
       this.#router.removeClient(client);
       this.#log(`CDP client ${client.id} disconnected`);
     });
-  }
-
-  #sendToClient(client: CdpClient, frame: CdpFrame): void {
-    const ws = this.#clientSockets.get(client);
-    if (ws !== undefined && ws.readyState === ws.OPEN) ws.send(encodeCdpFrame(frame));
   }
 }
 

@@ -4,8 +4,10 @@
  * @module
  */
 
+import FakeTimers from "@sinonjs/fake-timers";
 import { request } from "node:http";
 import type { JsonObject } from "../../codec/json.ts";
+import type { Clock } from "../../relay/clock.ts";
 import { type RelayOptions, type RelayServer, startRelay } from "../../relay/server.ts";
 import type { FakeExtension, FakeTarget } from "./_fake_extension.ts";
 import { TestSocket } from "./_test_socket.ts";
@@ -13,9 +15,67 @@ import { TestSocket } from "./_test_socket.ts";
 /** The gateway token used by the tests. */
 export const TOKEN = "test-gateway-token";
 
-/** Starts a silent relay on a free port. */
+type FakeClock = ReturnType<typeof FakeTimers.createClock>;
+
+/**
+ * A fake {@linkcode Clock} for the relay: its timers run only when a test ticks. Sockets stay
+ * real; only the relay's deadlines, grace periods, pings and idle checks follow this clock.
+ */
+export class TestClock implements Clock {
+  readonly #fake: FakeClock = FakeTimers.createClock(0);
+
+  now(): number {
+    return this.#fake.now;
+  }
+
+  setTimeout(callback: () => void, ms: number): unknown {
+    return this.#fake.setTimeout(callback, ms);
+  }
+
+  clearTimeout(handle: unknown): void {
+    if (handle !== undefined) {
+      this.#fake.clearTimeout(handle as ReturnType<FakeClock["setTimeout"]>);
+    }
+  }
+
+  /** Advances fake time by `ms`, running every timer that falls due, in order. */
+  tick(ms: number): void {
+    this.#fake.tick(ms);
+  }
+
+  /** Number of timers not yet run or cleared. */
+  countTimers(): number {
+    return this.#fake.countTimers();
+  }
+}
+
+/**
+ * Starts a silent relay on a free port, on fake time: a {@linkcode TestClock} unless the test
+ * passes its own `clock` to tick.
+ */
 export function startTestRelay(options: Partial<RelayOptions> = {}): Promise<RelayServer> {
-  return startRelay({ token: TOKEN, port: 0, ...options });
+  return startRelay({ token: TOKEN, port: 0, clock: new TestClock(), ...options });
+}
+
+/**
+ * Waits, one event-loop turn at a time (never a timer), until `predicate` holds: for state that
+ * a socket event on the relay side changes, such as the extension's close starting the grace
+ * period.
+ *
+ * @throws {Error} If it does not hold within `timeoutMs` of real time (a failure bound only).
+ */
+export async function until(
+  what: string,
+  predicate: () => boolean,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const start = performance.now();
+  while (!predicate()) {
+    if (performance.now() - start > timeoutMs) {
+      throw new Error(`Condition not reached within ${timeoutMs} ms: ${what}`);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 /** An HTTP response as seen by tests. */

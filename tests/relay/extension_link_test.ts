@@ -3,7 +3,7 @@ import { deriveRelayToken } from "../../codec/derive_relay_token.ts";
 import type { JsonObject } from "../../codec/json.ts";
 import type { RelayServer } from "../../relay/server.ts";
 import { connectRequest, FakeExtension } from "./_fake_extension.ts";
-import { CdpTestClient, http, startTestRelay, TOKEN } from "./_helpers.ts";
+import { CdpTestClient, http, startTestRelay, TestClock, TOKEN } from "./_helpers.ts";
 import { TestSocket } from "./_test_socket.ts";
 
 async function openExtension(relay: RelayServer): Promise<TestSocket> {
@@ -198,8 +198,13 @@ Deno.test("ExtensionLink() rejects bad handshakes per §3.8", async (t) => {
 });
 
 Deno.test("ExtensionLink() closes with handshake timeout and sends no ping before hello-ok", async () => {
-  await using relay = await startTestRelay({ handshakeTimeoutMs: 60, pingIntervalMs: 5 });
+  const clock = new TestClock();
+  await using relay = await startTestRelay({ clock, handshakeTimeoutMs: 60, pingIntervalMs: 5 });
   const socket = await openExtension(relay);
+  await socket.next(isChallenge);
+  clock.tick(59);
+  assert.equal(socket.ws.readyState, socket.ws.OPEN);
+  clock.tick(1);
   const close = await socket.waitClosed();
   assert.deepEqual(close, { code: 1008, reason: "handshake timeout" });
   assert.equal(socket.received.length, 1);
@@ -207,17 +212,38 @@ Deno.test("ExtensionLink() closes with handshake timeout and sends no ping befor
 });
 
 Deno.test("ExtensionLink() pings after hello-ok and stays open while pongs arrive", async () => {
-  await using relay = await startTestRelay({ pingIntervalMs: 5, extensionIdleTimeoutMs: 40 });
+  const clock = new TestClock();
+  await using relay = await startTestRelay({
+    clock,
+    pingIntervalMs: 5,
+    extensionIdleTimeoutMs: 40,
+  });
   await using ext = await FakeExtension.connect({ url: relay.url, token: TOKEN });
-  // 12 pings take at least 60 ms, well past the 40 ms idle timeout: pongs keep it alive.
-  for (let i = 0; i < 12; i++) await ext.socket.next((f) => f.method === "ping");
+  await using client = await CdpTestClient.connect(relay);
+  // 12 pings take 60 ms, well past the 40 ms idle timeout: pongs keep it alive.
+  for (let i = 0; i < 12; i++) {
+    clock.tick(5);
+    await ext.socket.next((f) => f.method === "ping");
+    // The pong went out before this event on the same socket: once a client sees the event,
+    // the relay has read the pong.
+    ext.event("Test.barrier", { round: i });
+    await client.event("Test.barrier", (f) => (f.params as JsonObject).round === i);
+  }
   assert.equal(ext.socket.ws.readyState, ext.socket.ws.OPEN);
   assert.equal(relay.stats().extensionConnected, true);
 });
 
 Deno.test("ExtensionLink() closes a silent extension with 4000 heartbeat timeout", async () => {
-  await using relay = await startTestRelay({ pingIntervalMs: 10, extensionIdleTimeoutMs: 40 });
+  const clock = new TestClock();
+  await using relay = await startTestRelay({
+    clock,
+    pingIntervalMs: 10,
+    extensionIdleTimeoutMs: 40,
+  });
   const ext = await FakeExtension.connect({ url: relay.url, token: TOKEN, autoPong: false });
+  clock.tick(39);
+  assert.equal(relay.stats().extensionConnected, true);
+  clock.tick(1);
   const close = await ext.socket.waitClosed();
   assert.deepEqual(close, { code: 4000, reason: "heartbeat timeout" });
   assert.equal(relay.stats().extensionConnected, false);

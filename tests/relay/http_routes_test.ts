@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { FakeExtension } from "./_fake_extension.ts";
-import { announceAndWait, http, startTestRelay, TOKEN, tokenHeader } from "./_helpers.ts";
+import {
+  announceAndWait,
+  http,
+  startTestRelay,
+  TestClock,
+  TOKEN,
+  tokenHeader,
+  until,
+} from "./_helpers.ts";
 import { TestSocket } from "./_test_socket.ts";
 
 Deno.test("handleHttpRequest() serves / and /extension/status without a token", async () => {
@@ -122,7 +130,12 @@ Deno.test("handleHttpRequest() lists cached targets on /json and /json/list", as
 });
 
 Deno.test("handleHttpRequest() handles /json/activate and /json/close", async (t) => {
-  await using relay = await startTestRelay({ reconnectGraceMs: 5000, commandReconnectWaitMs: 20 });
+  const clock = new TestClock();
+  await using relay = await startTestRelay({
+    clock,
+    reconnectGraceMs: 5000,
+    commandReconnectWaitMs: 20,
+  });
   const ext = await FakeExtension.connect({ url: relay.url, token: TOKEN });
   await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1" });
   const get = (path: string) => http(relay, path, { headers: tokenHeader() });
@@ -158,7 +171,11 @@ Deno.test("handleHttpRequest() handles /json/activate and /json/close", async (t
   });
   await t.step("the extension away is 503", async () => {
     await ext.close();
-    const reply = await get("/json/activate/T1");
+    await until("grace period", () => relay.stats().inGracePeriod);
+    const pending = get("/json/activate/T1");
+    await until("held command", () => relay.stats().heldCommands === 1);
+    clock.tick(20);
+    const reply = await pending;
     assert.deepEqual([reply.status, reply.body], [503, "Extension not connected"]);
   });
 });

@@ -15,8 +15,10 @@ import {
   http,
   type HttpReply,
   startTestRelay,
+  TestClock,
   TOKEN,
   tokenHeader,
+  until,
 } from "./_helpers.ts";
 import { TestSocket } from "./_test_socket.ts";
 
@@ -252,7 +254,12 @@ Deno.test("startRelay() refuses a DNS-rebinding Host on every route, with a vali
 
 Deno.test("startRelay() never puts the token in logs, close reasons or error replies", async () => {
   const lines: string[] = [];
-  const relay = await startTestRelay({ log: (line) => lines.push(line), reconnectGraceMs: 200 });
+  const clock = new TestClock();
+  const relay = await startTestRelay({
+    clock,
+    log: (line) => lines.push(line),
+    reconnectGraceMs: 200,
+  });
   const derived = relay.relayToken;
   const seen: string[] = [];
   const base = `ws://127.0.0.1:${relay.port}`;
@@ -297,7 +304,11 @@ Deno.test("startRelay() never puts the token in logs, close reasons or error rep
     const replaced = await TestSocket.rejection(`${base}/extension?token=${derived}`);
     seen.push(replaced.body);
     await ext.close();
-    seen.push(JSON.stringify(await client.call("Runtime.evaluate", {}, "cb-tab-1")));
+    await until("grace period", () => relay.stats().inGracePeriod);
+    const held = client.post("Runtime.evaluate", {}, "cb-tab-1");
+    await until("held command", () => relay.stats().heldCommands === 1);
+    clock.tick(200);
+    seen.push(JSON.stringify(await client.response(held)));
     const gone = await client.socket.waitClosed();
     seen.push(gone.reason);
     seen.push(...client.socket.received.map((f) => JSON.stringify(f)));

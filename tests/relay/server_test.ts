@@ -7,8 +7,10 @@ import {
   CdpTestClient,
   http,
   startTestRelay,
+  TestClock,
   TOKEN,
   tokenHeader,
+  until,
 } from "./_helpers.ts";
 import { TestSocket } from "./_test_socket.ts";
 
@@ -57,14 +59,19 @@ Deno.test("startRelay() allows one extension socket at a time", async () => {
 });
 
 Deno.test("startRelay() replaces a closing extension socket at once", async () => {
-  await using relay = await startTestRelay({ pingIntervalMs: 5, extensionIdleTimeoutMs: 30 });
+  const clock = new TestClock();
+  await using relay = await startTestRelay({
+    clock,
+    pingIntervalMs: 5,
+    extensionIdleTimeoutMs: 30,
+  });
   // The first extension stops reading: the relay's idle close never completes on its side.
   const stale = await FakeExtension.connect({ url: relay.url, token: TOKEN });
   stale.autoPong = false;
   stale.socket.ws.pause();
-  // Wait until the relay has given up on it (no longer ready), then reconnect immediately.
-  await using watcher = await CdpTestClient.connect(relay);
-  while (relay.stats().extensionConnected) await watcher.call("Target.getTargets");
+  // The relay gives up on it (no longer ready) at the idle timeout; reconnect immediately.
+  clock.tick(30);
+  assert.equal(relay.stats().extensionConnected, false);
   await using fresh = await FakeExtension.connect({ url: relay.url, token: TOKEN });
   assert.equal(relay.stats().extensionConnected, true);
   stale.socket.ws.resume();
@@ -86,7 +93,8 @@ Deno.test("startRelay() replaces an extension socket whose close handshake is pe
 });
 
 Deno.test("startRelay() forwards commands and relays results and errors", async (t) => {
-  await using relay = await startTestRelay({ commandTimeoutMs: 50 });
+  const clock = new TestClock();
+  await using relay = await startTestRelay({ clock, commandTimeoutMs: 50 });
   await using ext = await FakeExtension.connect({ url: relay.url, token: TOKEN });
   await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1" });
   await using client = await CdpTestClient.connect(relay);
@@ -135,7 +143,12 @@ Deno.test("startRelay() forwards commands and relays results and errors", async 
     "no reply within commandTimeoutMs is a timeout; the late reply is ignored",
     async () => {
       ext.handler = () => undefined;
-      const reply = await client.call("Page.captureScreenshot", {}, "cb-tab-1");
+      const id = client.post("Page.captureScreenshot", {}, "cb-tab-1");
+      await ext.nextCommand("Page.captureScreenshot");
+      clock.tick(49);
+      assert.equal(relay.stats().pendingCommands, 1);
+      clock.tick(1);
+      const reply = await client.response(id);
       assert.deepEqual(errorOf(reply), {
         code: -32000,
         message: "extension request timeout: Page.captureScreenshot",
@@ -213,24 +226,40 @@ Deno.test("startRelay() keeps targets and clients through the grace period", asy
 });
 
 Deno.test("startRelay() fails a held command after commandReconnectWaitMs", async () => {
-  await using relay = await startTestRelay({ reconnectGraceMs: 5000, commandReconnectWaitMs: 20 });
+  const clock = new TestClock();
+  await using relay = await startTestRelay({
+    clock,
+    reconnectGraceMs: 5000,
+    commandReconnectWaitMs: 20,
+  });
   const ext = await FakeExtension.connect({ url: relay.url, token: TOKEN });
   await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1" });
   await using client = await CdpTestClient.connect(relay);
   await ext.close();
-  const reply = await client.call("Page.reload", {}, "cb-tab-1");
+  await until("grace period", () => relay.stats().inGracePeriod);
+  const id = client.post("Page.reload", {}, "cb-tab-1");
+  await client.call("Target.getTargets"); // processed after the held command
+  assert.equal(relay.stats().heldCommands, 1);
+  clock.tick(20);
+  const reply = await client.response(id);
   assert.deepEqual(errorOf(reply), { code: -32000, message: "Extension not connected" });
   assert.equal(client.socket.ws.readyState, client.socket.ws.OPEN);
   assert.equal(relay.stats().targets, 1);
 });
 
 Deno.test("startRelay() closes clients with 1011 and clears targets after the grace period", async () => {
-  await using relay = await startTestRelay({ reconnectGraceMs: 60 });
+  const clock = new TestClock();
+  await using relay = await startTestRelay({ clock, reconnectGraceMs: 60 });
   const ext = await FakeExtension.connect({ url: relay.url, token: TOKEN });
   await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1" });
   const client = await CdpTestClient.connect(relay);
   await ext.close();
+  await until("grace period", () => relay.stats().inGracePeriod);
   const held = client.post("Runtime.evaluate", { expression: "1" }, "cb-tab-1");
+  await until("held command", () => relay.stats().heldCommands === 1);
+  clock.tick(59);
+  assert.equal(relay.stats().targets, 1);
+  clock.tick(1);
   assert.deepEqual(errorOf(await client.response(held)), {
     code: -32000,
     message: "Extension not connected",
@@ -384,4 +413,26 @@ Deno.test("startRelay() keeps a reply ahead of the events the extension sent aft
     assert.ok(frames.indexOf(reply) < frames.indexOf(created), `round ${i}`);
   }
   assert.equal(ext.commands.length, 20);
+});
+
+Deno.test("startRelay() close() answers the commands a client sent just before the stop", async () => {
+  const relay = await startTestRelay();
+  await using ext = await FakeExtension.connect({ url: relay.url, token: TOKEN });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1" });
+  const client = await CdpTestClient.connect(relay);
+  await client.call("Target.getTargets");
+  // Sent, but not yet read by the relay when the stop begins.
+  const ids = Array.from(
+    { length: 20 },
+    (_, i) => client.post("Runtime.evaluate", { expression: `${i}` }, "cb-tab-1"),
+  );
+  const closing = relay.close();
+  for (const id of ids) {
+    assert.deepEqual(errorOf(await client.response(id)), {
+      code: -32000,
+      message: "server stopping",
+    });
+  }
+  assert.deepEqual(await client.socket.waitClosed(), { code: 1001, reason: "server stopping" });
+  await closing;
 });
