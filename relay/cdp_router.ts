@@ -8,7 +8,8 @@
 import type { CdpFrame } from "../codec/cdp_frame.ts";
 import type { CdpCall, Outcome } from "../codec/extension_frame.ts";
 import type { JsonObject, JsonValue } from "../codec/json.ts";
-import { ErrorText, isTargetGoneError, unsupportedMethodError } from "../codec/messages.ts";
+import { isTargetGoneError } from "../codec/messages.ts";
+import { ErrorText, unsupportedMethodError } from "./error_text.ts";
 import { randomHexId, type TargetEntry, type TargetRegistry } from "./targets.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
 

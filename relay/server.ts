@@ -23,7 +23,7 @@ import type { CdpCall, ExtensionFrame, Outcome } from "../codec/extension_frame.
 import { formatIssues } from "../codec/format_issues.ts";
 import type { DecodeResult } from "../codec/issue.ts";
 import { DEFAULT_RELAY_PORT, MAX_FRAME_BYTES, MIN_MAX_FRAME_BYTES } from "../codec/limits.ts";
-import { ErrorText, requestTimeoutError } from "../codec/messages.ts";
+import { ErrorText, requestTimeoutError } from "./error_text.ts";
 import { PendingRequests } from "../codec/pending_requests.ts";
 import { createTokenVerifier, isAllowedOrigin, redactToken, type TokenVerifier } from "./auth.ts";
 import { type CdpClient, CdpRouter } from "./cdp_router.ts";

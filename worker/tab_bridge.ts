@@ -8,7 +8,8 @@
 import pTimeout, { TimeoutError } from "p-timeout";
 import type { CdpCall, Outcome } from "../codec/extension_frame.ts";
 import type { JsonObject } from "../codec/json.ts";
-import { ErrorText, noSessionError } from "../codec/messages.ts";
+import { noSessionError } from "../codec/messages.ts";
+import { ErrorText } from "./error_text.ts";
 import type {
   Clock,
   Debuggee,
