@@ -9,7 +9,7 @@
  * @module
  */
 
-import { Rig, waitUntil } from "../tests/e2e/_harness.ts";
+import { Rig, waitUntil } from "../harness/rig.ts";
 import { CdpSocket } from "./_cdp_socket.ts";
 
 interface ProfileNode {

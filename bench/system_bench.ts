@@ -12,9 +12,9 @@
  */
 
 import { startRelay } from "../relay/server.ts";
-import { WorkerControl } from "../scripts/_browser.ts";
-import { Rig, TOKEN, waitUntil } from "../tests/e2e/_harness.ts";
-import { FakeExtension } from "../tests/relay/_fake_extension.ts";
+import { WorkerControl } from "../harness/browser.ts";
+import { Rig, TOKEN, waitUntil } from "../harness/rig.ts";
+import { FakeExtension } from "../harness/fake_extension.ts";
 import { type CdpEvent, CdpSocket } from "./_cdp_socket.ts";
 import { type BenchRow, bytes, ms, percentile, renderTable, times } from "./stats.ts";
 
