@@ -1,8 +1,8 @@
 /**
  * The real-browser rig shared by the e2e tests, the chaos script and the system benchmarks: the
  * real relay, a real Chromium with the built extension, two loopback page origins, and a raw CDP
- * client. Every helper waits on events or polls state; none sleeps
- * a fixed time to "let things settle".
+ * client. Every helper waits on events or polls state; none sleeps a fixed time to "let things
+ * settle".
  *
  * @module
  */
