@@ -56,17 +56,7 @@ export { isJsonObject } from "./codec/is_json_object.ts";
 export { utf8ByteLength } from "./codec/utf8_byte_length.ts";
 export { deriveRelayToken } from "./codec/derive_relay_token.ts";
 export { CloseCode, CloseReason, isCloseCode, truncateCloseReason } from "./codec/close_codes.ts";
-export {
-  ErrorText,
-  frameTooLargeError,
-  isSessionStateMethod,
-  isTargetGoneError,
-  noSessionError,
-  requestTimeoutError,
-  SESSION_STATE_METHODS,
-  TARGET_GONE_FRAGMENTS,
-  unsupportedMethodError,
-} from "./codec/messages.ts";
+export { isTargetGoneError, noSessionError, TARGET_GONE_FRAGMENTS } from "./codec/messages.ts";
 export {
   DEFAULT_MAX_PAYLOAD,
   DEFAULT_RELAY_PORT,

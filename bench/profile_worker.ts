@@ -3,14 +3,16 @@
  * whether the worker's own code or Chrome is the bottleneck (docs/benchmarks.md). Not part of
  * `deno task bench`.
  *
- * `deno run -A bench/profile_worker.ts [--flood | --screenshot]` (after `deno task build`).
+ * `deno run -A bench/profile_worker.ts [--flood | --screenshot | --concurrent]` (after
+ * `deno task build`); `--concurrent` sends 4,000 `Runtime.evaluate("1")` with 16 in flight.
  * Prints the top functions by self time; `(idle)` is time the worker had nothing to run.
  *
  * @module
  */
 
-import { Rig, waitUntil } from "../tests/e2e/_harness.ts";
+import { Rig, waitUntil } from "../harness/rig.ts";
 import { CdpSocket } from "./_cdp_socket.ts";
+import { pipelined } from "./_hot_path.ts";
 
 interface ProfileNode {
   readonly callFrame: {
@@ -22,6 +24,7 @@ interface ProfileNode {
 }
 
 const screenshot = Deno.args.includes("--screenshot");
+const concurrent = Deno.args.includes("--concurrent");
 const rig = await Rig.start({}, { args: ["--remote-debugging-port=0"] });
 const sockets: CdpSocket[] = [];
 try {
@@ -62,14 +65,18 @@ try {
         for (let i = 3; i < im.data.length; i += 4) im.data[i] = 255;
         x.putImageData(im, 0, 0); document.body.appendChild(c); })()`,
     }, sessionId);
-  } else {
+  } else if (!concurrent) {
     await relay.call("Runtime.enable", {}, sessionId);
+  } else {
+    await pipelined([{ socket: relay, sessionId }], 16, 500);
   }
   await profiler.call("Profiler.enable");
   await profiler.call("Profiler.setSamplingInterval", { interval: 200 });
   await profiler.call("Profiler.start");
   const started = performance.now();
-  if (screenshot) {
+  if (concurrent) {
+    await pipelined([{ socket: relay, sessionId }], 16, 4_000);
+  } else if (screenshot) {
     for (let i = 0; i < 5; i++) {
       await relay.call("Page.captureScreenshot", { format: "png" }, sessionId);
     }
@@ -95,7 +102,12 @@ try {
     self.set(key, (self.get(key) ?? 0) + (node.hitCount ?? 0));
     total += node.hitCount ?? 0;
   }
-  console.log(`${screenshot ? "5 screenshots" : "flood 10000/s × 3 s"}: ${elapsed.toFixed(0)} ms`);
+  const workload = concurrent
+    ? "4000 × Runtime.evaluate, 16 in flight"
+    : screenshot
+    ? "5 screenshots"
+    : "flood 10000/s × 3 s";
+  console.log(`${workload}: ${elapsed.toFixed(0)} ms`);
   for (const [key, hits] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
     console.log(`${(hits / total * 100).toFixed(1).padStart(5)} %  ${key}`);
   }

@@ -4,12 +4,13 @@
  * one table of ratios. Progress goes to stderr, the table to stdout.
  *
  * Flags: `--quick` (small sizes, for trying the script), `--json` (raw numbers after the table),
- * `--codec-only`, `--system-only`.
+ * `--codec-only`, `--system-only`, `--only=floor,concurrency` (system sections: `roundTrip`,
+ * `floor`, `concurrency`, `screenshot`, `flood`, `recovery`).
  *
  * @module
  */
 
-import { runSystemBench } from "./system_bench.ts";
+import { optionsFromArgs, runSystemBench } from "./system_bench.ts";
 import { type BenchRow, ns, renderTable, times } from "./stats.ts";
 
 interface BenchResult {
@@ -105,7 +106,6 @@ export function codecRows(report: BenchReport): BenchRow[] {
 }
 
 if (import.meta.main) {
-  const quick = Deno.args.includes("--quick");
   const rows: BenchRow[] = [];
   const raw: Record<string, unknown> = {};
   if (!Deno.args.includes("--system-only")) {
@@ -116,9 +116,7 @@ if (import.meta.main) {
   }
   if (!Deno.args.includes("--codec-only")) {
     console.error("system benchmarks (bench/system_bench.ts, real Chromium) …");
-    const system = await runSystemBench(
-      quick ? { calls: 100, screenshots: 3, restarts: 3, workerStops: 2, floodSeconds: 3 } : {},
-    );
+    const system = await runSystemBench(optionsFromArgs(Deno.args));
     raw.system = system.details;
     rows.push(...system.rows);
   }

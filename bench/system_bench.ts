@@ -12,10 +12,19 @@
  */
 
 import { startRelay } from "../relay/server.ts";
-import { WorkerControl } from "../scripts/_browser.ts";
-import { Rig, TOKEN, waitUntil } from "../tests/e2e/_harness.ts";
-import { FakeExtension } from "../tests/relay/_fake_extension.ts";
+import { WorkerControl } from "../harness/browser.ts";
+import { Rig, TOKEN, waitUntil } from "../harness/rig.ts";
+import { FakeExtension } from "../harness/fake_extension.ts";
 import { type CdpEvent, CdpSocket } from "./_cdp_socket.ts";
+import {
+  type CpuByRole,
+  cpuByRole,
+  cpuSpent,
+  endToEndVsFloor,
+  type Lane,
+  pipelined,
+  type Throughput,
+} from "./_hot_path.ts";
 import { type BenchRow, bytes, ms, percentile, renderTable, times } from "./stats.ts";
 
 /** Sizes of each benchmark; the defaults are the issue's minimums. */
@@ -34,6 +43,15 @@ export interface SystemBenchOptions {
   readonly floodRate: number;
   /** Seconds of flood. */
   readonly floodSeconds: number;
+  /** Commands per pipelined throughput run (issue 12). */
+  readonly concurrentCommands: number;
+  /** Interleaved rounds of the throughput runs; the median round is reported. */
+  readonly concurrencyRounds: number;
+  /**
+   * Sections to run (`roundTrip`, `floor`, `concurrency`, `screenshot`, `flood`, `recovery`);
+   * empty runs all.
+   */
+  readonly only: readonly string[];
   /** Progress output. */
   readonly log: (line: string) => void;
 }
@@ -46,6 +64,9 @@ const DEFAULTS: SystemBenchOptions = {
   workerStops: 5,
   floodRate: 10_000,
   floodSeconds: 10,
+  concurrentCommands: 4_000,
+  concurrencyRounds: 3,
+  only: [],
   log: (line) => console.error(line),
 };
 
@@ -426,6 +447,7 @@ export async function runSystemBench(
 ): Promise<SystemBenchResult> {
   const options = { ...DEFAULTS, ...overrides };
   const log = options.log;
+  const want = (section: string) => options.only.length === 0 || options.only.includes(section);
   const rows: BenchRow[] = [];
   const details: Record<string, unknown> = {};
   const rig = await Rig.start({}, { args: ["--remote-debugging-port=0"] });
@@ -491,6 +513,7 @@ export async function runSystemBench(
         ["DOM.getDocument", "DOM.getDocument", {}],
       ] as const
     ) {
+      if (!want("roundTrip")) break;
       log(`round trip ${label}: ${options.calls} calls per path`);
       const result = await compare(relay, direct, sessionId, method, params, options.calls);
       const r = summary(result.relay);
@@ -526,8 +549,119 @@ export async function runSystemBench(
       }
     }
 
+    // ------------------------------------------------------------------ issue 12: hot path
+    if (want("floor")) {
+      const params = { expression: "1" };
+      log(`end to end vs extension floor: ${options.calls} samples each, interleaved`);
+      const result = await endToEndVsFloor({
+        endToEnd: (n) => timeCalls(relay, "Runtime.evaluate", params, sessionId, n),
+        debuggerInWorker: (n) =>
+          debuggerFloor(rig.browser.worker, tabId, "Runtime.evaluate", params, n),
+        socketFromWorker: (n) => workerSocketFloor(rig.browser.worker, echo.url, 150, n),
+      }, options.calls);
+      details.endToEndVsFloor = result;
+      const e = result.endToEnd;
+      const f = result.floor;
+      const p50 = e.p50 / f.p50;
+      const p95 = e.p95 / f.p95;
+      rows.push({
+        benchmark: `end to end ÷ extension floor, Runtime.evaluate("1"), p50 (p95), n=${e.n}`,
+        baseline: `floor ${ms(f.p50)} (${ms(f.p95)})`,
+        ours: `${ms(e.p50)} (${ms(e.p95)})`,
+        ratio: `${times(p50)} (p95 ${times(p95)})`,
+        target: "p50 ≤ 1.2×, p95 ≤ 1.5×",
+        met: p50 <= 1.2 && p95 <= 1.5 ? "yes" : "NO",
+      });
+      breakdown.push({
+        benchmark: "  floor = chrome.debugger in the worker + worker socket echo, p50 (p95)",
+        baseline: `end to end ${ms(e.p50)} (${ms(e.p95)})`,
+        ours: `${ms(result.debuggerInWorker.p50)} (${ms(result.debuggerInWorker.p95)}) + ${
+          ms(result.socketFromWorker.p50)
+        } (${ms(result.socketFromWorker.p95)})`,
+        ratio: `our own cost at p50 ${ms(e.p50 - f.p50)}`,
+        target: "—",
+        met: "—",
+      });
+    }
+
+    if (want("concurrency")) {
+      const inFlight = 16;
+      const relayLanes: Lane[] = [{ socket: relay, sessionId }];
+      const directLanes: Lane[] = [{ socket: direct }];
+      for (let i = 1; i < 4; i++) {
+        const client = await open(relayUrl());
+        await client.call("Target.setAutoAttach", {
+          autoAttach: true,
+          waitForDebuggerOnStart: false,
+          flatten: true,
+        });
+        relayLanes.push({ socket: client, sessionId });
+        directLanes.push({ socket: await open(pageTarget.webSocketDebuggerUrl) });
+      }
+      const total = options.concurrentCommands;
+      log(`throughput, ${inFlight} in flight: ${options.concurrencyRounds} rounds of ${total}`);
+      await pipelined(relayLanes.slice(0, 1), inFlight, 500);
+      await pipelined(directLanes.slice(0, 1), inFlight, 500);
+      const pid = await browserPid(rig.browser.userDataDir);
+      const runs = { relay1: [], direct1: [], relay4: [], direct4: [] } as Record<
+        "relay1" | "direct1" | "relay4" | "direct4",
+        Throughput[]
+      >;
+      const cpu = { relay1: {} as CpuByRole, direct1: {} as CpuByRole };
+      const wall = { relay1: 0, direct1: 0 };
+      const measured = async (key: "relay1" | "direct1", lanes: Lane[]) => {
+        const before = await cpuByRole(pid);
+        const run = await pipelined(lanes, inFlight, total);
+        for (const [role, seconds] of cpuSpent(before, await cpuByRole(pid))) {
+          cpu[key][role] = (cpu[key][role] ?? 0) + seconds;
+        }
+        wall[key] += run.ms / 1000;
+        runs[key].push(run);
+      };
+      for (let round = 0; round < options.concurrencyRounds; round++) {
+        await measured("relay1", relayLanes.slice(0, 1));
+        await measured("direct1", directLanes.slice(0, 1));
+        runs.relay4.push(await pipelined(relayLanes, inFlight, total));
+        runs.direct4.push(await pipelined(directLanes, inFlight, total));
+      }
+      const median = (list: Throughput[]) => percentile(list.map((r) => r.perSecond), 50);
+      const share = (key: "relay1" | "direct1") =>
+        Object.entries(cpu[key]).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([role, s]) =>
+          `${role} ${(s / wall[key] * 100).toFixed(0)} %`
+        ).join(", ");
+      details.concurrency = {
+        inFlight,
+        commandsPerRun: total,
+        runs,
+        cpuSeconds: cpu,
+        wallSeconds: wall,
+      };
+      for (const [clients, r, d] of [[1, "relay1", "direct1"], [4, "relay4", "direct4"]] as const) {
+        const ratio = median(runs[r]) / median(runs[d]);
+        rows.push({
+          benchmark: `${inFlight} in flight × ${clients} client${
+            clients === 1 ? "" : "s"
+          }: Runtime.evaluate("1") throughput, median of ${options.concurrencyRounds}`,
+          baseline: `direct CDP ${median(runs[d]).toFixed(0)}/s`,
+          ours: `${median(runs[r]).toFixed(0)}/s`,
+          ratio: times(ratio),
+          target: "≥ 0.25× direct",
+          met: ratio >= 0.25 ? "yes" : "NO",
+        });
+      }
+      breakdown.push({
+        benchmark:
+          `  CPU while ${inFlight} in flight × 1 client, share of wall time (2 cores = 200 %)`,
+        baseline: `direct: ${share("direct1")}`,
+        ours: `relay: ${share("relay1")}`,
+        ratio: "—",
+        target: "—",
+        met: "—",
+      });
+    }
+
     // ------------------------------------------------------------------ 3. payload
-    {
+    if (want("screenshot")) {
       const edge = options.screenshotEdge;
       const metrics = { width: edge, height: edge, deviceScaleFactor: 1, mobile: false };
       await relay.call("Emulation.setDeviceMetricsOverride", metrics, sessionId);
@@ -606,7 +740,7 @@ export async function runSystemBench(
     }
 
     // ------------------------------------------------------------------ 5. event flood
-    {
+    if (want("flood")) {
       const workerTarget = (await listTargets(port)).find((t) =>
         t.type === "service_worker" && t.url.includes(rig.browser.extensionId)
       );
@@ -741,7 +875,7 @@ export async function runSystemBench(
     }
 
     // ------------------------------------------------------------------ 4. recovery
-    {
+    if (want("recovery")) {
       await relay.close();
       log(`relay restart: ${options.restarts} restarts`);
       const recoveries: number[] = [];
@@ -854,11 +988,32 @@ export async function runSystemBench(
   return { rows, details };
 }
 
+/**
+ * Options from the command line: `--quick` (small sizes) and `--only=floor,concurrency,…`.
+ *
+ * @param args Command-line arguments.
+ * @returns Overrides for {@linkcode runSystemBench}.
+ */
+export function optionsFromArgs(args: readonly string[]): Partial<SystemBenchOptions> {
+  const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+  return {
+    ...(args.includes("--quick")
+      ? {
+        calls: 100,
+        screenshots: 3,
+        restarts: 3,
+        workerStops: 2,
+        floodSeconds: 3,
+        concurrentCommands: 1_000,
+        concurrencyRounds: 2,
+      }
+      : {}),
+    ...(only === undefined ? {} : { only: only.split(",") }),
+  };
+}
+
 if (import.meta.main) {
-  const quick = Deno.args.includes("--quick");
-  const result = await runSystemBench(
-    quick ? { calls: 100, screenshots: 3, restarts: 3, workerStops: 2, floodSeconds: 3 } : {},
-  );
+  const result = await runSystemBench(optionsFromArgs(Deno.args));
   if (Deno.args.includes("--json")) {
     console.log(JSON.stringify(result, null, 2));
   } else {

@@ -19,6 +19,7 @@ import {
   optionalString,
   own,
 } from "./_check.ts";
+import { type CdpShape, classifyCdpFrame } from "./_classify.ts";
 import { isJsonObject } from "./is_json_object.ts";
 import type { CdpError, CdpFrame } from "./cdp_frame.ts";
 import type { DecodeResult } from "./issue.ts";
@@ -41,16 +42,16 @@ import type { JsonObject } from "./json.ts";
  * ```
  */
 export function validateCdpFrame(value: unknown): DecodeResult<CdpFrame> {
-  if (isJsonObject(value)) {
-    const fast = decodeHotCdpFrame(value as Record<string, unknown>);
-    if (fast !== undefined) return { ok: true, frame: fast };
-  }
-  const issues: IssueList = [];
   if (!isJsonObject(value)) {
+    const issues: IssueList = [];
     addIssue(issues, "not_object", [], "object", describe(value));
     return { ok: false, issues: asIssues(issues) };
   }
-  const frame = classify(value, issues);
+  const shape = classifyCdpFrame(value);
+  const fast = readFrame(value, shape);
+  if (fast !== undefined) return { ok: true, frame: fast };
+  const issues: IssueList = [];
+  const frame = checkFrame(value, shape, issues);
   if (frame !== undefined && issues.length === 0) return { ok: true, frame };
   const id = own(value, "id");
   return isEchoableId(id) && typeof id === "number"
@@ -59,93 +60,113 @@ export function validateCdpFrame(value: unknown): DecodeResult<CdpFrame> {
 }
 
 /**
- * Fast path: plain type checks, no path arrays or issue lists. Returns `undefined` on any doubt;
- * `classify` then decides and reports. The keys read are not on `Object.prototype`.
+ * Fast path for a classified frame: plain type checks, no path arrays or issue lists. Returns
+ * `undefined` on any doubt; {@linkcode checkFrame} then validates the same shape and reports.
+ * The keys read are not on `Object.prototype`.
  */
-function decodeHotCdpFrame(frame: Record<string, unknown>): CdpFrame | undefined {
-  const id = frame.id;
-  const method = frame.method;
+function readFrame(value: JsonObject, shape: CdpShape): CdpFrame | undefined {
+  const frame = value as Record<string, unknown>;
   const sessionId = frame.sessionId;
   if (sessionId !== undefined && typeof sessionId !== "string") return undefined;
-  if (id !== undefined) {
-    if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0 || Object.is(id, -0)) {
-      return undefined;
-    }
-    if (frame.result !== undefined || frame.error !== undefined) {
-      if (frame.error !== undefined) return undefined; // rare: let classify validate the error
+  const id = frame.id;
+  if (
+    id !== undefined &&
+    (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0 || Object.is(id, -0))
+  ) {
+    return undefined;
+  }
+  switch (shape) {
+    case "response": {
+      if (frame.error !== undefined) return undefined; // rare: checkFrame validates the error
       const result = frame.result;
       if (!isJsonObject(result) || hasNonFinite(result)) return undefined;
       const outcome = { ok: true, result } as const;
       return sessionId === undefined
-        ? { kind: "response", id, outcome }
-        : { kind: "response", id, sessionId, outcome };
+        ? { kind: "response", id: id as number, outcome }
+        : { kind: "response", id: id as number, sessionId, outcome };
     }
+    case "command":
+    case "event": {
+      const method = frame.method;
+      if (typeof method !== "string" || method.length === 0) return undefined;
+      const params = frame.params;
+      if (params !== undefined && (!isJsonObject(params) || hasNonFinite(params))) {
+        return undefined;
+      }
+      if (id === undefined) {
+        const base = { kind: "event", method } as const;
+        if (params === undefined) return sessionId === undefined ? base : { ...base, sessionId };
+        return sessionId === undefined ? { ...base, params } : { ...base, params, sessionId };
+      }
+      const base = { kind: "command", id, method } as const;
+      if (params === undefined) return sessionId === undefined ? base : { ...base, sessionId };
+      return sessionId === undefined ? { ...base, params } : { ...base, params, sessionId };
+    }
+    default:
+      return undefined;
   }
-  if (typeof method !== "string" || method.length === 0) return undefined;
-  const params = frame.params;
-  if (params !== undefined && (!isJsonObject(params) || hasNonFinite(params))) return undefined;
-  if (id === undefined) {
-    const base = { kind: "event", method } as const;
-    if (params === undefined) return sessionId === undefined ? base : { ...base, sessionId };
-    return sessionId === undefined ? { ...base, params } : { ...base, params, sessionId };
-  }
-  const base = { kind: "command", id, method } as const;
-  if (params === undefined) return sessionId === undefined ? base : { ...base, sessionId };
-  return sessionId === undefined ? { ...base, params } : { ...base, params, sessionId };
 }
 
-function classify(value: JsonObject, issues: IssueList): CdpFrame | undefined {
+/** Full validation of a classified frame, reporting every issue with its path. */
+function checkFrame(value: JsonObject, shape: CdpShape, issues: IssueList): CdpFrame | undefined {
   const id = own(value, "id");
-  const method = own(value, "method");
   const sessionId = optionalString(own(value, "sessionId"), ["sessionId"], issues);
-  if (
-    id !== undefined && (own(value, "result") !== undefined || own(value, "error") !== undefined)
-  ) {
-    const checkedId = expectInteger(id, ["id"], issues, 0);
-    const error = own(value, "error");
-    if (error !== undefined) {
-      const cdpError = decodeError(error, issues);
-      if (checkedId === undefined || cdpError === undefined || issues.length > 0) return undefined;
-      const outcome = { ok: false, error: cdpError } as const;
+  switch (shape) {
+    case "response": {
+      const checkedId = expectInteger(id, ["id"], issues, 0);
+      const error = own(value, "error");
+      if (error !== undefined) {
+        const cdpError = decodeError(error, issues);
+        if (checkedId === undefined || cdpError === undefined || issues.length > 0) {
+          return undefined;
+        }
+        const outcome = { ok: false, error: cdpError } as const;
+        return sessionId === undefined
+          ? { kind: "response", id: checkedId, outcome }
+          : { kind: "response", id: checkedId, sessionId, outcome };
+      }
+      const result = expectObject(own(value, "result"), ["result"], issues);
+      if (result !== undefined) expectFiniteTree(result, ["result"], issues);
+      if (checkedId === undefined || result === undefined || issues.length > 0) return undefined;
+      const outcome = { ok: true, result } as const;
       return sessionId === undefined
         ? { kind: "response", id: checkedId, outcome }
         : { kind: "response", id: checkedId, sessionId, outcome };
     }
-    const result = expectObject(own(value, "result"), ["result"], issues);
-    if (result !== undefined) expectFiniteTree(result, ["result"], issues);
-    if (checkedId === undefined || result === undefined || issues.length > 0) return undefined;
-    const outcome = { ok: true, result } as const;
-    return sessionId === undefined
-      ? { kind: "response", id: checkedId, outcome }
-      : { kind: "response", id: checkedId, sessionId, outcome };
-  }
-  if (method === undefined) {
-    addIssue(
-      issues,
-      "unknown_frame",
-      [],
-      "command {id, method}, response {id, result|error} or event {method}",
-      id === undefined ? "object without id or method" : "id without method, result or error",
-    );
-    return undefined;
-  }
-  const name = expectString(method, ["method"], issues, true);
-  const params = optionalObject(own(value, "params"), ["params"], issues);
-  if (params !== undefined) expectFiniteTree(params, ["params"], issues);
-  const checkedId = id === undefined ? undefined : expectInteger(id, ["id"], issues, 0);
-  if (name === undefined || issues.length > 0) return undefined;
-  if (checkedId !== undefined) {
-    const base = { kind: "command", id: checkedId, method: name } as const;
-    if (params !== undefined) {
-      return sessionId === undefined ? { ...base, params } : { ...base, params, sessionId };
+    case "unknown":
+      addIssue(
+        issues,
+        "unknown_frame",
+        [],
+        "command {id, method}, response {id, result|error} or event {method}",
+        id === undefined ? "object without id or method" : "id without method, result or error",
+      );
+      return undefined;
+    case "command":
+    case "event": {
+      const name = expectString(own(value, "method"), ["method"], issues, true);
+      const params = optionalObject(own(value, "params"), ["params"], issues);
+      if (params !== undefined) expectFiniteTree(params, ["params"], issues);
+      const checkedId = shape === "event" ? undefined : expectInteger(id, ["id"], issues, 0);
+      if (name === undefined || issues.length > 0) return undefined;
+      if (checkedId !== undefined) {
+        const base = { kind: "command", id: checkedId, method: name } as const;
+        if (params !== undefined) {
+          return sessionId === undefined ? { ...base, params } : { ...base, params, sessionId };
+        }
+        return sessionId === undefined ? base : { ...base, sessionId };
+      }
+      const base = { kind: "event", method: name } as const;
+      if (params !== undefined) {
+        return sessionId === undefined ? { ...base, params } : { ...base, params, sessionId };
+      }
+      return sessionId === undefined ? base : { ...base, sessionId };
     }
-    return sessionId === undefined ? base : { ...base, sessionId };
+    default: {
+      const _exhaustive: never = shape;
+      return _exhaustive;
+    }
   }
-  const base = { kind: "event", method: name } as const;
-  if (params !== undefined) {
-    return sessionId === undefined ? { ...base, params } : { ...base, params, sessionId };
-  }
-  return sessionId === undefined ? base : { ...base, sessionId };
 }
 
 function decodeError(value: unknown, issues: IssueList): CdpError | undefined {

@@ -22,6 +22,7 @@ import {
   own,
   rejectUnknownKeys,
 } from "./_check.ts";
+import { classifyExtensionFrame, type ExtensionShape } from "./_classify.ts";
 import { isJsonObject } from "./is_json_object.ts";
 import type { DecodeResult } from "./issue.ts";
 import type { JsonObject, JsonValue } from "./json.ts";
@@ -59,91 +60,60 @@ export function validateExtensionFrame(value: unknown): DecodeResult<ExtensionFr
     addIssue(issues, "not_object", [], "object", describe(value));
     return { ok: false, issues: asIssues(issues) };
   }
-  const fast = decodeHotFrame(value);
+  const shape = classifyExtensionFrame(value);
+  const fast = readFrame(value, shape);
   if (fast !== undefined) return { ok: true, frame: fast };
   const issues: IssueList = [];
-  const type = own(value, "type");
-  let frame: ExtensionFrame | undefined;
-  if (type !== undefined) {
-    frame = decodeGateway(value, type, issues);
-  } else {
-    const id = own(value, "id");
-    if (
-      typeof id === "number" &&
-      (own(value, "result") !== undefined || own(value, "error") !== undefined)
-    ) {
-      frame = decodeResponse(value, id, issues);
-    } else {
-      const method = own(value, "method");
-      switch (method) {
-        case "forwardCDPCommand": {
-          const cmdId = expectInteger(id, ["id"], issues, 1);
-          const cdp = decodeCdpCall(own(value, "params"), issues);
-          if (cmdId !== undefined && cdp !== undefined) frame = { kind: "command", id: cmdId, cdp };
-          break;
-        }
-        case "forwardCDPEvent": {
-          const cdp = decodeCdpCall(own(value, "params"), issues);
-          if (cdp !== undefined) frame = { kind: "event", cdp };
-          break;
-        }
-        case "ping":
-          frame = { kind: "ping" };
-          break;
-        case "pong":
-          frame = { kind: "pong" };
-          break;
-        default:
-          addIssue(
-            issues,
-            "unknown_frame",
-            method === undefined ? [] : ["method"],
-            KNOWN_SHAPES,
-            method === undefined ? "object without type, id or method" : describeMethod(method),
-          );
-      }
-    }
-  }
+  const frame = checkFrame(value, shape, issues);
   if (frame !== undefined && issues.length === 0) return { ok: true, frame };
   return failure(issues, value);
 }
 
 /**
- * Fast path for the frames that carry nearly all traffic (commands, events, responses): plain
- * type checks with no path arrays or issue lists. Returns `undefined` on any doubt, and the full
- * validators below then decide and report the issues. Direct property reads are safe here: the
- * keys read are not on `Object.prototype`, and JSON.parse creates a `__proto__` key as an own
- * property rather than a prototype.
+ * Fast path for a classified frame: plain type checks with no path arrays or issue lists, for the
+ * shapes that carry nearly all traffic (commands, events, responses, keepalives). Returns
+ * `undefined` on any doubt, and {@linkcode checkFrame} then validates the same shape and reports
+ * the issues. Direct property reads are safe here: the keys read are not on `Object.prototype`,
+ * and JSON.parse creates a `__proto__` key as an own property rather than a prototype.
  */
-function decodeHotFrame(value: JsonObject): ExtensionFrame | undefined {
+function readFrame(value: JsonObject, shape: ExtensionShape): ExtensionFrame | undefined {
   const frame = value as Record<string, unknown>;
-  if (frame.type !== undefined) return undefined;
-  const id = frame.id;
-  const method = frame.method;
-  if (typeof id === "number") {
-    if (!Number.isSafeInteger(id) || id < 1) return undefined;
-    const error = frame.error;
-    if (error !== undefined) {
-      return typeof error === "string" && error.length > 0
-        ? { kind: "response", id, outcome: { ok: false, error } }
-        : undefined;
-    }
-    const result = frame.result;
-    if (result !== undefined) {
+  switch (shape) {
+    case "response": {
+      const id = frame.id as number;
+      if (!Number.isSafeInteger(id) || id < 1) return undefined;
+      const error = frame.error;
+      if (error !== undefined) {
+        return typeof error === "string" && error.length > 0
+          ? { kind: "response", id, outcome: { ok: false, error } }
+          : undefined;
+      }
+      const result = frame.result;
       return isJsonObject(result) && !hasNonFinite(result)
         ? { kind: "response", id, outcome: { ok: true, result } }
         : undefined;
     }
-    if (method !== "forwardCDPCommand") return undefined;
-    const cdp = hotCdpCall(frame.params);
-    return cdp === undefined ? undefined : { kind: "command", id, cdp };
+    case "command": {
+      const id = frame.id;
+      if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) return undefined;
+      const cdp = readCdpCall(frame.params);
+      return cdp === undefined ? undefined : { kind: "command", id, cdp };
+    }
+    case "event": {
+      const cdp = readCdpCall(frame.params);
+      return cdp === undefined ? undefined : { kind: "event", cdp };
+    }
+    case "ping":
+      return { kind: "ping" };
+    case "pong":
+      return { kind: "pong" };
+    default:
+      // Gateway frames (a handful per connection) and unknown shapes take the full path.
+      return undefined;
   }
-  if (method !== "forwardCDPEvent") return undefined;
-  const cdp = hotCdpCall(frame.params);
-  return cdp === undefined ? undefined : { kind: "event", cdp };
 }
 
-function hotCdpCall(params: unknown): CdpCall | undefined {
+function readCdpCall(params: unknown): CdpCall | undefined {
   if (!isJsonObject(params)) return undefined;
   const call = params as Record<string, unknown>;
   const method = call.method;
@@ -154,6 +124,48 @@ function hotCdpCall(params: unknown): CdpCall | undefined {
   if (sessionId === undefined) return inner === undefined ? { method } : { method, params: inner };
   if (typeof sessionId !== "string") return undefined;
   return inner === undefined ? { method, sessionId } : { method, sessionId, params: inner };
+}
+
+/** Full validation of a classified frame, reporting every issue with its path. */
+function checkFrame(
+  value: JsonObject,
+  shape: ExtensionShape,
+  issues: IssueList,
+): ExtensionFrame | undefined {
+  switch (shape) {
+    case "gateway":
+      return decodeGateway(value, own(value, "type"), issues);
+    case "response":
+      return decodeResponse(value, own(value, "id") as number, issues);
+    case "command": {
+      const id = expectInteger(own(value, "id"), ["id"], issues, 1);
+      const cdp = decodeCdpCall(own(value, "params"), issues);
+      return id !== undefined && cdp !== undefined ? { kind: "command", id, cdp } : undefined;
+    }
+    case "event": {
+      const cdp = decodeCdpCall(own(value, "params"), issues);
+      return cdp !== undefined ? { kind: "event", cdp } : undefined;
+    }
+    case "ping":
+      return { kind: "ping" };
+    case "pong":
+      return { kind: "pong" };
+    case "unknown": {
+      const method = own(value, "method");
+      addIssue(
+        issues,
+        "unknown_frame",
+        method === undefined ? [] : ["method"],
+        KNOWN_SHAPES,
+        method === undefined ? "object without type, id or method" : describeMethod(method),
+      );
+      return undefined;
+    }
+    default: {
+      const _exhaustive: never = shape;
+      return _exhaustive;
+    }
+  }
 }
 
 function describeMethod(method: unknown): string {

@@ -10,7 +10,7 @@ import type { WebSocket } from "ws";
 import { CloseCode, CloseReason } from "../codec/close_codes.ts";
 import type { CdpCall, ExtensionFrame, Outcome } from "../codec/extension_frame.ts";
 import type { DecodeResult } from "../codec/issue.ts";
-import { ErrorText, requestTimeoutError } from "../codec/messages.ts";
+import { ErrorText, requestTimeoutError } from "./error_text.ts";
 import type { Clock } from "./clock.ts";
 import { ExtensionLink, type ExtensionLinkOptions } from "./extension_link.ts";
 

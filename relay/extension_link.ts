@@ -14,7 +14,7 @@ import { formatIssues } from "../codec/format_issues.ts";
 import type { DecodeResult } from "../codec/issue.ts";
 import type { JsonObject } from "../codec/json.ts";
 import { GATEWAY_PROTOCOL, PREAUTH_MAX_FRAME_BYTES } from "../codec/limits.ts";
-import { ErrorText } from "../codec/messages.ts";
+import { ErrorText } from "./error_text.ts";
 import { utf8ByteLength } from "../codec/utf8_byte_length.ts";
 import type { Clock } from "./clock.ts";
 

@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { JsonValue } from "../codec/json.ts";
 import { RELAY_TOKEN_HEADER } from "../codec/limits.ts";
-import { ErrorText } from "../codec/messages.ts";
+import { ErrorText } from "./error_text.ts";
 import { isAllowedHost, isAllowedOrigin, isLoopbackAddress } from "./auth.ts";
 import type { TargetEntry } from "./targets.ts";
 

@@ -26,9 +26,9 @@
 
 import type { Page } from "playwright-core";
 import type { RelayStats } from "../relay/server.ts";
-import { WorkerControl } from "./_browser.ts";
-import { createRng, type Rng } from "../tests/codec/_fuzz.ts";
-import { Rig, waitUntil } from "../tests/e2e/_harness.ts";
+import { WorkerControl } from "../harness/browser.ts";
+import { createRng, type Rng } from "../harness/rng.ts";
+import { Rig, waitUntil } from "../harness/rig.ts";
 
 /** Options of {@linkcode runChaos}. */
 export interface ChaosOptions {

@@ -1,7 +1,7 @@
 // Long fuzz run: `deno task fuzz` (1,000,000 inputs). `--seed=N` replays a run, `--count=N` sets
 // its length. Exits 1 on any decoder throw or schema-violating accept.
 
-import { formatFailure, runFuzz } from "../tests/codec/_fuzz.ts";
+import { formatFailure, runFuzz } from "../harness/fuzz.ts";
 
 function flag(name: string): string | undefined {
   const prefix = `--${name}=`;

@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_RELAY_PORT } from "../codec/limits.ts";
 import { startRelay } from "../relay/server.ts";
 import { resolveGatewayToken } from "../relay/token_store.ts";
-import { findBrowser, INSTALL_HINT, launchWithExtension } from "./_browser.ts";
+import { findBrowser, INSTALL_HINT, launchWithExtension } from "../harness/browser.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 

@@ -9,7 +9,8 @@
 
 import type { CdpCall } from "../codec/extension_frame.ts";
 import type { JsonObject } from "../codec/json.ts";
-import { ErrorText, noSessionError } from "../codec/messages.ts";
+import { noSessionError } from "../codec/messages.ts";
+import { ErrorText } from "./error_text.ts";
 import type { DebuggerTarget, TabsPort, WindowsPort } from "./ports.ts";
 import type { TabRecord } from "./tab_sessions.ts";
 

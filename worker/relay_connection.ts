@@ -18,7 +18,7 @@ import { deriveRelayToken } from "../codec/derive_relay_token.ts";
 import { encodeExtensionFrame } from "../codec/encode_extension_frame.ts";
 import type { CdpCall, ExtensionFrame, Outcome } from "../codec/extension_frame.ts";
 import { formatIssues } from "../codec/format_issues.ts";
-import { ErrorText, frameTooLargeError } from "../codec/messages.ts";
+import { ErrorText, frameTooLargeError } from "./error_text.ts";
 import {
   type ConnectionError,
   type ConnectionErrorCode,

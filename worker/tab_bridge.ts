@@ -9,7 +9,8 @@
 
 import type { CdpCall, Outcome } from "../codec/extension_frame.ts";
 import type { JsonObject } from "../codec/json.ts";
-import { ErrorText, noSessionError } from "../codec/messages.ts";
+import { noSessionError } from "../codec/messages.ts";
+import { ErrorText } from "./error_text.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
 import { EMULATED_METHODS, type EmulationHost } from "./emulated_methods.ts";
 import type {

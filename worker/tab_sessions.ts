@@ -7,7 +7,7 @@
  */
 
 import type { JsonObject, JsonValue } from "../codec/json.ts";
-import { isSessionStateMethod } from "../codec/messages.ts";
+import { isSessionStateMethod } from "./session_state_methods.ts";
 import type { DebuggerPort, DebuggerTarget, StorageArea, TabInfo, TabsPort } from "./ports.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { decodeCdpFrame } from "../../mod.ts";
-import { CDP_FRAMES, INVALID_CDP_INPUTS } from "./_fixtures.ts";
+import { CDP_FRAMES, INVALID_CDP_INPUTS } from "../../harness/frame_fixtures.ts";
 
 Deno.test("decodeCdpFrame() decodes every golden wire string to its frame", async (t) => {
   for (const fixture of CDP_FRAMES) {

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { decodeExtensionFrame, MAX_FRAME_BYTES } from "../../mod.ts";
-import { CONNECT_WIRE, EXTENSION_FRAMES, INVALID_EXTENSION_INPUTS } from "./_fixtures.ts";
+import {
+  CONNECT_WIRE,
+  EXTENSION_FRAMES,
+  INVALID_EXTENSION_INPUTS,
+} from "../../harness/frame_fixtures.ts";
 
 const ISSUE_CODES = [
   "invalid_json",

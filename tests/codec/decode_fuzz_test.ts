@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatFailure, runFuzz } from "./_fuzz.ts";
+import { formatFailure, runFuzz } from "../../harness/fuzz.ts";
 
 // A fresh seed per run explores new inputs; a failure prints the seed and the replay command.
 const seed = Number(Deno.env.get("FUZZ_SEED") ?? Math.floor(Math.random() * 2 ** 32));

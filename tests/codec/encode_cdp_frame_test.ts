@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type CdpFrameKind, decodeCdpFrame, encodeCdpFrame } from "../../mod.ts";
-import { CDP_FRAMES } from "./_fixtures.ts";
+import { CDP_FRAMES } from "../../harness/frame_fixtures.ts";
 
 const KINDS: readonly CdpFrameKind[] = ["command", "response", "event"];
 

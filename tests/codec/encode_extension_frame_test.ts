@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { decodeExtensionFrame, encodeExtensionFrame, type ExtensionFrameKind } from "../../mod.ts";
-import { EXTENSION_FRAMES } from "./_fixtures.ts";
+import { EXTENSION_FRAMES } from "../../harness/frame_fixtures.ts";
 
 const KINDS: readonly ExtensionFrameKind[] = [
   "command",

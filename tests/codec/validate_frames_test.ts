@@ -11,7 +11,7 @@ import {
   EXTENSION_FRAMES,
   INVALID_CDP_INPUTS,
   INVALID_EXTENSION_INPUTS,
-} from "./_fixtures.ts";
+} from "../../harness/frame_fixtures.ts";
 
 function parsed(input: unknown): { ok: true; value: unknown } | { ok: false } {
   if (typeof input !== "string") return { ok: false };

@@ -1,7 +1,8 @@
 // E2E 4 and 5: cross-origin navigation keeps the session; OOPIF child sessions work.
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { autoAttachedClient, rigTest, waitUntil } from "./_harness.ts";
+import { autoAttachedClient, waitUntil } from "../../harness/rig.ts";
+import { rigTest } from "./_harness.ts";
 
 rigTest(
   "tab() cross-origin navigation keeps the session id and answers commands sent meanwhile",

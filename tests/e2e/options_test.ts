@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { startRelay } from "../../relay/server.ts";
-import { EXTENSION_ID, findBrowser, launchWithExtension } from "../../scripts/_browser.ts";
+import { EXTENSION_ID, findBrowser, launchWithExtension } from "../../harness/browser.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DIST = `${ROOT}dist`;

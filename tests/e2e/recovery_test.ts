@@ -1,8 +1,9 @@
 // E2E 2 and 3: relay restart and service-worker kill keep session ids and keep commands working.
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { WorkerControl } from "../../scripts/_browser.ts";
-import { autoAttachedClient, rigTest, waitUntil } from "./_harness.ts";
+import { WorkerControl } from "../../harness/browser.ts";
+import { autoAttachedClient, waitUntil } from "../../harness/rig.ts";
+import { rigTest } from "./_harness.ts";
 
 rigTest(
   "relay() restart mid-session: extension reconnects, same session ids, new client works",

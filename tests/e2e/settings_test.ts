@@ -1,7 +1,8 @@
 // The user-facing error states in a real Chromium: a wrong token stops reconnecting and shows "!"
 // with a title that says what to do; fixing the token in settings reconnects at once.
 import assert from "node:assert/strict";
-import { rigTest, TOKEN, waitUntil } from "./_harness.ts";
+import { rigTest } from "./_harness.ts";
+import { TOKEN, waitUntil } from "../../harness/rig.ts";
 
 rigTest(
   "worker() wrong or missing token: badge !, no retries, fixed by a settings change",

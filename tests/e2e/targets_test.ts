@@ -1,7 +1,8 @@
 // E2E 6 and 7: createTarget/closeTarget, closing a tab by hand, and the toolbar toggle + badge.
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { autoAttachedClient, rigTest, waitUntil } from "./_harness.ts";
+import { autoAttachedClient, waitUntil } from "../../harness/rig.ts";
+import { rigTest } from "./_harness.ts";
 
 rigTest(
   "Target.createTarget() opens and attaches a tab; closeTarget and a manual close detach",

@@ -9,8 +9,8 @@ import { request } from "node:http";
 import type { JsonObject } from "../../codec/json.ts";
 import type { Clock } from "../../relay/clock.ts";
 import { type RelayOptions, type RelayServer, startRelay } from "../../relay/server.ts";
-import type { FakeExtension, FakeTarget } from "./_fake_extension.ts";
-import { TestSocket } from "./_test_socket.ts";
+import type { FakeExtension, FakeTarget } from "../../harness/fake_extension.ts";
+import { TestSocket } from "../../harness/test_socket.ts";
 
 /** The gateway token used by the tests. */
 export const TOKEN = "test-gateway-token";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../codec/json.ts";
-import { FakeExtension, targetInfoOf } from "./_fake_extension.ts";
+import { FakeExtension, targetInfoOf } from "../../harness/fake_extension.ts";
 import { announceAndWait, CdpTestClient, startTestRelay, TOKEN } from "./_helpers.ts";
 
 const UA =

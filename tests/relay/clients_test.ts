@@ -10,7 +10,7 @@
  */
 
 import assert from "node:assert/strict";
-import { FakeExtension } from "./_fake_extension.ts";
+import { FakeExtension } from "../../harness/fake_extension.ts";
 import { startTestRelay, TOKEN, tokenHeader } from "./_helpers.ts";
 
 const UA =

@@ -7,9 +7,9 @@ import {
   ExtensionChannel,
   type ExtensionChannelOptions,
 } from "../../relay/extension_channel.ts";
-import { connectRequest } from "./_fake_extension.ts";
+import { connectRequest } from "../../harness/fake_extension.ts";
 import { TestClock, TOKEN, until } from "./_helpers.ts";
-import { TestSocket } from "./_test_socket.ts";
+import { TestSocket } from "../../harness/test_socket.ts";
 
 /** A command that records its outcomes (a second one would be a bug). */
 class Recorded implements ChannelCommand {

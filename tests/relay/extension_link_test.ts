@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { deriveRelayToken } from "../../codec/derive_relay_token.ts";
 import type { JsonObject } from "../../codec/json.ts";
 import type { RelayServer } from "../../relay/server.ts";
-import { connectRequest, FakeExtension } from "./_fake_extension.ts";
+import { connectRequest, FakeExtension } from "../../harness/fake_extension.ts";
 import { CdpTestClient, http, startTestRelay, TestClock, TOKEN } from "./_helpers.ts";
-import { TestSocket } from "./_test_socket.ts";
+import { TestSocket } from "../../harness/test_socket.ts";
 
 async function openExtension(relay: RelayServer): Promise<TestSocket> {
   const token = await deriveRelayToken(TOKEN, relay.port);

@@ -7,10 +7,11 @@ import assert from "node:assert/strict";
 import { decodeCdpFrame } from "../../codec/decode_cdp_frame.ts";
 import { decodeExtensionFrame } from "../../codec/decode_extension_frame.ts";
 import type { JsonObject } from "../../codec/json.ts";
-import { createRng, generateInput } from "../codec/_fuzz.ts";
-import { connectRequest, FakeExtension, plausibleReply } from "./_fake_extension.ts";
+import { createRng } from "../../harness/rng.ts";
+import { generateInput } from "../../harness/fuzz.ts";
+import { connectRequest, FakeExtension, plausibleReply } from "../../harness/fake_extension.ts";
 import { announceAndWait, CdpTestClient, http, startTestRelay, TOKEN } from "./_helpers.ts";
-import { TestSocket } from "./_test_socket.ts";
+import { TestSocket } from "../../harness/test_socket.ts";
 
 const seed = Number(Deno.env.get("FUZZ_SEED") ?? Math.floor(Math.random() * 2 ** 32));
 const replay = `(seed ${seed}; replay with FUZZ_SEED=${seed})`;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FakeExtension } from "./_fake_extension.ts";
+import { FakeExtension } from "../../harness/fake_extension.ts";
 import {
   announceAndWait,
   http,
@@ -9,7 +9,7 @@ import {
   tokenHeader,
   until,
 } from "./_helpers.ts";
-import { TestSocket } from "./_test_socket.ts";
+import { TestSocket } from "../../harness/test_socket.ts";
 
 Deno.test("handleHttpRequest() serves / and /extension/status without a token", async () => {
   await using relay = await startTestRelay();

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { checkHostAndPeer, handleHttpRequest, type HttpContext } from "../../relay/http_routes.ts";
-import { connectRequest, FakeExtension } from "./_fake_extension.ts";
+import { connectRequest, FakeExtension } from "../../harness/fake_extension.ts";
 import {
   announceAndWait,
   CdpTestClient,
@@ -20,7 +20,7 @@ import {
   tokenHeader,
   until,
 } from "./_helpers.ts";
-import { TestSocket } from "./_test_socket.ts";
+import { TestSocket } from "../../harness/test_socket.ts";
 
 const HTTP_ROUTES = [
   "/json",

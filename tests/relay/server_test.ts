@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../codec/json.ts";
 import { startRelay } from "../../relay/server.ts";
-import { FakeExtension } from "./_fake_extension.ts";
+import { FakeExtension } from "../../harness/fake_extension.ts";
 import {
   announceAndWait,
   CdpTestClient,
@@ -12,7 +12,7 @@ import {
   tokenHeader,
   until,
 } from "./_helpers.ts";
-import { TestSocket } from "./_test_socket.ts";
+import { TestSocket } from "../../harness/test_socket.ts";
 
 function errorOf(frame: JsonObject): JsonObject | undefined {
   return frame.error as JsonObject | undefined;

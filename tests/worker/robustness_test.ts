@@ -28,7 +28,7 @@ import { FakeHttp, relayHandler } from "../_fakes/fake_http.ts";
 import { type FakeSocket, FakeSocketFactory } from "../_fakes/fake_socket.ts";
 import { FakeStorage } from "../_fakes/fake_storage.ts";
 import { FakeTabs } from "../_fakes/fake_tabs.ts";
-import { createRng } from "../codec/_fuzz.ts";
+import { createRng } from "../../harness/rng.ts";
 import { CHALLENGE, fakeDerive, helloOk, TOKEN } from "./_connection_harness.ts";
 
 /** How the scripted relay behaves. */

@@ -6,7 +6,7 @@
  */
 
 import { WebSocket } from "ws";
-import type { JsonObject } from "../../codec/json.ts";
+import type { JsonObject } from "../codec/json.ts";
 
 /** How a socket closed. */
 export interface CloseInfo {

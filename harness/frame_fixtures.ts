@@ -1,7 +1,7 @@
 // Codec test tables: frame fixtures with their golden wire text, and invalid inputs with the
 // issue they must produce. Shared by the decode/encode tests, the fuzzer and the benchmark.
 
-import type { CdpFrame, ExtensionFrame, IssueCode } from "../../mod.ts";
+import type { CdpFrame, ExtensionFrame, IssueCode } from "../mod.ts";
 
 /** A frame and the exact wire text it encodes to (and decodes from). */
 export interface FrameFixture<F> {

@@ -13,10 +13,10 @@
  * @module
  */
 
-import { deriveRelayToken } from "../../codec/derive_relay_token.ts";
-import type { CdpCall } from "../../codec/extension_frame.ts";
-import type { JsonObject, JsonValue } from "../../codec/json.ts";
-import { type CloseInfo, TestSocket } from "./_test_socket.ts";
+import { deriveRelayToken } from "../codec/derive_relay_token.ts";
+import type { CdpCall } from "../codec/extension_frame.ts";
+import type { JsonObject, JsonValue } from "../codec/json.ts";
+import { type CloseInfo, TestSocket } from "./test_socket.ts";
 
 /** What a handler returns: a result object, an error string, or `undefined` for no answer. */
 export type CommandReply = JsonObject | string | undefined;

@@ -1,0 +1,74 @@
+/**
+ * Error texts only the relay produces: what it answers CDP clients when the extension is away,
+ * slow or stopping, what it answers for methods it refuses, and how it rejects a handshake. The
+ * extension never reads them (it acts on close codes), so they are the relay's own and stay out
+ * of the published codec.
+ *
+ * @module
+ */
+
+/**
+ * Fixed error texts of the relay.
+ *
+ * @example
+ * ```ts
+ * import { ErrorText } from "./error_text.ts";
+ *
+ * console.log(ErrorText.ExtensionDisconnected); // "extension disconnected"
+ * ```
+ */
+export const ErrorText: {
+  readonly ExtensionDisconnected: "extension disconnected";
+  readonly ExtensionNotConnected: "Extension not connected";
+  readonly ServerStopping: "server stopping";
+  readonly MalformedExtensionError: "malformed error from extension";
+  readonly NoTargetWithGivenId: "No target with given id found";
+  readonly TargetIdRequired: "targetId required";
+  readonly ProtocolMismatch: "protocol mismatch";
+  readonly UnauthorizedTokenMissing: "unauthorized: gateway token missing";
+  readonly UnauthorizedTokenMismatch: "unauthorized: gateway token mismatch";
+} = Object.freeze({
+  ExtensionDisconnected: "extension disconnected",
+  ExtensionNotConnected: "Extension not connected",
+  ServerStopping: "server stopping",
+  MalformedExtensionError: "malformed error from extension",
+  NoTargetWithGivenId: "No target with given id found",
+  TargetIdRequired: "targetId required",
+  ProtocolMismatch: "protocol mismatch",
+  UnauthorizedTokenMissing: "unauthorized: gateway token missing",
+  UnauthorizedTokenMismatch: "unauthorized: gateway token mismatch",
+});
+
+/**
+ * Builds the relay's timeout error for a forwarded command.
+ *
+ * @param method The CDP method that timed out.
+ * @returns `extension request timeout: <method>`.
+ *
+ * @example
+ * ```ts
+ * import { requestTimeoutError } from "./error_text.ts";
+ *
+ * requestTimeoutError("Page.navigate"); // "extension request timeout: Page.navigate"
+ * ```
+ */
+export function requestTimeoutError(method: string): string {
+  return `extension request timeout: ${method}`;
+}
+
+/**
+ * Builds the error for a method the relay refuses.
+ *
+ * @param method The CDP method.
+ * @returns `<method> is not supported by Browser Relay`.
+ *
+ * @example
+ * ```ts
+ * import { unsupportedMethodError } from "./error_text.ts";
+ *
+ * unsupportedMethodError("Browser.crash"); // "Browser.crash is not supported by Browser Relay"
+ * ```
+ */
+export function unsupportedMethodError(method: string): string {
+  return `${method} is not supported by Browser Relay`;
+}
