@@ -15,18 +15,24 @@ function synopsis(option: OptionSpec): string {
 }
 
 /**
- * The one-line usage printed after a refused argument.
+ * The usage printed after a refused argument.
  *
  * @param spec The command.
- * @returns `Usage: deno task start [--port N] …`.
+ * @returns `Usage: deno task start [--port N] …`, wrapped at 100 columns.
  */
 export function formatUsage(spec: CommandSpec): string {
-  const parts = spec.options.map((option) =>
-    option.type === "string"
+  const head = `Usage: ${spec.command}`;
+  const lines = [head];
+  for (const option of spec.options) {
+    const part = option.type === "string"
       ? `[--${option.name} ${option.value ?? "VALUE"}]`
-      : `[--${option.name}]`
-  );
-  return `Usage: ${spec.command} ${parts.join(" ")}`;
+      : `[--${option.name}]`;
+    const last = lines.length - 1;
+    if ((lines[last] ?? "").length + 1 + part.length > 100) {
+      lines.push(`${" ".repeat(head.length)} ${part}`);
+    } else lines[last] = `${lines[last]} ${part}`;
+  }
+  return lines.join("\n");
 }
 
 /**
