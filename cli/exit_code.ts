@@ -21,7 +21,7 @@ export const ExitCode = Object.freeze({
   BrowserNotFound: 5,
   /** The extension build failed. */
   BuildFailed: 6,
-  /** Chromium failed to launch, the extension did not come up, or Chromium exited on its own. */
+  /** No screen for a window, Chromium failed to launch, or Chromium exited on its own. */
   BrowserFailed: 7,
   /** The token file cannot be read or written. */
   TokenStore: 8,
@@ -39,6 +39,9 @@ export const EXIT_CODE_MEANINGS: readonly (readonly [ExitCode, string])[] = [
   [ExitCode.HostUnresolved, "host name cannot be resolved"],
   [ExitCode.BrowserNotFound, "no browser, or --browser/CHROME_PATH missing or not executable"],
   [ExitCode.BuildFailed, "the extension build failed"],
-  [ExitCode.BrowserFailed, "Chromium failed to start or exited on its own"],
+  [
+    ExitCode.BrowserFailed,
+    "Chromium cannot start (no screen, launch failure) or exited on its own",
+  ],
   [ExitCode.TokenStore, "the token file cannot be read or written"],
 ];

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { chromium } from "playwright-core";
 import type { BrowserContext, CDPSession, Page, Worker } from "playwright-core";
 import { CliError } from "../cli/cli_error.ts";
 import { ExitCode } from "../cli/exit_code.ts";
@@ -140,6 +139,9 @@ export async function launchWithExtension(options: LaunchOptions): Promise<Launc
   ];
   let context: BrowserContext;
   try {
+    // Loaded on first use: playwright-core takes seconds to load, which `--help` and argument
+    // errors should not wait for.
+    const { chromium } = await import("playwright-core");
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: options.executablePath,
       headless: options.headless,
