@@ -42,6 +42,27 @@ function firstLine(error: unknown): string {
   return text.split("\n").find((line) => line.trim() !== "")?.trim() ?? "unknown error";
 }
 
+/**
+ * What Playwright's launch error says about Chromium, in one line: how it exited and its last
+ * line of error output (the error itself holds the whole command line and call log).
+ */
+function launchFailure(error: unknown): string {
+  const escape = String.fromCharCode(27);
+  const text = (error instanceof Error ? error.message : String(error))
+    .replaceAll(new RegExp(`${escape}\\[[0-9;]*m`, "g"), "");
+  const exit = /<process did exit: exitCode=(\w+), signal=(\w+)>/.exec(text);
+  const errors = [...text.matchAll(/^\s*(?:- )?\[pid=\d+\]\[err\] (.*\S.*)$/gm)].map((m) =>
+    m[1]?.trim()
+  );
+  const parts: string[] = [];
+  if (exit !== null) {
+    parts.push(exit[2] !== "null" ? `killed by ${exit[2]}` : `exited with code ${exit[1]}`);
+  }
+  const last = errors.at(-1);
+  if (last !== undefined) parts.push(`its last error output was "${last.slice(0, 200)}"`);
+  return parts.length === 0 ? firstLine(error) : parts.join(", ");
+}
+
 async function build(cli: CliContext): Promise<void> {
   const result = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -201,7 +222,7 @@ async function main(cli: CliContext): Promise<void> {
     if (error instanceof StopRequested) throw error;
     throw new CliError(
       `Chromium "${executablePath}" failed to start (${
-        firstLine(error)
+        launchFailure(error)
       }): check that it runs, or pass --browser with another Chromium`,
       ExitCode.BrowserFailed,
       { cause: error },

@@ -217,36 +217,44 @@ Deno.test("deno task relay stops on SIGINT, SIGTERM and SIGHUP with exit code 0 
   }
 });
 
-Deno.test("npx deno task relay: the token is shown once, and killing npx stops everything", async () => {
+Deno.test("npx deno task relay: the token is shown once, and killing npx stops everything", async (t) => {
   await using box = await sandbox();
-  const run = spawnCli("npx", [
-    "-y",
-    "deno@2.9.6",
-    "task",
-    "relay",
-    "--port",
-    "0",
-    "--token",
-    "gw-secret-1",
-  ], {
-    env: box.env,
-    detached: true,
-  });
-  await run.waitForStdout("Ctrl-C stops the relay.");
-  const port = portIn(run.stdout);
-  assert.equal(
-    run.stderr,
-    "Task relay deno run -A relay/main.ts '--port' '0' '--token' 'gw-secret-1'\n",
-  );
-  assert.ok(!run.stdout.includes("gw-secret-1"));
-  assert.ok(run.stdout.includes("Gateway token: the one given with --token"));
-  // The outermost process only, as a supervisor or `kill <npx pid>` would.
-  run.child.kill("SIGKILL");
-  await run.finished();
-  assert.ok(
-    await eventually(() => leftovers(run.pid, box).length === 0 && portIsFree(port), 5_000),
-    leftovers(run.pid, box).join("\n"),
-  );
+  // Only the outermost process, as `kill <npx pid>`, `timeout --foreground` or a supervisor would.
+  for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+    await t.step(`${signal} to npx`, async () => {
+      const run = spawnCli(
+        "npx",
+        ["-y", "deno@2.9.6", "task", "relay", "--port", "0", "--token", "gw-secret-1"],
+        { env: box.env, detached: true },
+      );
+      try {
+        await run.waitForStdout("Ctrl-C stops the relay.");
+        const port = portIn(run.stdout);
+        assert.equal(
+          run.stderr,
+          "Task relay deno run -A relay/main.ts '--port' '0' '--token' 'gw-secret-1'\n",
+        );
+        assert.ok(!run.stdout.includes("gw-secret-1"));
+        assert.ok(run.stdout.includes("Gateway token: the one given with --token"));
+        run.child.kill(signal);
+        await run.finished();
+        assert.ok(
+          await eventually(
+            () => leftovers(run.pid, box).length === 0 && portIsFree(port),
+            5_000,
+          ),
+          leftovers(run.pid, box).join("\n"),
+        );
+      } finally {
+        try {
+          Deno.kill(-run.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+        await run.finished();
+      }
+    });
+  }
 });
 
 Deno.test("npx deno task relay refuses an unknown option after Deno's task line", async () => {

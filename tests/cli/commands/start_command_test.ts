@@ -171,10 +171,16 @@ Deno.test("deno task start: a browser that fails to launch is one line, exit cod
   assert.equal(status.code, 7, run.stderr);
   const lines = run.stderr.trimEnd().split("\n");
   assert.equal(lines.length, 1, run.stderr);
-  assert.ok(lines[0]?.startsWith(`Chromium "${broken}" failed to start (`), lines[0]);
+  const line = lines[0] ?? "";
   assert.ok(
-    lines[0]?.endsWith("): check that it runs, or pass --browser with another Chromium"),
-    lines[0],
+    line.startsWith(
+      `Chromium "${broken}" failed to start (exited with code 1, its last error output was "cannot start")`,
+    ),
+    line,
+  );
+  assert.ok(
+    line.endsWith("): check that it runs, or pass --browser with another Chromium"),
+    line,
   );
   assert.deepEqual(leftovers(run.pid, box), []);
 });
@@ -285,6 +291,30 @@ Deno.test("npx deno task start: the printed scripts run to completion, and killi
     await run.finished();
     assert.ok(
       await eventually(() => leftovers(run.pid, box).length === 0 && portIsFree(port), 10_000),
+      leftovers(run.pid, box).join("\n"),
+    );
+  } finally {
+    try {
+      Deno.kill(-run.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    await run.finished();
+  }
+});
+
+Deno.test("deno task start stopped while Chromium launches leaves nothing behind", async () => {
+  await using box = await sandbox();
+  const run = startDirect(box);
+  try {
+    await run.waitForStdout("Built ");
+    run.child.kill("SIGTERM");
+    const status = await run.finished();
+    assert.equal(status.code, 0, run.stderr);
+    assert.ok(run.stdout.includes("Stopping (received SIGTERM)"), run.stdout);
+    assert.ok(!run.stdout.includes("Ready:"));
+    assert.ok(
+      await eventually(() => leftovers(run.pid, box).length === 0, 5_000),
       leftovers(run.pid, box).join("\n"),
     );
   } finally {
