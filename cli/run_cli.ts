@@ -97,23 +97,36 @@ function printOut(line: string): void {
 const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 /**
- * Reports a failure: a {@linkcode CliError} as its one line (plus the usage when asked), anything
- * else as a bug with its stack.
+ * How a failure is reported: a {@linkcode CliError} as its one line (plus the usage when asked),
+ * anything else as a bug with its stack and a request to report it.
  *
  * @param error What was thrown.
  * @param spec The command, for the usage line.
- * @returns The exit code.
+ * @returns The lines for stderr and the exit code.
  */
-export function reportFailure(error: unknown, spec: CommandSpec): ExitCode {
+export function formatFailure(
+  error: unknown,
+  spec: CommandSpec,
+): { readonly lines: string[]; readonly exitCode: ExitCode } {
   if (error instanceof CliError) {
-    printError(error.message);
-    if (error.showUsage) printError(formatUsage(spec));
-    return error.exitCode;
+    const lines = [error.message];
+    if (error.showUsage) lines.push(formatUsage(spec));
+    return { lines, exitCode: error.exitCode };
   }
   const text = error instanceof Error ? error.stack ?? String(error) : String(error);
-  printError(`Unexpected error: ${text}`);
-  printError("This is a bug in Browser Relay: please report it with the output above");
-  return ExitCode.Bug;
+  return {
+    lines: [
+      `Unexpected error: ${text}`,
+      "This is a bug in Browser Relay: please report it with the output above",
+    ],
+    exitCode: ExitCode.Bug,
+  };
+}
+
+function reportFailure(error: unknown, spec: CommandSpec): ExitCode {
+  const { lines, exitCode } = formatFailure(error, spec);
+  for (const line of lines) printError(line);
+  return exitCode;
 }
 
 /**

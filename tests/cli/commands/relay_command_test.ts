@@ -94,6 +94,22 @@ Deno.test("deno task relay explains hosts it cannot listen on", async (t) => {
   });
 });
 
+Deno.test("deno task relay reports a token file it cannot use, exit code 8", async () => {
+  await using box = await sandbox();
+  const file = `${box.dir}/not-a-directory`;
+  await Deno.writeTextFile(file, "");
+  const result = await runScript("relay/main.ts", ["--port", "0"], {
+    ...box.env,
+    XDG_CONFIG_HOME: file,
+  });
+  assert.deepEqual(result, {
+    code: 8,
+    stdout: "",
+    stderr:
+      `Cannot read or create the stored token (Not a directory (os error 20): readfile '${file}/browser-relay/token'): pass --token or set BROWSER_RELAY_TOKEN\n`,
+  });
+});
+
 Deno.test("deno task relay names the process holding its port, exit code 3", async () => {
   await using box = await sandbox();
   const holder = spawnCli(DENO, [
@@ -219,9 +235,11 @@ Deno.test("deno task relay stops on SIGINT, SIGTERM and SIGHUP with exit code 0 
 
 Deno.test("npx deno task relay: the token is shown once, and killing npx stops everything", async (t) => {
   await using box = await sandbox();
-  // Only the outermost process, as `kill <npx pid>`, `timeout --foreground` or a supervisor would.
-  for (const signal of ["SIGTERM", "SIGKILL"] as const) {
-    await t.step(`${signal} to npx`, async () => {
+  // SIGINT to the whole group is Ctrl-C in a terminal; the others go to the outermost process
+  // only, as `kill <npx pid>`, `timeout --foreground` or a supervisor would send them.
+  const cases = [["SIGINT", "group"], ["SIGTERM", "npx"], ["SIGKILL", "npx"]] as const;
+  for (const [signal, target] of cases) {
+    await t.step(`${signal} to ${target}`, async () => {
       const run = spawnCli(
         "npx",
         ["-y", "deno@2.9.6", "task", "relay", "--port", "0", "--token", "gw-secret-1"],
@@ -236,7 +254,7 @@ Deno.test("npx deno task relay: the token is shown once, and killing npx stops e
         );
         assert.ok(!run.stdout.includes("gw-secret-1"));
         assert.ok(run.stdout.includes("Gateway token: the one given with --token"));
-        run.child.kill(signal);
+        Deno.kill(target === "group" ? -run.pid : run.pid, signal);
         await run.finished();
         assert.ok(
           await eventually(
