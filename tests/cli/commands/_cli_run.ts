@@ -88,6 +88,12 @@ export class CliRun {
     return this.#stderr;
   }
 
+  /** Stderr without npm's own notices (update and install notes npx may print). */
+  get denoStderr(): string {
+    return this.#stderr.split("\n").filter((line) => !/^npm (notice|warn|WARN)\b/.test(line))
+      .join("\n");
+  }
+
   /** Waits until stdout contains `text`; fails with both outputs after `timeoutMs`. */
   waitForStdout(text: string, timeoutMs = 90_000): Promise<void> {
     return new Promise((resolve, reject) => {

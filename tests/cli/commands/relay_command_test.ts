@@ -249,7 +249,7 @@ Deno.test("npx deno task relay: the token is shown once, and killing npx stops e
         await run.waitForStdout("Ctrl-C stops the relay.");
         const port = portIn(run.stdout);
         assert.equal(
-          run.stderr,
+          run.denoStderr,
           "Task relay deno run -A relay/main.ts '--port' '0' '--token' 'gw-secret-1'\n",
         );
         assert.ok(!run.stdout.includes("gw-secret-1"));
@@ -281,7 +281,7 @@ Deno.test("npx deno task relay refuses an unknown option after Deno's task line"
   const status = await run.finished();
   assert.equal(status.code, 2);
   assert.equal(
-    run.stderr,
+    run.denoStderr,
     "Task relay deno run -A relay/main.ts '--verbose'\n" +
       'Unknown option "--verbose": see "deno task relay --help" for the options\n' +
       `${USAGE}\n`,
