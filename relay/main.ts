@@ -13,7 +13,7 @@
 import { DEFAULT_RELAY_PORT } from "../codec/limits.ts";
 import { CliError } from "../cli/cli_error.ts";
 import { RELAY_COMMAND } from "../cli/relay_command.ts";
-import { formatConnectionInfo, formatConnectionJson } from "../cli/connection_info.ts";
+import { endpointsOf, formatConnectionInfo, formatConnectionJson } from "../cli/connection_info.ts";
 import { ExitCode } from "../cli/exit_code.ts";
 import { parsePort, parseTokenFlag } from "../cli/option_values.ts";
 import { resolveCliToken, startCliRelay } from "../cli/relay_setup.ts";
@@ -55,7 +55,7 @@ if (import.meta.main) {
       cli.defer(() => relay.close());
 
       if (args.flag("json")) return cli.result(formatConnectionJson(relay));
-      if (args.flag("quiet")) return cli.result(`${relay.url}/?token=${relay.relayToken}`);
+      if (args.flag("quiet")) return cli.result(endpointsOf(relay).endpoint);
       cli.info(`Browser Relay ${legacy ? "(legacy mode) " : ""}listening on ${relay.url}`);
       if (source === "--token") {
         cli.info(`Gateway token: the one given with --token (paste it into the options page)`);

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_RELAY_PORT } from "../codec/limits.ts";
 import { CliError } from "../cli/cli_error.ts";
 import { START_COMMAND } from "../cli/start_command.ts";
-import { formatConnectionInfo, formatConnectionJson } from "../cli/connection_info.ts";
+import { endpointsOf, formatConnectionInfo, formatConnectionJson } from "../cli/connection_info.ts";
 import { ExitCode } from "../cli/exit_code.ts";
 import { parsePort, parseStartUrl, parseTokenFlag } from "../cli/option_values.ts";
 import { resolveCliToken, startCliRelay } from "../cli/relay_setup.ts";
@@ -246,7 +246,7 @@ async function main(cli: CliContext): Promise<void> {
   }
 
   if (args.flag("json")) return cli.result(formatConnectionJson(relay));
-  if (args.flag("quiet")) return cli.result(`${relay.url}/?token=${relay.relayToken}`);
+  if (args.flag("quiet")) return cli.result(endpointsOf(relay).endpoint);
   cli.info("");
   cli.info(
     attached.ok
