@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../codec/json.ts";
-import { FakeExtension } from "./_fake_extension.ts";
+import { FakeExtension } from "../../harness/fake_extension.ts";
 import {
   announceAndWait,
   CdpTestClient,
