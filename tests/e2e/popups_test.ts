@@ -56,146 +56,166 @@ async function popupOutcome(
   return outcome;
 }
 
-sideBySideTest("popups_test: Playwright sees popups through the relay as on direct CDP", async (s, t) => {
-  const { rig } = s;
-  const outcomes = new Map<string, PopupOutcome>();
-  for (const mode of MODES) {
-    const openerUrl = `${rig.pages.a}/?title=Opener-${mode}`;
-    await s.open(mode, openerUrl);
-    const browser = await chromium.connectOverCDP(s.playwright(mode));
-    try {
-      const context = browser.contexts()[0];
-      const page = context?.pages().find((p) => p.url() === openerUrl);
-      assert.ok(context && page, `${mode}: opener page not found`);
-      for (const kind of ["window.open", "target=_blank", "noopener"] as const) {
-        await t.step(`${mode}: ${kind} fires popup and the context's page event`, async () => {
-          const title = `${kind}-${mode}`;
-          const url = `${rig.pages.a}/?title=${encodeURIComponent(title)}`;
-          const outcome = await popupOutcome(context, page, kind, url);
-          assert.equal(outcome.title, title);
-          assert.equal(outcome.url, url);
-          assert.equal(outcome.contextPageEvent, true);
-          assert.equal(outcome.evaluated, 42);
-          outcomes.set(`${mode} ${kind}`, outcome);
-        });
-      }
-    } finally {
-      await browser.close();
-    }
-  }
-  await t.step("the relay shows the same outcome as direct CDP", () => {
-    for (const kind of ["window.open", "target=_blank", "noopener"]) {
-      const direct = outcomes.get(`direct ${kind}`);
-      const relay = outcomes.get(`relay ${kind}`);
-      assert.ok(direct && relay, `${kind}: both modes ran`);
-      assert.deepEqual(
-        { ...relay, title: "", url: "" },
-        { ...direct, title: "", url: "" },
-        kind,
-      );
-    }
-  });
-  await t.step("closed popups leave nothing in the worker or relay tables", async () => {
-    await waitUntil("only the opener shared", async () => {
-      const status = await rig.status();
-      return status.tabs.length === 1 && rig.relay.stats().targets === 1;
-    });
-  });
-});
-
-sideBySideTest("popups_test: Puppeteer fires targetcreated for a popup, as on direct CDP", async (s, t) => {
-  const { rig } = s;
-  const seen = new Map<Mode, { type: string; openerUrl: string | undefined; title: string }>();
-  for (const mode of MODES) {
-    await t.step(`${mode}: targetcreated with the opener`, async () => {
-      const openerUrl = `${rig.pages.a}/?title=PptrOpener-${mode}`;
+sideBySideTest(
+  "popups_test: Playwright sees popups through the relay as on direct CDP",
+  async (s, t) => {
+    const { rig } = s;
+    const outcomes = new Map<string, PopupOutcome>();
+    for (const mode of MODES) {
+      const openerUrl = `${rig.pages.a}/?title=Opener-${mode}`;
       await s.open(mode, openerUrl);
-      const browser = await puppeteer.connect({ ...s.puppeteer(mode), defaultViewport: null });
-      try {
-        const page = (await browser.pages()).find((p) => p.url() === openerUrl);
-        assert.ok(page, `${mode}: opener page not found`);
-        const url = `${rig.pages.a}/?title=PptrPopup`;
-        const created = new Promise<import("puppeteer-core").Target>((resolve) => {
-          const listener = (target: import("puppeteer-core").Target) => {
-            if (target.type() !== "page") return;
-            browser.off("targetcreated", listener);
-            resolve(target);
-          };
-          browser.on("targetcreated", listener);
-        });
-        await page.evaluate((u) => void window.open(u), url);
-        const target = await within(15_000, `${mode}: targetcreated`, created);
-        const popup = await target.page();
-        assert.ok(popup, `${mode}: popup page`);
-        await waitUntil(`${mode}: popup loaded`, async () =>
-          (await popup.title()) === "PptrPopup" || undefined);
-        seen.set(mode, {
-          type: target.type(),
-          openerUrl: target.opener()?.url(),
-          title: await popup.title(),
-        });
-        await popup.close();
-      } finally {
-        await browser.disconnect();
-      }
-    });
-  }
-  await t.step("same target type, opener and page as direct CDP", () => {
-    const direct = seen.get("direct");
-    const relay = seen.get("relay");
-    assert.ok(direct && relay);
-    assert.equal(direct.openerUrl, `${rig.pages.a}/?title=PptrOpener-direct`);
-    assert.deepEqual(relay, { ...direct, openerUrl: `${rig.pages.a}/?title=PptrOpener-relay` });
-  });
-});
-
-sideBySideTest("popups_test: a popup closed at once hangs nothing and leaves nothing behind", async (s, t) => {
-  const { rig } = s;
-  for (const mode of MODES) {
-    await t.step(`${mode}: opener stays usable, the popup is gone everywhere`, async () => {
-      const openerUrl = `${rig.pages.a}/?title=Closer-${mode}`;
-      await s.open(mode, openerUrl);
-      const raw = mode === "relay" ? await RawCdp.connect(rig.relay) : undefined;
-      await raw?.call("Target.setDiscoverTargets", { discover: true });
-      await raw?.call("Target.setAutoAttach", { autoAttach: true, flatten: true });
       const browser = await chromium.connectOverCDP(s.playwright(mode));
       try {
         const context = browser.contexts()[0];
         const page = context?.pages().find((p) => p.url() === openerUrl);
         assert.ok(context && page, `${mode}: opener page not found`);
-        const url = `${rig.pages.a}/?title=Gone-${mode}`;
-        await page.evaluate((u) => window.open(u)?.close(), url);
-        assert.equal(await within(10_000, "opener evaluate", page.evaluate(() => 1 + 1)), 2);
-        await waitUntil("the popup's tab closed", async () => {
-          const urls = await rig.browser.worker.evaluate(async () =>
-            (await chrome.tabs.query({})).map((tab) => tab.pendingUrl ?? tab.url ?? "")
-          );
-          return !urls.includes(url);
-        });
-        await waitUntil("no page for the popup", () =>
-          context.pages().every((p) => p.url() !== url));
-        assert.equal(await within(10_000, "opener evaluate", page.evaluate(() => 3)), 3);
+        for (const kind of ["window.open", "target=_blank", "noopener"] as const) {
+          await t.step(`${mode}: ${kind} fires popup and the context's page event`, async () => {
+            const title = `${kind}-${mode}`;
+            const url = `${rig.pages.a}/?title=${encodeURIComponent(title)}`;
+            const outcome = await popupOutcome(context, page, kind, url);
+            assert.equal(outcome.title, title);
+            assert.equal(outcome.url, url);
+            assert.equal(outcome.contextPageEvent, true);
+            assert.equal(outcome.evaluated, 42);
+            outcomes.set(`${mode} ${kind}`, outcome);
+          });
+        }
       } finally {
         await browser.close();
       }
-      if (raw === undefined) return;
-      try {
-        await waitUntil("only the opener shared", async () => {
-          const status = await rig.status();
-          return status.tabs.length === 1 && rig.relay.stats().targets === 1;
-        });
-        // Whatever was announced for the popup was also taken back.
-        const created = raw.events.filter((e) => e.method === "Target.targetCreated").length;
-        const destroyed = raw.events.filter((e) => e.method === "Target.targetDestroyed").length;
-        assert.equal(created - destroyed, 1, "only the opener is left");
-        const held = [...raw.attachCounts().values()].filter((count) => count > 0);
-        assert.deepEqual(held, [1], "only the opener is still attached");
-      } finally {
-        await raw.close();
+    }
+    await t.step("the relay shows the same outcome as direct CDP", () => {
+      for (const kind of ["window.open", "target=_blank", "noopener"]) {
+        const direct = outcomes.get(`direct ${kind}`);
+        const relay = outcomes.get(`relay ${kind}`);
+        assert.ok(direct && relay, `${kind}: both modes ran`);
+        assert.deepEqual(
+          { ...relay, title: "", url: "" },
+          { ...direct, title: "", url: "" },
+          kind,
+        );
       }
     });
-  }
-});
+    await t.step("closed popups leave nothing in the worker or relay tables", async () => {
+      await waitUntil("only the opener shared", async () => {
+        const status = await rig.status();
+        return status.tabs.length === 1 && rig.relay.stats().targets === 1;
+      });
+    });
+  },
+);
+
+sideBySideTest(
+  "popups_test: Puppeteer fires targetcreated for a popup, as on direct CDP",
+  async (s, t) => {
+    const { rig } = s;
+    const seen = new Map<Mode, { type: string; openerUrl: string | undefined; title: string }>();
+    for (const mode of MODES) {
+      await t.step(`${mode}: targetcreated with the opener`, async () => {
+        const openerUrl = `${rig.pages.a}/?title=PptrOpener-${mode}`;
+        await s.open(mode, openerUrl);
+        const browser = await puppeteer.connect({ ...s.puppeteer(mode), defaultViewport: null });
+        try {
+          const page = (await browser.pages()).find((p) => p.url() === openerUrl);
+          assert.ok(page, `${mode}: opener page not found`);
+          const url = `${rig.pages.a}/?title=PptrPopup`;
+          const created = new Promise<import("puppeteer-core").Target>((resolve) => {
+            const listener = (target: import("puppeteer-core").Target) => {
+              if (target.type() !== "page") return;
+              browser.off("targetcreated", listener);
+              resolve(target);
+            };
+            browser.on("targetcreated", listener);
+          });
+          await page.evaluate((u) => void window.open(u), url);
+          const target = await within(15_000, `${mode}: targetcreated`, created);
+          const popup = await target.page();
+          assert.ok(popup, `${mode}: popup page`);
+          await waitUntil(
+            `${mode}: popup loaded`,
+            async () => (await popup.title()) === "PptrPopup" || undefined,
+          );
+          seen.set(mode, {
+            type: target.type(),
+            openerUrl: target.opener()?.url(),
+            title: await popup.title(),
+          });
+          await popup.close();
+        } finally {
+          await browser.disconnect();
+        }
+      });
+    }
+    await t.step("same target type, opener and page as direct CDP", () => {
+      const direct = seen.get("direct");
+      const relay = seen.get("relay");
+      assert.ok(direct && relay);
+      assert.equal(direct.openerUrl, `${rig.pages.a}/?title=PptrOpener-direct`);
+      assert.deepEqual(relay, { ...direct, openerUrl: `${rig.pages.a}/?title=PptrOpener-relay` });
+    });
+  },
+);
+
+sideBySideTest(
+  "popups_test: a popup closed at once hangs nothing and leaves nothing behind",
+  async (s, t) => {
+    const { rig } = s;
+    for (const mode of MODES) {
+      await t.step(`${mode}: opener stays usable, the popup is gone everywhere`, async () => {
+        const openerUrl = `${rig.pages.a}/?title=Closer-${mode}`;
+        await s.open(mode, openerUrl);
+        const raw = mode === "relay" ? await RawCdp.connect(rig.relay) : undefined;
+        await raw?.call("Target.setDiscoverTargets", { discover: true });
+        await raw?.call("Target.setAutoAttach", { autoAttach: true, flatten: true });
+        const browser = await chromium.connectOverCDP(s.playwright(mode));
+        try {
+          const context = browser.contexts()[0];
+          const page = context?.pages().find((p) => p.url() === openerUrl);
+          assert.ok(context && page, `${mode}: opener page not found`);
+          const url = `${rig.pages.a}/?title=Gone-${mode}`;
+          await page.evaluate((u) => window.open(u)?.close(), url);
+          assert.equal(await within(10_000, "opener evaluate", page.evaluate(() => 1 + 1)), 2);
+          await waitUntil("the popup's tab closed", async () => {
+            const urls = await rig.browser.worker.evaluate(async () =>
+              (await chrome.tabs.query({})).map((tab) => tab.pendingUrl ?? tab.url ?? "")
+            );
+            return !urls.includes(url);
+          });
+          await waitUntil(
+            "no page for the popup",
+            () => context.pages().every((p) => p.url() !== url),
+          );
+          assert.equal(
+            await within(
+              10_000,
+              "opener evaluate",
+              page.evaluate(() => 3),
+            ),
+            3,
+          );
+        } finally {
+          await browser.close();
+        }
+        if (raw === undefined) return;
+        try {
+          await waitUntil("only the opener shared", async () => {
+            const status = await rig.status();
+            return status.tabs.length === 1 && rig.relay.stats().targets === 1;
+          });
+          // Whatever was announced for the popup was also taken back.
+          const created = raw.events.filter((e) => e.method === "Target.targetCreated").length;
+          const destroyed = raw.events.filter((e) => e.method === "Target.targetDestroyed").length;
+          assert.equal(created - destroyed, 1, "only the opener is left");
+          const held = [...raw.attachCounts().values()].filter((count) => count > 0);
+          assert.deepEqual(held, [1], "only the opener is still attached");
+        } finally {
+          await raw.close();
+        }
+      });
+    }
+  },
+);
 
 sideBySideTest("popups_test: with sharePopups off a popup stays unshared", async (s) => {
   const { rig } = s;
