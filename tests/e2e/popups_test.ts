@@ -18,7 +18,7 @@ interface PopupOutcome {
 
 async function openPopup(page: Page, kind: Kind, url: string): Promise<void> {
   if (kind === "window.open") {
-    await page.evaluate((u) => void window.open(u), url);
+    await page.evaluate((u) => void globalThis.open(u), url);
     return;
   }
   await page.evaluate(([u, k]) => {
@@ -128,7 +128,7 @@ sideBySideTest(
             };
             browser.on("targetcreated", listener);
           });
-          await page.evaluate((u) => void window.open(u), url);
+          await page.evaluate((u) => void globalThis.open(u), url);
           const target = await within(15_000, `${mode}: targetcreated`, created);
           const popup = await target.page();
           assert.ok(popup, `${mode}: popup page`);
@@ -174,7 +174,7 @@ sideBySideTest(
           const page = context?.pages().find((p) => p.url() === openerUrl);
           assert.ok(context && page, `${mode}: opener page not found`);
           const url = `${rig.pages.a}/?title=Gone-${mode}`;
-          await page.evaluate((u) => window.open(u)?.close(), url);
+          await page.evaluate((u) => globalThis.open(u)?.close(), url);
           assert.equal(await within(10_000, "opener evaluate", page.evaluate(() => 1 + 1)), 2);
           await waitUntil("the popup's tab closed", async () => {
             const urls = await rig.browser.worker.evaluate(async () =>
@@ -227,7 +227,7 @@ sideBySideTest("popups_test: with sharePopups off a popup stays unshared", async
     const page = browser.contexts()[0]?.pages().find((p) => p.url() === openerUrl);
     assert.ok(page, "opener page not found");
     const url = `${rig.pages.a}/?title=Unshared`;
-    await page.evaluate((u) => void window.open(u), url);
+    await page.evaluate((u) => void globalThis.open(u), url);
     const tabId = await rig.tabIdOf(url);
     // No event marks "decided not to share": give the worker time it would need to attach.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
