@@ -706,6 +706,7 @@ export class TabBridge {
     try {
       share = await this.#sharePopups();
     } catch {
+      // The setting cannot be read: share nothing the person may have turned off.
       share = false;
     }
     if (!share || this.#closed) return;

@@ -139,7 +139,7 @@ async function dialogsThrough(
 }
 
 sideBySideTest(
-  "dialogs_test: all four dialog kinds behave through the relay as on direct CDP",
+  "relay() delivers alert, confirm, prompt and beforeunload once each as direct CDP does",
   async (s, t) => {
     const { rig } = s;
     const outcomes = new Map<Mode, ModeOutcome>();
@@ -176,7 +176,7 @@ sideBySideTest(
 );
 
 sideBySideTest(
-  "dialogs_test: Puppeteer answers alert and prompt as on direct CDP",
+  "relay() lets Puppeteer answer alert and prompt as direct CDP does",
   async (s, t) => {
     const { rig } = s;
     for (const mode of MODES) {
@@ -210,7 +210,7 @@ sideBySideTest(
   },
 );
 
-sideBySideTest("dialogs_test: a page closed while its dialog shows hangs nothing", async (s, t) => {
+sideBySideTest("relay() hangs nothing when a page closes under its dialog", async (s, t) => {
   const { rig } = s;
   for (const mode of MODES) {
     await t.step(`${mode}: the pending evaluate fails, the page is gone`, async () => {

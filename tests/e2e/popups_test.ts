@@ -2,7 +2,7 @@
 // relay in the same run, and both must show the same outcome.
 import assert from "node:assert/strict";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
-import puppeteer from "puppeteer-core";
+import puppeteer, { type Target } from "puppeteer-core";
 import { RawCdp, waitUntil } from "../../harness/rig.ts";
 import { type Mode, MODES, sideBySideTest, within } from "./_side_by_side.ts";
 
@@ -57,7 +57,7 @@ async function popupOutcome(
 }
 
 sideBySideTest(
-  "popups_test: Playwright sees popups through the relay as on direct CDP",
+  "relay() shows Playwright popups from window.open, target=_blank and noopener as direct CDP does",
   async (s, t) => {
     const { rig } = s;
     const outcomes = new Map<string, PopupOutcome>();
@@ -107,7 +107,7 @@ sideBySideTest(
 );
 
 sideBySideTest(
-  "popups_test: Puppeteer fires targetcreated for a popup, as on direct CDP",
+  "relay() fires Puppeteer targetcreated for a popup as direct CDP does",
   async (s, t) => {
     const { rig } = s;
     const seen = new Map<Mode, { type: string; openerUrl: string | undefined; title: string }>();
@@ -120,8 +120,8 @@ sideBySideTest(
           const page = (await browser.pages()).find((p) => p.url() === openerUrl);
           assert.ok(page, `${mode}: opener page not found`);
           const url = `${rig.pages.a}/?title=PptrPopup`;
-          const created = new Promise<import("puppeteer-core").Target>((resolve) => {
-            const listener = (target: import("puppeteer-core").Target) => {
+          const created = new Promise<Target>((resolve) => {
+            const listener = (target: Target) => {
               if (target.type() !== "page") return;
               browser.off("targetcreated", listener);
               resolve(target);
@@ -158,7 +158,7 @@ sideBySideTest(
 );
 
 sideBySideTest(
-  "popups_test: a popup closed at once hangs nothing and leaves nothing behind",
+  "relay() hangs nothing and keeps nothing for a popup closed at once",
   async (s, t) => {
     const { rig } = s;
     for (const mode of MODES) {
@@ -217,7 +217,7 @@ sideBySideTest(
   },
 );
 
-sideBySideTest("popups_test: with sharePopups off a popup stays unshared", async (s) => {
+sideBySideTest("relay() leaves a popup unshared while sharePopups is off", async (s) => {
   const { rig } = s;
   const openerUrl = `${rig.pages.a}/?title=NoShare`;
   await s.open("relay", openerUrl);
