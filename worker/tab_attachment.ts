@@ -88,28 +88,12 @@ export interface AttachOptions {
   /**
    * Decides, from the tab's fresh target info, whether the tab is shared: returns the target
    * info to record and announce, or `undefined` to detach the debugger again without announcing
-   * anything (the first attach then rejects with {@linkcode NotSharedError}). Used for popups,
-   * whose real opener only the target info tells.
+   * anything (the first attach then rejects). Used for popups, whose real opener only the target
+   * info tells.
    *
    * @default {every tab is shared with its target info as read}
    */
   readonly admit?: (targetInfo: JsonObject) => JsonObject | undefined;
-}
-
-/** The first attach of a tab {@linkcode AttachOptions.admit} refused; nothing was announced. */
-export class NotSharedError extends Error {
-  /** The tab. */
-  readonly tabId: number;
-
-  /**
-   * @param tabId The tab.
-   * @param options The cause, if any.
-   */
-  constructor(tabId: number, options?: ErrorOptions) {
-    super(`Cannot share tab ${tabId} as it was not opened by a shared tab`, options);
-    this.name = "NotSharedError";
-    this.tabId = tabId;
-  }
 }
 
 interface Buffered {
@@ -416,7 +400,7 @@ export class TabAttachment {
         const admitted = this.#admit(targetInfo);
         if (admitted === undefined) {
           await detachDebugger(host, tabId);
-          throw new NotSharedError(tabId);
+          throw new Error(`Cannot share tab ${tabId} as it was not opened by a shared tab`);
         }
         targetInfo = admitted;
       }
