@@ -6,7 +6,10 @@ import puppeteer, { type Target } from "puppeteer-core";
 import { RawCdp, waitUntil } from "../../harness/rig.ts";
 import { type Mode, MODES, sideBySideTest, within } from "./_side_by_side.ts";
 
-type Kind = "window.open" | "target=_blank" | "noopener";
+type Kind = "window.open" | "target=_blank" | "noopener" | "cross-site";
+
+/** Every kind, in the order they run. `cross-site` is `window.open` to another site (OAuth). */
+const KINDS: readonly Kind[] = ["window.open", "target=_blank", "noopener", "cross-site"];
 
 interface PopupOutcome {
   readonly title: string;
@@ -17,7 +20,7 @@ interface PopupOutcome {
 }
 
 async function openPopup(page: Page, kind: Kind, url: string): Promise<void> {
-  if (kind === "window.open") {
+  if (kind === "window.open" || kind === "cross-site") {
     await page.evaluate((u) => void globalThis.open(u), url);
     return;
   }
@@ -57,7 +60,7 @@ async function popupOutcome(
 }
 
 sideBySideTest(
-  "relay() shows Playwright popups from window.open, target=_blank and noopener as direct CDP does",
+  "relay() shows Playwright popups from window.open, target=_blank, noopener and another site as direct CDP does",
   async (s, t) => {
     const { rig } = s;
     const outcomes = new Map<string, PopupOutcome>();
@@ -69,10 +72,11 @@ sideBySideTest(
         const context = browser.contexts()[0];
         const page = context?.pages().find((p) => p.url() === openerUrl);
         assert.ok(context && page, `${mode}: opener page not found`);
-        for (const kind of ["window.open", "target=_blank", "noopener"] as const) {
+        for (const kind of KINDS) {
           await t.step(`${mode}: ${kind} fires popup and the context's page event`, async () => {
             const title = `${kind}-${mode}`;
-            const url = `${rig.pages.a}/?title=${encodeURIComponent(title)}`;
+            const origin = kind === "cross-site" ? rig.pages.b : rig.pages.a;
+            const url = `${origin}/?title=${encodeURIComponent(title)}`;
             const outcome = await popupOutcome(context, page, kind, url);
             assert.equal(outcome.title, title);
             assert.equal(outcome.url, url);
@@ -86,7 +90,7 @@ sideBySideTest(
       }
     }
     await t.step("the relay shows the same outcome as direct CDP", () => {
-      for (const kind of ["window.open", "target=_blank", "noopener"]) {
+      for (const kind of KINDS) {
         const direct = outcomes.get(`direct ${kind}`);
         const relay = outcomes.get(`relay ${kind}`);
         assert.ok(direct && relay, `${kind}: both modes ran`);
