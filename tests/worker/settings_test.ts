@@ -3,6 +3,7 @@ import {
   DEFAULT_SETTINGS,
   parseRelayPort,
   parseSettings,
+  parseSharePopups,
   validateSettings,
 } from "../../worker/settings.ts";
 
@@ -81,4 +82,26 @@ Deno.test("validateSettings() reports each problem next to its field", () => {
     [["out_of_range", "relayPort"], ["missing_field", "gatewayToken"]],
   );
   assert.deepEqual(validateSettings({}).map((i) => i.code), ["missing_field"]);
+});
+
+Deno.test("parseSharePopups() is on unless the stored value is false", () => {
+  const table: [unknown, boolean][] = [
+    [undefined, true],
+    [true, true],
+    [false, false],
+    [null, true],
+    ["false", true],
+  ];
+  for (const [raw, on] of table) assert.equal(parseSharePopups(raw), on, String(raw));
+});
+
+Deno.test("validateSettings() reports a sharePopups that is not a boolean", () => {
+  assert.deepEqual(validateSettings({ gatewayToken: "t", sharePopups: false }), []);
+  assert.deepEqual(validateSettings({ gatewayToken: "t", sharePopups: "no" }), [{
+    code: "wrong_type",
+    path: ["sharePopups"],
+    expected: "boolean",
+    received: "string",
+    message: 'Cannot use "sharePopups" as it must be a boolean: current value is of type string',
+  }]);
 });
