@@ -129,7 +129,11 @@ export function summarizeConnection(
     case "stopped":
       switch (status.lastError?.code) {
         case "token_rejected":
-          return summary("error", "The relay refused the token: paste the one it printed", "settings");
+          return summary(
+            "error",
+            "The relay refused the token: paste the one it printed",
+            "settings",
+          );
         case "incompatible_relay":
           return summary(
             "error",
@@ -137,7 +141,11 @@ export function summarizeConnection(
             "settings",
           );
         case "settings_unavailable":
-          return summary("error", "Cannot read the extension's settings: open them and save again", "settings");
+          return summary(
+            "error",
+            "Cannot read the extension's settings: open them and save again",
+            "settings",
+          );
         default:
           return summary("error", `${problem(status)}: check the settings`, "settings");
       }

@@ -247,8 +247,10 @@ export class TabGroups {
           return false;
         });
         if (!ok && this.#inGroup.delete(tabId)) {
-          await this.#retry("take a refused tab out of the group", () =>
-            this.#groups.ungroup([tabId]));
+          await this.#retry(
+            "take a refused tab out of the group",
+            () => this.#groups.ungroup([tabId]),
+          );
         }
         return;
       }
@@ -353,8 +355,10 @@ export class TabGroups {
     }
     const existing = await this.#groupOf(tab.windowId);
     if (existing !== undefined) {
-      await this.#retry("add a tab to the group", () =>
-        this.#groups.group([tabId], { groupId: existing }));
+      await this.#retry(
+        "add a tab to the group",
+        () => this.#groups.group([tabId], { groupId: existing }),
+      );
     } else {
       let created = TAB_GROUP_NONE;
       await this.#retry("create the tab group", async () => {
@@ -407,8 +411,10 @@ export class TabGroups {
         t.id === undefined ? [] : [t.id]
       );
       if (primary !== undefined && tabIds.length > 0) {
-        await this.#retry("merge a duplicate tab group", () =>
-          this.#groups.group(tabIds, { groupId: primary }));
+        await this.#retry(
+          "merge a duplicate tab group",
+          () => this.#groups.group(tabIds, { groupId: primary }),
+        );
       }
     }
   }

@@ -40,7 +40,9 @@ export class FakeTabGroups implements TabGroupsPort {
 
   /** The tab ids in a group (synchronous, for assertions). */
   members(groupId: number): number[] {
-    return this.#tabs.all().flatMap((t) => t.groupId === groupId && t.id !== undefined ? [t.id] : []);
+    return this.#tabs.all().flatMap((t) =>
+      t.groupId === groupId && t.id !== undefined ? [t.id] : []
+    );
   }
 
   /** Creates a group directly, as the person would (title and colour of their choice). */
