@@ -16,7 +16,13 @@
  * @module
  */
 
-import { parseSettings, type Settings, SETTINGS_KEYS } from "../worker/settings.ts";
+import {
+  parseSettings,
+  parseUseTabGroups,
+  type Settings,
+  SETTINGS_KEYS,
+  TAB_GROUPS_KEY,
+} from "../worker/settings.ts";
 import type { StorageChange, TimerHandle } from "../worker/ports.ts";
 import { chromePagePorts, type PagePorts } from "./chrome_page_ports.ts";
 import { type FormField, readForm } from "./_form.ts";
@@ -69,6 +75,8 @@ class Elements {
   readonly noTabs = byId("no-tabs", HTMLElement);
   readonly tabsTable = byId("tabs-table", HTMLTableElement);
   readonly tabsBody = byId("tabs-body", HTMLTableSectionElement);
+  readonly useTabGroups = byId("useTabGroups", HTMLInputElement);
+  readonly groupsState = byId("groups-state", HTMLElement);
 }
 
 /** The options page controller: owns its poll timer and its storage listener. */
@@ -80,8 +88,14 @@ class OptionsPage {
   /** Fields whose errors are shown (left once, or after a submit). */
   readonly #shown = new Set<FormField>();
   #saved: Settings | undefined;
-  /** Set after Save until the worker reports the outcome for the saved port. */
-  #awaitingRelayUrl: string | undefined;
+  /**
+   * The connection state (tone and label without digits) when the shown check result was
+   * made; once the state moves on, the result describes the past and is cleared.
+   */
+  #checkedIn: string | undefined;
+  /** The connection state when the last save was made; "Saved." is cleared once it moves on. */
+  #savedIn: string | undefined;
+  #stateKey = "";
   #pollTimer: TimerHandle | undefined;
   #polling = false;
   #lastAnnounced = "";
@@ -111,6 +125,7 @@ class OptionsPage {
       });
     }
     toggleToken.addEventListener("click", () => this.#toggleToken());
+    this.#el.useTabGroups.addEventListener("change", () => void this.#saveGroups());
     check.addEventListener("click", () => void this.#check());
     detachAll.addEventListener("click", () => void this.#detachAll());
     this.#ports.storage.onChanged.addListener(this.#onStorageChanged);
@@ -144,12 +159,16 @@ class OptionsPage {
     areaName: string,
   ): void => {
     if (areaName !== "local") return;
+    if (TAB_GROUPS_KEY in changes) {
+      this.#el.useTabGroups.checked = parseUseTabGroups(changes[TAB_GROUPS_KEY]?.newValue);
+    }
     if (!SETTINGS_KEYS.some((key) => key in changes)) return;
     void this.#load();
   };
 
   async #load(): Promise<void> {
-    const raw = await this.#ports.storage.local.get(SETTINGS_KEYS);
+    const raw = await this.#ports.storage.local.get([...SETTINGS_KEYS, TAB_GROUPS_KEY]);
+    this.#el.useTabGroups.checked = parseUseTabGroups(raw[TAB_GROUPS_KEY]);
     const settings = parseSettings(raw);
     this.#saved = settings;
     const values = { relayPort: String(settings.relayPort), gatewayToken: settings.gatewayToken };
@@ -221,8 +240,9 @@ class OptionsPage {
       this.#dirty.clear();
       fields.relayPort.value = String(settings.relayPort);
       fields.gatewayToken.value = settings.gatewayToken;
-      this.#awaitingRelayUrl = `http://127.0.0.1:${settings.relayPort}`;
-      saveState.textContent = "Saved. Reconnecting…";
+      // The status panel says how the connection goes; "Saved." is cleared when it moves on.
+      this.#savedIn = this.#stateKey;
+      saveState.textContent = "Saved.";
       void this.#refresh();
     } catch (error) {
       saveState.textContent = `Not saved: ${errorText(error)}`;
@@ -267,6 +287,7 @@ class OptionsPage {
       check.disabled = false;
     }
     this.#showCheck(checkView(response));
+    this.#checkedIn = this.#stateKey;
     const saved = this.#saved;
     this.#el.checkNote.hidden = saved !== undefined && saved.relayPort === relayPort &&
       saved.gatewayToken === gatewayToken;
@@ -290,6 +311,18 @@ class OptionsPage {
     checkUrl.parentElement?.toggleAttribute("hidden", view.url === "");
     this.#el.checkNote.hidden = true;
     checkResult.hidden = false;
+  }
+
+  async #saveGroups(): Promise<void> {
+    const { useTabGroups, groupsState } = this.#el;
+    try {
+      await this.#ports.storage.local.set({ [TAB_GROUPS_KEY]: useTabGroups.checked });
+      groupsState.textContent = useTabGroups.checked
+        ? "Saved: shared tabs go in the Browser Relay group."
+        : "Saved: shared tabs stay where they are.";
+    } catch (error) {
+      groupsState.textContent = `Not saved: ${errorText(error)}`;
+    }
   }
 
   async #detachAll(): Promise<void> {
@@ -339,18 +372,20 @@ class OptionsPage {
     }
     this.#renderTabs(view.tabs);
     detachAll.disabled = view.tabs.length === 0;
-    if (this.#awaitingRelayUrl !== undefined && view.relayUrl === this.#awaitingRelayUrl) {
-      if (view.tone === "ok") {
-        saveState.textContent = "Saved. Connected to the relay.";
-        this.#awaitingRelayUrl = undefined;
-      } else if (view.tone === "error") {
-        saveState.textContent = `Saved, but not connected: ${view.detail}`;
-        this.#awaitingRelayUrl = undefined;
-      } else if (view.tone === "idle") {
-        saveState.textContent = "Saved. The extension connects when a tab is attached.";
-        this.#awaitingRelayUrl = undefined;
-      }
+    // Honest states: results made in an earlier connection state are cleared, not kept green.
+    this.#stateKey = announce;
+    const { checkResult } = this.#el;
+    if (this.#checkedIn !== undefined && this.#checkedIn !== announce) {
+      checkResult.hidden = true;
+      this.#checkedIn = undefined;
     }
+    if (this.#savedIn !== undefined && this.#savedIn !== announce) {
+      saveState.textContent = "";
+      this.#savedIn = undefined;
+    }
+    // One message per problem: a shown failed check already says what the status would.
+    statusDetail.hidden = !checkResult.hidden && checkResult.dataset.tone === "error" &&
+      view.tone === "error";
   }
 
   #renderTabs(tabs: readonly TabRow[]): void {
