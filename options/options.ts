@@ -96,6 +96,7 @@ class OptionsPage {
   /** The connection state when the last save was made; "Saved." is cleared once it moves on. */
   #savedIn: string | undefined;
   #stateKey = "";
+  #statusTone = "";
   #pollTimer: TimerHandle | undefined;
   #polling = false;
   #lastAnnounced = "";
@@ -288,6 +289,7 @@ class OptionsPage {
     }
     this.#showCheck(checkView(response));
     this.#checkedIn = this.#stateKey;
+    this.#oneMessagePerProblem();
     const saved = this.#saved;
     this.#el.checkNote.hidden = saved !== undefined && saved.relayPort === relayPort &&
       saved.gatewayToken === gatewayToken;
@@ -383,9 +385,15 @@ class OptionsPage {
       saveState.textContent = "";
       this.#savedIn = undefined;
     }
-    // One message per problem: a shown failed check already says what the status would.
+    this.#statusTone = view.tone;
+    this.#oneMessagePerProblem();
+  }
+
+  /** A shown failed check already says what the status detail would: show it only once. */
+  #oneMessagePerProblem(): void {
+    const { checkResult, statusDetail } = this.#el;
     statusDetail.hidden = !checkResult.hidden && checkResult.dataset.tone === "error" &&
-      view.tone === "error";
+      this.#statusTone === "error";
   }
 
   #renderTabs(tabs: readonly TabRow[]): void {

@@ -74,6 +74,10 @@ export interface AxeViolation {
 /** Runs axe-core (npm:axe-core, pinned) in the page; returns serious and critical violations. */
 export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   const source = await Deno.readTextFile(`${root}node_modules/axe-core/axe.min.js`);
+  // A colour-scheme switch starts CSS transitions; judge the settled colours.
+  await page.evaluate(() => {
+    for (const animation of document.getAnimations()) animation.finish();
+  });
   // Evaluated through CDP, so the extension page's CSP does not block it.
   await page.evaluate(source);
   const violations = await page.evaluate(async () => {
