@@ -17,7 +17,7 @@ import type {
   TabInfo,
 } from "./ports.ts";
 import { RelayConnection, type RelayConnectionOptions } from "./relay_connection.ts";
-import type { ConnectionHooks, ConnectionStatus } from "./relay_link.ts";
+import type { ConnectionHooks } from "./relay_link.ts";
 import {
   type PendingWork,
   TabBridge,
