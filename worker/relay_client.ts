@@ -28,9 +28,9 @@ import { TabSessions } from "./tab_sessions.ts";
 import { deriveRelayToken } from "../codec/derive_relay_token.ts";
 import { type ConnectionSummary, summarizeConnection } from "./connection_summary.ts";
 import { type Endpoints, endpoints } from "./endpoints.ts";
+import { isShareableUrl } from "./is_shareable_url.ts";
+import { originOf } from "./origin_of.ts";
 import {
-  isShareableUrl,
-  originOf,
   parseClientMessage,
   type PopupState,
   type SharedTabView,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isShareableUrl, originOf, parseClientMessage } from "../../worker/messages.ts";
+import { parseClientMessage } from "../../worker/messages.ts";
 
 Deno.test("parseClientMessage() reads every request the pages send", () => {
   assert.deepEqual(parseClientMessage({ type: "status" }), { type: "status" });
@@ -31,18 +31,4 @@ Deno.test("parseClientMessage() ignores foreign messages and rejects bad fields"
   assert.deepEqual(parseClientMessage({ type: "checkConnection", port: "1", token: "t" }), {
     error: 'Cannot check the connection as "port" must be a number and "token" a string',
   });
-});
-
-Deno.test("originOf() shows scheme and host, or the URL when it has no origin", () => {
-  assert.equal(originOf("https://example.com:8443/a?b#c"), "https://example.com:8443");
-  assert.equal(originOf("about:blank"), "about:blank");
-  assert.equal(originOf("not a url"), "not a url");
-});
-
-Deno.test("isShareableUrl() refuses browser pages and the Web Store", () => {
-  assert.equal(isShareableUrl("https://example.com/"), true);
-  assert.equal(isShareableUrl(undefined), true);
-  assert.equal(isShareableUrl("chrome://settings/"), false);
-  assert.equal(isShareableUrl("chrome-extension://abc/popup.html"), false);
-  assert.equal(isShareableUrl("https://chromewebstore.google.com/detail/x"), false);
 });
