@@ -109,11 +109,9 @@ export function statusView(response: unknown, now: number): StatusView {
   const tabs = readTabs(isJsonObject(response) ? response["tabs"] : undefined);
   // The worker's one-line summary, when sent, is what every surface shows.
   const summary = isJsonObject(response) ? response["summary"] : undefined;
-  if (isJsonObject(summary) && typeof summary["text"] === "string") {
-    const base = statusView({
-      connection,
-      tabs: response && isJsonObject(response) ? response["tabs"] : [],
-    }, now);
+  if (isJsonObject(response) && isJsonObject(summary) && typeof summary["text"] === "string") {
+    // The same view without the summary gives the pill label and the tabs.
+    const base = statusView({ connection, tabs: response["tabs"] ?? [] }, now);
     const tone = summary["tone"];
     return {
       ...base,
