@@ -93,8 +93,6 @@ class OptionsPage {
    * made; once the state moves on, the result describes the past and is cleared.
    */
   #checkedIn: string | undefined;
-  /** The connection state when the last save was made; "Saved." is cleared once it moves on. */
-  #savedIn: string | undefined;
   #stateKey = "";
   #statusTone = "";
   #pollTimer: TimerHandle | undefined;
@@ -241,8 +239,8 @@ class OptionsPage {
       this.#dirty.clear();
       fields.relayPort.value = String(settings.relayPort);
       fields.gatewayToken.value = settings.gatewayToken;
-      // The status panel says how the connection goes; "Saved." is cleared when it moves on.
-      this.#savedIn = this.#stateKey;
+      // Only what stays true: how the connection goes is the status panel's job, so no
+      // "Connected" here that the next relay failure would make stale.
       saveState.textContent = "Saved.";
       void this.#refresh();
     } catch (error) {
@@ -361,7 +359,7 @@ class OptionsPage {
   }
 
   #renderStatus(view: StatusView): void {
-    const { phase, phaseAnnounce, statusDetail, relayUrl, detachAll, saveState } = this.#el;
+    const { phase, phaseAnnounce, statusDetail, relayUrl, detachAll } = this.#el;
     phase.dataset.tone = view.tone;
     phase.textContent = view.label;
     statusDetail.textContent = view.detail;
@@ -380,10 +378,6 @@ class OptionsPage {
     if (this.#checkedIn !== undefined && this.#checkedIn !== announce) {
       checkResult.hidden = true;
       this.#checkedIn = undefined;
-    }
-    if (this.#savedIn !== undefined && this.#savedIn !== announce) {
-      saveState.textContent = "";
-      this.#savedIn = undefined;
     }
     this.#statusTone = view.tone;
     this.#oneMessagePerProblem();

@@ -1,7 +1,8 @@
 /**
  * The setup page (opened on first install, and when a share is refused because no token is
  * saved): the relay command, the token field, how to pin the extension, and a live check that
- * turns green once the relay answers and accepts the token. Entry point of `dist/setup.js`.
+ * turns green once the relay answers and accepts the token (it checks every 2 s until then, and
+ * after that only when the settings change). Entry point of `dist/setup.js`.
  *
  * @module
  */
@@ -39,6 +40,11 @@ class SetupPage {
   #settings: Settings | undefined;
   #timer: TimerHandle | undefined;
   #lastLive = "";
+  /**
+   * True once a check succeeded. Until then the page checks every 2 s; afterwards only when the
+   * settings change, so a page left open does not keep knocking on the relay.
+   */
+  #succeeded = false;
 
   constructor(ports: PagePorts) {
     this.#ports = ports;
@@ -129,6 +135,7 @@ class SetupPage {
         response = undefined;
       }
       const view = checkView(response);
+      if (view.tone === "ok") this.#succeeded = true;
       if (view.tone === "ok") {
         this.#show(
           "ok",
@@ -137,10 +144,13 @@ class SetupPage {
       } else {
         this.#show(
           "error",
-          `${view.title}: ${view.hint === "" ? view.message : view.hint} Checking again every 2 s.`,
+          `${view.title}: ${view.hint === "" ? view.message : view.hint}${
+            this.#succeeded ? "" : " Checking again every 2 s."
+          }`,
         );
       }
     }
+    if (this.#succeeded) return;
     this.#timer = this.#ports.clock.setTimeout(() => void this.#check(), CHECK_EVERY_MS);
   }
 }

@@ -131,7 +131,7 @@ export function summarizeConnection(
         case "token_rejected":
           return summary(
             "error",
-            "The relay refused the token: paste the one it printed",
+            "The relay refused the token: paste the one it printed in the settings",
             "settings",
           );
         case "incompatible_relay":

@@ -49,7 +49,7 @@ rigTest(
       await page.locator("#status-detail").filter({ hasText: "The relay refused the token" })
         .waitFor({ timeout: 20_000 });
       assert.deepEqual(await visibleProblems(page), [
-        "#status-detail: The relay refused the token: paste the one it printed",
+        "#status-detail: The relay refused the token: paste the one it printed in the settings",
       ]);
       await page.click("#check");
       await page.locator('#check-result[data-kind="token_rejected"]').waitFor();

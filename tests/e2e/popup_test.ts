@@ -146,7 +146,10 @@ rigTest(
     await t.step("wrong token: refused, Open settings", async () => {
       await rig.browser.worker.evaluate(() => chrome.storage.local.set({ gatewayToken: "wrong" }));
       assert.equal(
-        await statusLine(popup, "The relay refused the token: paste the one it printed"),
+        await statusLine(
+          popup,
+          "The relay refused the token: paste the one it printed in the settings",
+        ),
         "Open settings",
       );
       assert.equal(await popup.getAttribute("#status", "data-tone"), "error");

@@ -109,7 +109,7 @@ Deno.test("summarizeConnection() gives one line and one action per state", () =>
       },
       ctx,
       "error",
-      "The relay refused the token: paste the one it printed",
+      "The relay refused the token: paste the one it printed in the settings",
       "settings",
     ],
     [
