@@ -108,6 +108,11 @@ export interface DownloadFs {
   remove(path: string): Promise<void>;
   /** Whether something exists at `path`. */
   exists(path: string): Promise<boolean>;
+  /**
+   * Creates the directory if needed and checks that a file can be created in it (a probe file
+   * is written and removed); rejects with the file system's error otherwise.
+   */
+  probe(dir: string): Promise<void>;
 }
 
 /** {@linkcode DownloadFs} on Deno's file system APIs. */
@@ -136,6 +141,12 @@ export const denoDownloadFs: DownloadFs = {
       if (error instanceof Deno.errors.NotFound) return false;
       throw error;
     }
+  },
+  async probe(dir) {
+    await Deno.mkdir(dir, { recursive: true });
+    const probe = join(dir, `.browser-relay-probe-${crypto.randomUUID()}`);
+    await Deno.writeFile(probe, new Uint8Array(), { createNew: true });
+    await Deno.remove(probe);
   },
 };
 
@@ -257,6 +268,9 @@ export class DownloadRegistry {
     const watchers = new Set(
       holders.filter((client) => this.#settings.get(client)?.eventsEnabled === true),
     );
+    const verdict = setting.behavior === "deny" ? "cancel" : "keep";
+    // Nobody to tell and no file to place: nothing to keep in the table.
+    if (watchers.size === 0 && !placesFile(setting)) return verdict;
     this.#downloads.set(start.guid, {
       start,
       setting,
@@ -268,7 +282,7 @@ export class DownloadRegistry {
     for (const client of watchers) {
       this.#emit(client, { method: "Browser.downloadWillBegin", params: start });
     }
-    return setting.behavior === "deny" ? "cancel" : "keep";
+    return verdict;
   }
 
   /**
@@ -330,20 +344,24 @@ export class DownloadRegistry {
 
   /**
    * Forgets a client: its setting stops applying, it gets no more events, and downloads that
-   * began under its setting are dropped.
+   * began under its setting and were bound for its `downloadPath` are dropped. Downloads that
+   * need no file work and have nobody left to tell are forgotten too, so nothing stays in the
+   * table once every client is gone.
    *
-   * @returns Guids of the dropped downloads, which the extension should cancel (and whose
-   *   partial files it should remove) so nothing lands in a folder nobody reads.
+   * @returns Guids of the dropped downloads, which the extension should cancel (Chrome then
+   *   removes the partial file) so nothing lands in a folder nobody reads.
    */
   clientGone(clientId: string): string[] {
     this.#settings.delete(clientId);
     const dropped: string[] = [];
     for (const [guid, tracked] of this.#downloads) {
       tracked.watchers.delete(clientId);
-      if (tracked.owner === clientId) {
+      if (tracked.owner === clientId && placesFile(tracked.setting)) {
         this.#downloads.delete(guid);
         dropped.push(guid);
         this.#send(tracked, "canceled");
+      } else if (tracked.watchers.size === 0 && !placesFile(tracked.setting)) {
+        this.#downloads.delete(guid);
       }
     }
     return dropped;
@@ -392,6 +410,12 @@ export class DownloadRegistry {
       });
     }
   }
+}
+
+/** Whether the relay moves files downloaded under `setting` (into the client's folder). */
+function placesFile(setting: DownloadBehaviorSetting): boolean {
+  return (setting.behavior === "allow" || setting.behavior === "allowAndName") &&
+    setting.downloadPath !== undefined;
 }
 
 function join(dir: string, name: string): string {

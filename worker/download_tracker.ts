@@ -78,7 +78,10 @@ interface Tracked {
   readonly url: string;
   item?: { id: number; filename: string; state: string };
   pageDone?: { receivedBytes: number; totalBytes: number };
+  /** False while a cancel is due but the item is not known yet; it is sent on link. */
   cancelSent: boolean;
+  /** A cancel was asked for: the download is never reported completed. */
+  canceled: boolean;
 }
 
 /**
@@ -141,7 +144,13 @@ export class DownloadTracker {
     if (method === "Page.downloadWillBegin") {
       if (this.#downloads.has(guid)) return true;
       const url = typeof params.url === "string" ? params.url : "";
-      const tracked: Tracked = { tabId, guid, url, cancelSent: !this.#deny };
+      const tracked: Tracked = {
+        tabId,
+        guid,
+        url,
+        cancelSent: !this.#deny,
+        canceled: this.#deny,
+      };
       this.#downloads.set(guid, tracked);
       const index = this.#unmatched.findIndex((item) => item.url === url || item.finalUrl === url);
       if (index >= 0) {
@@ -165,6 +174,27 @@ export class DownloadTracker {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Cancels a download of a shared tab (its client left): at once when its `chrome.downloads`
+   * item is known, else as soon as it is.
+   *
+   * @returns Whether the download was known.
+   */
+  cancel(guid: string): boolean {
+    const tracked = this.#downloads.get(guid);
+    if (tracked === undefined) return false;
+    if (tracked.canceled) return true;
+    tracked.canceled = true;
+    if (tracked.item === undefined) {
+      tracked.cancelSent = false;
+      return true;
+    }
+    tracked.cancelSent = true;
+    this.#onAction({ kind: "cancel", downloadId: tracked.item.id, guid });
+    this.#maybeDone(tracked);
+    return true;
   }
 
   /** `chrome.downloads.onCreated`. */
@@ -222,7 +252,6 @@ export class DownloadTracker {
     if (!tracked.cancelSent) {
       tracked.cancelSent = true;
       this.#onAction({ kind: "cancel", downloadId: item.id, guid: tracked.guid });
-      return;
     }
     this.#maybeDone(tracked);
   }
@@ -230,7 +259,13 @@ export class DownloadTracker {
   /** Completed once both sides agree: the page said so and Chrome named and closed the file. */
   #maybeDone(tracked: Tracked): void {
     const { item, pageDone } = tracked;
-    if (item === undefined || pageDone === undefined) return;
+    if (item === undefined) return;
+    if (tracked.canceled) {
+      // Whatever Chrome did with it, the cancel action owns its end.
+      if (item.state !== "in_progress") this.#downloads.delete(tracked.guid);
+      return;
+    }
+    if (pageDone === undefined) return;
     if (item.state !== "complete" || item.filename === "") return;
     this.#downloads.delete(tracked.guid);
     this.#onAction({

@@ -8,7 +8,14 @@
 import type { JsonObject } from "../codec/json.ts";
 import { type Badge, BADGE_STYLE, badgeFor, type TabBadgeState } from "./badge.ts";
 import { checkConnection, type CheckResult, type CheckTarget } from "./check_connection.ts";
-import type { Debuggee, Ports, RuntimeMessageListener, TabInfo } from "./ports.ts";
+import type {
+  Debuggee,
+  DownloadDeltaView,
+  DownloadItemView,
+  Ports,
+  RuntimeMessageListener,
+  TabInfo,
+} from "./ports.ts";
 import { RelayConnection, type RelayConnectionOptions } from "./relay_connection.ts";
 import type { ConnectionHooks, ConnectionStatus } from "./relay_link.ts";
 import {
@@ -18,6 +25,7 @@ import {
   type ToggleResult,
 } from "./tab_bridge.ts";
 import { TabSessions } from "./tab_sessions.ts";
+import { DownloadBridge } from "./download_bridge.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
 
 /** Name of the keepalive alarm (protocol §10). */
@@ -104,6 +112,7 @@ export class RelayClient {
   readonly #sessions: TabSessions;
   readonly #connection: RelayConnection;
   readonly #bridge: TabBridge;
+  readonly #downloads: DownloadBridge | undefined;
   readonly #init: Promise<void>;
   /** True once the tab table is restored: gated calls may then run at once. */
   #gateOpen = false;
@@ -140,6 +149,11 @@ export class RelayClient {
       attachedTabCount: () => this.#bridge.attachedTabCount(),
     };
     this.#connection = new RelayConnection(ports, hooks, options.connection ?? {});
+    this.#downloads = ports.downloads === undefined ? undefined : new DownloadBridge({
+      downloads: ports.downloads,
+      sendEvent: (cdp) => void this.#connection.sendEvent(cdp),
+      log: this.#log,
+    });
     this.#bridge = new TabBridge({
       ...options.bridge,
       debugger: ports.debugger,
@@ -149,6 +163,7 @@ export class RelayClient {
       sessions: this.#sessions,
       link: this.#connection,
       onChange: () => this.#refreshBadges(),
+      ...(this.#downloads === undefined ? {} : { downloads: this.#downloads }),
     });
     this.#listen();
     this.#init = this.#initialize();
@@ -204,7 +219,11 @@ export class RelayClient {
     const dbg = this.#ports.debugger;
     const onClicked = (tab: TabInfo) => void this.clickAction(tab);
     const onEvent = (source: Debuggee, method: string, params?: JsonObject) =>
-      this.#gated(() => this.#bridge.handleDebuggerEvent(source, method, params));
+      this.#gated(() => {
+        // Only shared tabs have our debugger attached, so only their downloads are seen.
+        if (source.tabId !== undefined) this.#downloads?.pageEvent(source.tabId, method, params);
+        this.#bridge.handleDebuggerEvent(source, method, params);
+      });
     const onDetach = (source: Debuggee, reason: string) =>
       this.#gated(() => this.#bridge.handleDebuggerDetach(source, reason));
     const onRemoved = (tabId: number) =>
@@ -258,6 +277,19 @@ export class RelayClient {
       () => runtime.onInstalled.removeListener(onInstalled),
       () => runtime.onStartup.removeListener(onStartup),
     );
+    const { downloads } = this.#ports;
+    const bridge = this.#downloads;
+    if (downloads !== undefined && bridge !== undefined) {
+      // Gated like the debugger events, so a download's page events and items keep their order.
+      const onCreated = (item: DownloadItemView) => this.#gated(() => bridge.itemCreated(item));
+      const onChanged = (delta: DownloadDeltaView) => this.#gated(() => bridge.itemChanged(delta));
+      downloads.onCreated.addListener(onCreated);
+      downloads.onChanged.addListener(onChanged);
+      this.#removers.push(
+        () => downloads.onCreated.removeListener(onCreated),
+        () => downloads.onChanged.removeListener(onChanged),
+      );
+    }
   }
 
   /**

@@ -1,48 +1,11 @@
 import assert from "node:assert/strict";
+import { FakeDownloadFs as FakeFs } from "../../harness/fake_download_fs.ts";
 import {
   denoDownloadFs,
   type DownloadEvent,
-  type DownloadFs,
   DownloadRegistry,
   parseDownloadBehavior,
 } from "../../relay/downloads.ts";
-
-/** An in-memory file system: path → contents; directories are implied by `mkdir`. */
-class FakeFs implements DownloadFs {
-  readonly files = new Map<string, string>();
-  readonly dirs = new Set<string>();
-  readonly readOnly = new Set<string>();
-  failRename = false;
-
-  mkdir(path: string): Promise<void> {
-    if ([...this.readOnly].some((ro) => path.startsWith(ro))) {
-      return Promise.reject(new Error(`Permission denied (os error 13): mkdir '${path}'`));
-    }
-    this.dirs.add(path);
-    return Promise.resolve();
-  }
-  rename(from: string, to: string): Promise<void> {
-    if (this.failRename) return Promise.reject(new Error("Cross-device link (os error 18)"));
-    return this.#move(from, to, true);
-  }
-  copyFile(from: string, to: string): Promise<void> {
-    return this.#move(from, to, false);
-  }
-  remove(path: string): Promise<void> {
-    this.files.delete(path);
-    return Promise.resolve();
-  }
-  exists(path: string): Promise<boolean> {
-    return Promise.resolve(this.files.has(path) || this.dirs.has(path));
-  }
-  #move(from: string, to: string, removeSource: boolean): Promise<void> {
-    const body = this.files.get(from);
-    if (body === undefined) return Promise.reject(new Error(`No such file: '${from}'`));
-    this.files.set(to, body);
-    if (removeSource) this.files.delete(from);
-    return Promise.resolve();
-  }
-}
 
 const START = {
   guid: "g-1",
@@ -290,7 +253,8 @@ Deno.test("DownloadRegistry.clientGone() drops downloads begun under that client
 
 Deno.test("DownloadRegistry.completed() leaves a default download where Chrome saved it", async () => {
   const { registry, fs } = setup();
-  registry.willBegin(START, []);
+  registry.setBehavior("c1", { behavior: "default", eventsEnabled: true });
+  registry.willBegin(START, ["c1"]);
   assert.equal(
     await registry.completed({
       guid: "g-1",
@@ -323,4 +287,23 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("DownloadRegistry.willBegin() keeps nothing for a download nobody watches and no file to place", () => {
+  const { registry, sent } = setup();
+  assert.equal(registry.willBegin(START, ["c1"]), "keep");
+  registry.setBehavior("c1", { behavior: "deny", eventsEnabled: false });
+  assert.equal(registry.willBegin({ ...START, guid: "g-2" }, ["c1"]), "cancel");
+  assert.equal(registry.size, 0);
+  assert.deepEqual(sent, []);
+});
+
+Deno.test("DownloadRegistry.clientGone() forgets default downloads once nobody watches them", () => {
+  const { registry, sent } = setup();
+  registry.setBehavior("c1", { behavior: "default", eventsEnabled: true });
+  registry.willBegin(START, ["c1"]);
+  sent.length = 0;
+  assert.deepEqual(registry.clientGone("c1"), []);
+  assert.equal(registry.size, 0);
+  assert.deepEqual(sent, []);
 });
