@@ -85,8 +85,13 @@ export class DownloadEmulation<C extends DownloadClient> {
   readonly #options: DownloadEmulationOptions<C>;
   readonly #fs: DownloadFs;
   readonly #registry: DownloadRegistry;
-  /** Client id → the browser session its setting was made on (events go there). */
-  readonly #eventSessions = new Map<string, string | undefined>();
+  /**
+   * Registry key → where its events go. A setting belongs to one session of one client (its
+   * root session or a relay-made browser session), as each session has its own
+   * `eventsEnabled` in Chrome: Playwright's root session and a browser session it opens for
+   * `deny` both hear of every download.
+   */
+  readonly #keys = new Map<string, { readonly client: C; readonly sessionId?: string }>();
   /** The `deny` flag the extension was last told. */
   #deny = false;
 
@@ -107,7 +112,7 @@ export class DownloadEmulation<C extends DownloadClient> {
 
   /** Downloads in flight plus clients with a setting: zero once everything is finished. */
   get size(): number {
-    return this.#registry.size + this.#eventSessions.size;
+    return this.#registry.size + this.#keys.size;
   }
 
   /**
@@ -162,9 +167,12 @@ export class DownloadEmulation<C extends DownloadClient> {
     if (!this.#options.clients().includes(client)) {
       return { ok: false, error: { code: -32000, message: "Client disconnected" } };
     }
-    const id = String(client.id);
-    this.#registry.setBehavior(id, setting);
-    this.#eventSessions.set(id, browserSessionId);
+    const key = `${client.id}/${browserSessionId ?? ""}`;
+    this.#registry.setBehavior(key, setting);
+    this.#keys.set(
+      key,
+      browserSessionId === undefined ? { client } : { client, sessionId: browserSessionId },
+    );
     this.#syncExtension();
     return { ok: true, result: {} };
   }
@@ -190,7 +198,7 @@ export class DownloadEmulation<C extends DownloadClient> {
             frameId: str(params.frameId) ?? "",
           },
           // As in Chrome, every browser session with events enabled hears of every download.
-          this.#options.clients().map((client) => String(client.id)),
+          [...this.#keys.keys()],
         );
         return false;
       }
@@ -243,10 +251,12 @@ export class DownloadEmulation<C extends DownloadClient> {
    * @param client The client.
    */
   clientGone(client: C): void {
-    const id = String(client.id);
-    this.#eventSessions.delete(id);
-    for (const guid of this.#registry.clientGone(id)) {
-      this.#options.toExtension("BrowserRelay.cancelDownload", { guid });
+    for (const [key, target] of this.#keys) {
+      if (target.client !== client) continue;
+      this.#keys.delete(key);
+      for (const guid of this.#registry.clientGone(key)) {
+        this.#options.toExtension("BrowserRelay.cancelDownload", { guid });
+      }
     }
     this.#syncExtension();
   }
@@ -261,11 +271,10 @@ export class DownloadEmulation<C extends DownloadClient> {
     });
   }
 
-  #emit(clientId: string, event: DownloadEvent): void {
-    const client = this.#options.clients().find((c) => String(c.id) === clientId);
-    if (client === undefined) return;
+  #emit(key: string, event: DownloadEvent): void {
+    const target = this.#keys.get(key);
+    if (target === undefined) return;
     const params: JsonObject = { ...event.params };
-    const sessionId = this.#eventSessions.get(clientId);
-    this.#options.sendEvent(client, event.method, params, sessionId);
+    this.#options.sendEvent(target.client, event.method, params, target.sessionId);
   }
 }
