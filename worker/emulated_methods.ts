@@ -131,24 +131,24 @@ function downloadsOf(host: EmulationHost, method: string): DownloadBridge {
  * `BrowserRelay.setDownloadBehavior {behavior}`: the relay's behavior in force; `deny` cancels
  * downloads of shared tabs.
  */
-function setDownloadBehavior(host: EmulationHost, cdp: CdpCall): Promise<JsonObject> {
+// deno-lint-ignore require-await -- async so that every throw becomes the one error reply
+async function setDownloadBehavior(host: EmulationHost, cdp: CdpCall): Promise<JsonObject> {
   const behavior = cdp.params?.behavior;
   if (typeof behavior !== "string") {
-    return Promise.reject(
-      new TypeError('Cannot set download behavior as "behavior" is not a string'),
-    );
+    throw new TypeError('Cannot set download behavior as "behavior" is not a string');
   }
   downloadsOf(host, cdp.method).setBehavior(behavior);
-  return Promise.resolve({});
+  return {};
 }
 
 /** `BrowserRelay.cancelDownload {guid}`: cancels a shared tab's download (its client left). */
-function cancelDownload(host: EmulationHost, cdp: CdpCall): Promise<JsonObject> {
+// deno-lint-ignore require-await -- async so that every throw becomes the one error reply
+async function cancelDownload(host: EmulationHost, cdp: CdpCall): Promise<JsonObject> {
   const guid = cdp.params?.guid;
   if (typeof guid !== "string") {
-    return Promise.reject(new TypeError('Cannot cancel download as "guid" is not a string'));
+    throw new TypeError('Cannot cancel download as "guid" is not a string');
   }
-  return Promise.resolve({ known: downloadsOf(host, cdp.method).cancel(guid) });
+  return { known: downloadsOf(host, cdp.method).cancel(guid) };
 }
 
 /** `BrowserRelay.eraseDownload {downloadId}`: drops the list entry of a file the relay moved. */

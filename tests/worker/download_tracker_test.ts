@@ -125,3 +125,45 @@ Deno.test("DownloadTracker.pageEvent() forgets a download canceled in the page a
   tracker.itemChanged({ id: 9, state: { current: "complete" } });
   assert.equal(tracker.size, 0);
 });
+
+Deno.test("DownloadTracker.cancel() cancels a shared tab's download once its item is known", async (t) => {
+  await t.step("item already known", () => {
+    const { tracker, actions } = setup();
+    tracker.pageEvent(7, "Page.downloadWillBegin", BEGIN);
+    tracker.itemCreated({ id: 5, url: URL_A, filename: "", state: "in_progress" });
+    assert.equal(tracker.cancel("g-1"), true);
+    assert.equal(tracker.cancel("g-1"), true, "a second cancel sends nothing more");
+    assert.deepEqual(actions, [{ kind: "cancel", downloadId: 5, guid: "g-1" }]);
+    tracker.itemChanged({ id: 5, state: { current: "interrupted" } });
+    assert.equal(tracker.size, 0);
+  });
+  await t.step("item not known yet", () => {
+    const { tracker, actions } = setup();
+    tracker.pageEvent(7, "Page.downloadWillBegin", BEGIN);
+    assert.equal(tracker.cancel("g-1"), true);
+    assert.deepEqual(actions, []);
+    tracker.itemCreated({ id: 5, url: URL_A, filename: "", state: "in_progress" });
+    assert.deepEqual(actions, [{ kind: "cancel", downloadId: 5, guid: "g-1" }]);
+  });
+  await t.step("unknown guid", () => {
+    const { tracker, actions } = setup();
+    assert.equal(tracker.cancel("nope"), false);
+    assert.deepEqual(actions, []);
+  });
+});
+
+Deno.test("DownloadTracker.setDeny() never reports a denied download completed, even one that finished first", () => {
+  const { tracker, actions } = setup();
+  tracker.setDeny(true);
+  tracker.pageEvent(7, "Page.downloadWillBegin", BEGIN);
+  tracker.pageEvent(7, "Page.downloadProgress", {
+    guid: "g-1",
+    receivedBytes: 26,
+    totalBytes: 26,
+    state: "completed",
+  });
+  // A small file: Chrome finished it before the item was seen, so the cancel comes too late.
+  tracker.itemCreated({ id: 5, url: URL_A, filename: SAVED, state: "complete" });
+  assert.deepEqual(actions, [{ kind: "cancel", downloadId: 5, guid: "g-1" }]);
+  assert.equal(tracker.size, 0);
+});
