@@ -190,7 +190,7 @@ export class DownloadEmulation<C extends DownloadClient> {
       case "Page.downloadWillBegin": {
         const guid = str(params.guid);
         if (guid === undefined) return false;
-        this.#registry.willBegin(
+        const verdict = this.#registry.willBegin(
           {
             guid,
             url: str(params.url) ?? "",
@@ -200,6 +200,11 @@ export class DownloadEmulation<C extends DownloadClient> {
           // As in Chrome, every browser session with events enabled hears of every download.
           [...this.#keys.keys()],
         );
+        // The extension cancels at once on its own deny flag; this also covers a worker that
+        // restarted and lost the flag (a cancel of a canceled download changes nothing).
+        if (verdict === "cancel") {
+          this.#options.toExtension("BrowserRelay.cancelDownload", { guid });
+        }
         return false;
       }
       case "Page.downloadProgress": {

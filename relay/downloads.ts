@@ -325,6 +325,11 @@ export class DownloadRegistry {
     this.#downloads.delete(done.guid);
     tracked.receivedBytes = done.receivedBytes;
     tracked.totalBytes = done.totalBytes;
+    if (tracked.setting.behavior === "deny") {
+      // The extension's cancel came too late: a denied download is never reported completed.
+      this.#send(tracked, "canceled");
+      return undefined;
+    }
     try {
       const finalPath = await this.#place(tracked, done.filePath);
       this.#send(tracked, "completed", finalPath);

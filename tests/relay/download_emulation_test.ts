@@ -222,9 +222,15 @@ Deno.test("DownloadEmulation.handleEvent() reports canceled when the file cannot
 });
 
 Deno.test("DownloadEmulation.handleEvent() turns the extension's late cancel into canceled", async () => {
-  const { c1, events, emulation } = setup();
+  const { c1, events, extension, emulation } = setup();
   await emulation.setBehavior(c1, { behavior: "deny", eventsEnabled: true });
   emulation.handleEvent({ method: "Page.downloadWillBegin", params: BEGIN, sessionId: "S" });
+  // Besides the deny flag, the relay asks for this download's cancel (a restarted worker has
+  // lost the flag).
+  assert.deepEqual(extension, [
+    { method: "BrowserRelay.setDownloadBehavior", params: { behavior: "deny" } },
+    { method: "BrowserRelay.cancelDownload", params: { guid: "g-1" } },
+  ]);
   assert.equal(
     emulation.handleEvent({ method: "BrowserRelay.downloadCanceled", params: { guid: "g-1" } }),
     true,
@@ -239,6 +245,23 @@ Deno.test("DownloadEmulation.handleEvent() turns the extension's late cancel int
     ["Browser.downloadWillBegin", undefined],
     ["Browser.downloadProgress", "canceled"],
   ]);
+});
+
+Deno.test("DownloadEmulation.handleEvent() never reports a denied download completed", async () => {
+  const { c1, events, fs, emulation } = setup();
+  await emulation.setBehavior(c1, { behavior: "deny", eventsEnabled: true });
+  emulation.handleEvent({ method: "Page.downloadWillBegin", params: BEGIN, sessionId: "S" });
+  emulation.handleEvent({
+    method: "BrowserRelay.downloadCompleted",
+    params: { guid: "g-1", downloadId: 7, filePath: CHROME_FILE, receivedBytes: 4, totalBytes: 4 },
+  });
+  await flush();
+  assert.deepEqual(events.map((e) => [e.method, e.params.state]), [
+    ["Browser.downloadWillBegin", undefined],
+    ["Browser.downloadProgress", "canceled"],
+  ]);
+  assert.deepEqual([...fs.files.keys()], [CHROME_FILE]);
+  assert.equal(emulation.size, 1); // the setting only
 });
 
 Deno.test("DownloadEmulation.clientGone() cancels downloads bound for the client's folder and empties its tables", async () => {
