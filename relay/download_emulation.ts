@@ -137,7 +137,10 @@ export class DownloadEmulation<C extends DownloadClient> {
     );
     if (!parsed.ok) return { ok: false, error: parsed.error };
     const { setting } = parsed;
-    if (setting.downloadPath !== undefined && setting.behavior !== "default") {
+    if (
+      setting.downloadPath !== undefined &&
+      (setting.behavior === "allow" || setting.behavior === "allowAndName")
+    ) {
       const path = setting.downloadPath;
       if (!isAbsolute(path)) {
         return {

@@ -114,6 +114,14 @@ Deno.test("DownloadEmulation.setBehavior() refuses bad input with a specific err
       },
     );
   });
+  await t.step("deny ignores a downloadPath, as Chrome does", async () => {
+    assert.deepEqual(
+      await emulation.setBehavior(c1, { behavior: "deny", downloadPath: "/ro/x" }),
+      { ok: true, result: {} },
+    );
+    emulation.clientGone(c1);
+    extension.length = 0;
+  });
   await t.step("a client that left while the folder was checked", async () => {
     const gone = { id: 9 };
     assert.deepEqual(
