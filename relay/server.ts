@@ -20,7 +20,9 @@ import { decodeCdpFrame } from "../codec/decode_cdp_frame.ts";
 import { formatIssues } from "../codec/format_issues.ts";
 import { DEFAULT_RELAY_PORT, MAX_FRAME_BYTES, MIN_MAX_FRAME_BYTES } from "../codec/limits.ts";
 import { createTokenVerifier, isAllowedOrigin, redactToken, type TokenVerifier } from "./auth.ts";
-import { CdpRouter } from "./cdp_router.ts";
+import { type CdpClient, CdpRouter } from "./cdp_router.ts";
+import { DownloadEmulation } from "./download_emulation.ts";
+import type { DownloadFs } from "./downloads.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { ExtensionChannel } from "./extension_channel.ts";
 import { checkHostAndPeer, handleHttpRequest, presentedToken } from "./http_routes.ts";
@@ -123,6 +125,13 @@ export interface RelayOptions {
    * @default {MAX_CLIENT_SESSIONS (10000)}
    */
   readonly maxClientSessions?: number;
+  /**
+   * File operations of the download emulation (moving finished downloads into a client's
+   * `downloadPath`); tests pass an in-memory one.
+   *
+   * @default {denoDownloadFs}
+   */
+  readonly downloadFs?: DownloadFs;
 }
 
 /** Counters for tests and benchmarks. */
@@ -139,6 +148,8 @@ export interface RelayStats {
   readonly extensionConnected: boolean;
   /** Whether the grace period after an extension drop is running. */
   readonly inGracePeriod: boolean;
+  /** Downloads in flight plus clients with a download behavior set. */
+  readonly downloads: number;
 }
 
 /** A running relay. */
@@ -209,6 +220,7 @@ class Relay implements RelayServer {
   readonly #targets = new TargetRegistry();
   readonly #router: CdpRouter;
   readonly #channel: ExtensionChannel;
+  readonly #downloads: DownloadEmulation<CdpClient>;
   /** Every upgraded socket, with the endpoint it was upgraded on. */
   readonly #sockets = new Map<WebSocket, "/extension" | "/cdp">();
   readonly #clock: Clock;
@@ -277,7 +289,9 @@ class Relay implements RelayServer {
           (this.#verifier?.isGatewayToken(token) ?? false),
       },
       hasState: () => this.#targets.size > 0 || this.#router.size > 0,
-      onEvent: (event) => this.#router.handleEvent(event),
+      onEvent: (event) => {
+        if (!this.#downloads.handleEvent(event)) this.#router.handleEvent(event);
+      },
       onGraceExpired: () => this.#onGraceExpired(),
       log: this.#log,
     });
@@ -289,6 +303,9 @@ class Relay implements RelayServer {
       ),
       forward: (command) => this.#channel.forward(command),
       userAgent: () => this.#channel.userAgent,
+      setDownloadBehavior: (client, params, browserSessionId) =>
+        this.#downloads.setBehavior(client, params, browserSessionId),
+      onClientRemoved: (client) => this.#downloads.clientGone(client),
       onSessionReleased: (sessionId) => {
         // The legacy extension answers with an error; either way there is nothing to do.
         if (this.#channel.connected) {
@@ -299,6 +316,24 @@ class Relay implements RelayServer {
           });
         }
       },
+    });
+    this.#downloads = new DownloadEmulation<CdpClient>({
+      clients: () => this.#router.clients(),
+      sendEvent: (client, method, params, sessionId) =>
+        this.#router.sendEvent(client, method, params, sessionId),
+      toExtension: (method, params) => {
+        if (this.#channel.connected) this.#channel.forward({ method, params, settle: () => {} });
+      },
+      contextIds: () => [
+        ...new Set(
+          this.#targets.list().flatMap((entry) => {
+            const id = entry.targetInfo.browserContextId;
+            return typeof id === "string" ? [id] : [];
+          }),
+        ),
+      ],
+      log: this.#log,
+      ...(options.downloadFs === undefined ? {} : { fs: options.downloadFs }),
     });
     this.#http = createServer((req, res) => {
       // Refused requests are logged (token redacted) so a user can see a wrong token or origin.
@@ -378,6 +413,7 @@ class Relay implements RelayServer {
       targets: this.#targets.size,
       extensionConnected: this.#channel.connected,
       inGracePeriod: this.#channel.inGracePeriod,
+      downloads: this.#downloads.size,
     };
   }
 

@@ -11,6 +11,8 @@ import type { JsonObject } from "../codec/json.ts";
 import type {
   Debuggee,
   DebuggerTarget,
+  DownloadDeltaView,
+  DownloadItemView,
   HttpGet,
   PortEvent,
   Ports,
@@ -268,6 +270,40 @@ export function chromePorts(): Ports {
             ...(changeInfo.title === undefined ? {} : { title: changeInfo.title }),
           });
         },
+      ),
+    },
+    downloads: {
+      cancel: (downloadId) => chrome.downloads.cancel(downloadId),
+      state: async (downloadId) => (await chrome.downloads.search({ id: downloadId }))[0]?.state,
+      removeFile: (downloadId) => chrome.downloads.removeFile(downloadId),
+      erase: async (downloadId) => {
+        await chrome.downloads.erase({ id: downloadId });
+      },
+      onCreated: adaptEvent(
+        chrome.downloads.onCreated,
+        (listener: (item: DownloadItemView) => void) => (item: chrome.downloads.DownloadItem) =>
+          listener({
+            id: item.id,
+            url: item.url,
+            ...(item.finalUrl === undefined ? {} : { finalUrl: item.finalUrl }),
+            filename: item.filename,
+            state: item.state,
+          }),
+      ),
+      onChanged: adaptEvent(
+        chrome.downloads.onChanged,
+        (listener: (delta: DownloadDeltaView) => void) => (delta: chrome.downloads.DownloadDelta) =>
+          listener({
+            id: delta.id,
+            ...(delta.filename === undefined ? {} : {
+              filename: delta.filename.current === undefined
+                ? {}
+                : { current: delta.filename.current },
+            }),
+            ...(delta.state === undefined ? {} : {
+              state: delta.state.current === undefined ? {} : { current: delta.state.current },
+            }),
+          }),
       ),
     },
     windows: {

@@ -10,6 +10,7 @@
 import type { CdpCall } from "../codec/extension_frame.ts";
 import type { JsonObject } from "../codec/json.ts";
 import { noSessionError } from "../codec/messages.ts";
+import type { DownloadBridge } from "./download_bridge.ts";
 import { ErrorText } from "./error_text.ts";
 import type { DebuggerTarget, TabsPort, WindowsPort } from "./ports.ts";
 import type { TabRecord } from "./tab_sessions.ts";
@@ -34,6 +35,8 @@ export interface EmulationHost {
    * Wait between creating a tab for `Target.createTarget` and attaching to it.
    */
   readonly createTargetSettleMs: number;
+  /** The download emulation's worker half; absent where `chrome.downloads` is not available. */
+  readonly downloads?: DownloadBridge;
 }
 
 /** One emulated method: the result object, or a rejection whose message is the error text. */
@@ -117,6 +120,47 @@ async function resetSession(host: EmulationHost, cdp: CdpCall): Promise<JsonObje
   return {};
 }
 
+function downloadsOf(host: EmulationHost, method: string): DownloadBridge {
+  if (host.downloads === undefined) {
+    throw new Error(`Cannot run "${method}" as chrome.downloads is not available`);
+  }
+  return host.downloads;
+}
+
+/**
+ * `BrowserRelay.setDownloadBehavior {behavior}`: the relay's behavior in force; `deny` cancels
+ * downloads of shared tabs.
+ */
+// deno-lint-ignore require-await -- async so that every throw becomes the one error reply
+async function setDownloadBehavior(host: EmulationHost, cdp: CdpCall): Promise<JsonObject> {
+  const behavior = cdp.params?.behavior;
+  if (typeof behavior !== "string") {
+    throw new TypeError('Cannot set download behavior as "behavior" is not a string');
+  }
+  downloadsOf(host, cdp.method).setBehavior(behavior);
+  return {};
+}
+
+/** `BrowserRelay.cancelDownload {guid}`: cancels a shared tab's download (its client left). */
+// deno-lint-ignore require-await -- async so that every throw becomes the one error reply
+async function cancelDownload(host: EmulationHost, cdp: CdpCall): Promise<JsonObject> {
+  const guid = cdp.params?.guid;
+  if (typeof guid !== "string") {
+    throw new TypeError('Cannot cancel download as "guid" is not a string');
+  }
+  return { known: downloadsOf(host, cdp.method).cancel(guid) };
+}
+
+/** `BrowserRelay.eraseDownload {downloadId}`: drops the list entry of a file the relay moved. */
+async function eraseDownload(host: EmulationHost, cdp: CdpCall): Promise<JsonObject> {
+  const downloadId = cdp.params?.downloadId;
+  if (typeof downloadId !== "number" || !Number.isInteger(downloadId)) {
+    throw new TypeError('Cannot erase download as "downloadId" is not an integer');
+  }
+  await downloadsOf(host, cdp.method).erase(downloadId);
+  return {};
+}
+
 /**
  * The emulated methods by CDP method name. A method found here is never forwarded to a tab.
  *
@@ -134,4 +178,7 @@ export const EMULATED_METHODS: ReadonlyMap<string, EmulatedMethod> = new Map<
   ["Target.closeTarget", closeTarget],
   ["Target.activateTarget", activateTarget],
   ["BrowserRelay.resetSession", resetSession],
+  ["BrowserRelay.setDownloadBehavior", setDownloadBehavior],
+  ["BrowserRelay.cancelDownload", cancelDownload],
+  ["BrowserRelay.eraseDownload", eraseDownload],
 ]);

@@ -12,6 +12,7 @@ import type { JsonObject } from "../codec/json.ts";
 import { noSessionError } from "../codec/messages.ts";
 import { ErrorText } from "./error_text.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
+import type { DownloadBridge } from "./download_bridge.ts";
 import { EMULATED_METHODS, type EmulationHost } from "./emulated_methods.ts";
 import type {
   Clock,
@@ -103,6 +104,8 @@ export interface TabBridgeOptions {
    * @default {50}
    */
   readonly runtimeEnableGapMs?: number;
+  /** The download emulation's worker half, for the `BrowserRelay.*Download*` methods. */
+  readonly downloads?: DownloadBridge;
 }
 
 /** One attached tab as shown to the options page. */
@@ -251,6 +254,7 @@ export class TabBridge {
       attachTab: (tabId) => this.attachTab(tabId),
       resetSession: (sessionId) => this.#attachments.get(sessionId)?.reset() ?? Promise.resolve(),
       sleep: (ms) => this.#sleep(ms),
+      ...(options.downloads === undefined ? {} : { downloads: options.downloads }),
     };
   }
 
