@@ -53,6 +53,8 @@ export interface SystemBenchOptions {
    * empty runs all.
    */
   readonly only: readonly string[];
+  /** The extension build to load; `dist/` when absent (`--dist=DIR` compares two builds). */
+  readonly dist?: string;
   /** Progress output. */
   readonly log: (line: string) => void;
 }
@@ -451,7 +453,10 @@ export async function runSystemBench(
   const want = (section: string) => options.only.length === 0 || options.only.includes(section);
   const rows: BenchRow[] = [];
   const details: Record<string, unknown> = {};
-  const rig = await Rig.start({}, { args: ["--remote-debugging-port=0"] });
+  const rig = await Rig.start({}, {
+    args: ["--remote-debugging-port=0"],
+    ...(options.dist === undefined ? {} : { dist: options.dist }),
+  });
   const sockets: CdpSocket[] = [];
   const cleanups: (() => Promise<unknown>)[] = [];
   const open = async (url: string) => {
@@ -1005,13 +1010,15 @@ export async function runSystemBench(
 }
 
 /**
- * Options from the command line: `--quick` (small sizes) and `--only=floor,concurrency,…`.
+ * Options from the command line: `--quick` (small sizes), `--only=floor,concurrency,…` and
+ * `--dist=DIR` (another build of the extension).
  *
  * @param args Command-line arguments.
  * @returns Overrides for {@linkcode runSystemBench}.
  */
 export function optionsFromArgs(args: readonly string[]): Partial<SystemBenchOptions> {
   const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+  const dist = args.find((a) => a.startsWith("--dist="))?.slice("--dist=".length);
   return {
     ...(args.includes("--quick")
       ? {
@@ -1025,6 +1032,7 @@ export function optionsFromArgs(args: readonly string[]): Partial<SystemBenchOpt
       }
       : {}),
     ...(only === undefined ? {} : { only: only.split(",") }),
+    ...(dist === undefined ? {} : { dist }),
   };
 }
 
