@@ -54,7 +54,8 @@ export interface TabBridgeOptions {
   readonly debuggerTimeoutMs?: number;
   /**
    * Deadline of each forwarded command's `sendCommand`. A frozen tab never answers; this frees
-   * the command and sends its one error response. Matches the relay's own 30 s deadline.
+   * the command and sends its one error response. Matches the relay's own 30 s deadline. Must
+   * be positive and finite.
    *
    * @default {30000}
    */
@@ -195,6 +196,7 @@ export class TabBridge {
    * methods once its init gate has resolved.
    *
    * @param options Ports, the tab table, the relay link and timings.
+   * @throws {RangeError} If `commandTimeoutMs` is not positive and finite.
    */
   constructor(options: TabBridgeOptions) {
     this.#debugger = options.debugger;
