@@ -30,29 +30,9 @@ export function encodeCdpFrame(frame: CdpFrame): string {
         sessionId: frame.sessionId,
       });
     case "response":
-      // Every reply goes through here: for an integer id, concatenating around the result's
-      // stringify gives the same text as stringifying `{id, sessionId, result}` (no `sessionId`
-      // key when it is absent), without the wrapper.
-      if (!Number.isInteger(frame.id)) {
-        return frame.outcome.ok
-          ? JSON.stringify({
-            id: frame.id,
-            sessionId: frame.sessionId,
-            result: frame.outcome.result,
-          })
-          : JSON.stringify({
-            id: frame.id,
-            sessionId: frame.sessionId,
-            error: frame.outcome.error,
-          });
-      }
-      return `{"id":${frame.id}${
-        frame.sessionId === undefined ? "" : `,"sessionId":${JSON.stringify(frame.sessionId)}`
-      }${
-        frame.outcome.ok
-          ? `,"result":${JSON.stringify(frame.outcome.result)}`
-          : `,"error":${JSON.stringify(frame.outcome.error)}`
-      }}`;
+      return frame.outcome.ok
+        ? JSON.stringify({ id: frame.id, sessionId: frame.sessionId, result: frame.outcome.result })
+        : JSON.stringify({ id: frame.id, sessionId: frame.sessionId, error: frame.outcome.error });
     case "event":
       return JSON.stringify({
         method: frame.method,

@@ -27,16 +27,9 @@ export function encodeExtensionFrame(frame: ExtensionFrame): string {
     case "command":
       return JSON.stringify({ id: frame.id, method: "forwardCDPCommand", params: call(frame.cdp) });
     case "response":
-      // Every command's reply goes through here: for an integer id, concatenating around the
-      // one stringify gives the same text as stringifying `{id, result}`, without the wrapper.
-      if (!Number.isInteger(frame.id)) {
-        return frame.outcome.ok
-          ? JSON.stringify({ id: frame.id, result: frame.outcome.result })
-          : JSON.stringify({ id: frame.id, error: frame.outcome.error });
-      }
       return frame.outcome.ok
-        ? `{"id":${frame.id},"result":${JSON.stringify(frame.outcome.result)}}`
-        : `{"id":${frame.id},"error":${JSON.stringify(frame.outcome.error)}}`;
+        ? JSON.stringify({ id: frame.id, result: frame.outcome.result })
+        : JSON.stringify({ id: frame.id, error: frame.outcome.error });
     case "event":
       return JSON.stringify({ method: "forwardCDPEvent", params: eventCall(frame.cdp) });
     case "ping":
