@@ -200,8 +200,17 @@ export function chromePorts(): Ports {
       attach: (target, requiredVersion) =>
         chrome.debugger.attach({ tabId: target.tabId }, requiredVersion),
       detach: (target) => chrome.debugger.detach({ tabId: target.tabId }),
-      sendCommand: async (target, method, params) =>
-        jsonObject(await chrome.debugger.sendCommand(debuggeeSession(target), method, params)),
+      // The hot path: one `then`, not an async wrapper's extra promise. A synchronous throw
+      // (bad arguments) still becomes a rejection.
+      sendCommand: (target, method, params) => {
+        try {
+          return chrome.debugger.sendCommand(debuggeeSession(target), method, params).then(
+            jsonObject,
+          );
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
       getTargets: async () =>
         (await chrome.debugger.getTargets()).map((t): DebuggerTarget => ({
           type: t.type,
