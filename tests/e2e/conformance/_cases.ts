@@ -49,9 +49,7 @@ function dialogCase(kind: "alert" | "confirm" | "prompt"): ConformanceCase {
   return {
     feature: `Dialog: ${kind}`,
     client: "Playwright",
-    expectRelay: "todo(#13)",
-    why:
-      "Relay-only symptom in this suite: none (see report); in `deno task start` the launcher's own Playwright connection dismisses the dialog first",
+    expectRelay: "pass",
     async run(env) {
       const { page } = await pageAt(env, `/?title=Dialog`);
       const seen: string[] = [];
@@ -213,7 +211,7 @@ export const CASES: readonly ConformanceCase[] = [
     client: "Playwright",
     expectRelay: "todo(#13)",
     why:
-      "Found by this suite: through the relay, evaluation in a same-process iframe (here frame.title()) never resolves while the main frame and the out-of-process iframe work; see the report",
+      "Intermittent (1 run in 3): through the relay, evaluation in the same-process iframe (frame.title()) never resolved while the main frame and the out-of-process iframe worked; not yet explained",
     timeoutMs: 12_000,
     async run(env) {
       const { page } = await pageAt(env, "/frames");
@@ -229,7 +227,10 @@ export const CASES: readonly ConformanceCase[] = [
   {
     feature: "Dedicated worker",
     client: "Playwright",
-    expectRelay: "pass",
+    expectRelay: "todo(#13)",
+    why:
+      "The page's dedicated worker never reaches the client (no worker event) although the extension auto-attaches child targets; not yet explained",
+    timeoutMs: 10_000,
     async run(env) {
       const { page } = await pageAt(env, "/worker");
       const worker = page.workers()[0] ?? await page.waitForEvent("worker", { timeout: 5_000 });
@@ -245,7 +246,9 @@ export const CASES: readonly ConformanceCase[] = [
   {
     feature: "Service worker",
     client: "Playwright",
-    expectRelay: "pass",
+    expectRelay: "todo(#13)",
+    why:
+      "The relay announces tabs only: a page's service worker is a separate target, and the extension does not attach it (chrome.debugger.attach({targetId}) would be needed)",
     async run(env) {
       const { page } = await pageAt(env, "/sw");
       const registered = await page.evaluate(() =>
@@ -342,8 +345,7 @@ export const CASES: readonly ConformanceCase[] = [
   {
     feature: "Dialog: beforeunload",
     client: "Playwright",
-    expectRelay: "todo(#13)",
-    why: "See the alert row",
+    expectRelay: "pass",
     async run(env) {
       const { page } = await pageAt(env, "/beforeunload");
       await page.click("#h"); // beforeunload prompts only after a user gesture
@@ -648,8 +650,7 @@ export const CASES: readonly ConformanceCase[] = [
   {
     feature: "Puppeteer: dialogs (alert, confirm)",
     client: "Puppeteer",
-    expectRelay: "todo(#13)",
-    why: "See the Playwright alert row",
+    expectRelay: "pass",
     async run(env) {
       const browser = await env.puppeteer();
       const page = await env.puppeteerPage(browser, `${env.site.a}/?title=PuppeteerDialog`);
