@@ -10,6 +10,7 @@ import { Buffer } from "node:buffer";
 import type { Browser, Dialog, Page } from "playwright-core";
 import type { Dialog as PuppeteerDialog } from "puppeteer-core";
 import type { CdpEvent, CdpSocket } from "../../../bench/_cdp_socket.ts";
+import { fileInputFallbackCall, readUploadFiles } from "../../../relay/uploads.ts";
 import { waitUntil } from "../_harness.ts";
 import type { CaseEnv, ConformanceCase, Json } from "./_case.ts";
 import { mcpCases } from "./_mcp.ts";
@@ -445,6 +446,37 @@ export const CASES: readonly ConformanceCase[] = [
         returnByValue: true,
       }, sessionId);
       return { error: reply.error ?? null, log: (result as { value: string }).value } as Json;
+    },
+  },
+  {
+    feature: "Upload fallback: relay-read files set through a DataTransfer (callFunctionOn)",
+    client: "CDP",
+    expectRelay: "pass",
+    async run(env) {
+      const { cdp, sessionId } = await rawPage(env, "/upload");
+      const path = `${env.tmp}/same.txt`;
+      await Deno.writeTextFile(path, "same bytes");
+      const takeLog = async () => {
+        const { result } = await cdp.call("Runtime.evaluate", {
+          expression: "JSON.stringify(log.splice(0))",
+          returnByValue: true,
+        }, sessionId);
+        return JSON.parse((result as { value: string }).value) as Json;
+      };
+      const nodeId = await fileInputNode(cdp, sessionId);
+      await cdp.call("DOM.setFileInputFiles", { nodeId, files: [path] }, sessionId);
+      const native = await takeLog();
+      const { object } = await cdp.call("DOM.resolveNode", { nodeId }, sessionId);
+      const { result } = await cdp.call(
+        "Runtime.callFunctionOn",
+        fileInputFallbackCall(
+          (object as { objectId: string }).objectId,
+          await readUploadFiles([path]),
+        ),
+        sessionId,
+      );
+      const fallback = await takeLog();
+      return { native, fallback, count: (result as { value: number }).value };
     },
   },
   {
