@@ -1,13 +1,9 @@
 import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
 import { PopupTracker } from "../../worker/popup_tracker.ts";
+import { systemClock } from "../../worker/system_clock.ts";
 
-const clockPort = {
-  now: () => Date.now(),
-  setTimeout: (fn: () => void, ms: number) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (handle: ReturnType<typeof setTimeout> | undefined) =>
-    globalThis.clearTimeout(handle),
-};
+const clockPort = systemClock();
 
 const SHARED = 10;
 const isShared = (tabId: number) => tabId === SHARED;
