@@ -230,7 +230,7 @@ export const CASES: readonly ConformanceCase[] = [
     client: "Playwright",
     expectRelay: "todo(#13)",
     why:
-      "The page's dedicated worker never reaches the client (no worker event) although the extension auto-attaches child targets; not yet explained",
+      "Not a Chrome limit: the worker's attachedToTarget, Inspector.workerScriptLoaded and execution context all reach Playwright on the page session, yet the page never lists it; suspected order problem (the worker attaches before Playwright reports the page, and Playwright replays no earlier worker)",
     timeoutMs: 10_000,
     async run(env) {
       const { page } = await pageAt(env, "/worker");
