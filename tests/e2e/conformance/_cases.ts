@@ -151,12 +151,16 @@ async function rawPage(env: CaseEnv, path: string): Promise<{ cdp: CdpSocket; se
 }
 
 async function fileInputNode(cdp: CdpSocket, sessionId: string): Promise<number> {
-  const { root } = await cdp.call("DOM.getDocument", {}, sessionId);
-  const { nodeId } = await cdp.call("DOM.querySelector", {
-    nodeId: (root as { nodeId: number }).nodeId,
-    selector: "#file",
-  }, sessionId);
-  return nodeId as number;
+  // Retried: a document update between getDocument and querySelector invalidates the node ids
+  // ("Could not find node with given id"), seen now and then on both endpoints.
+  return await waitUntil("the file input's node id", async () => {
+    const { root } = await cdp.call("DOM.getDocument", {}, sessionId);
+    const { nodeId } = await cdp.call("DOM.querySelector", {
+      nodeId: (root as { nodeId: number }).nodeId,
+      selector: "#file",
+    }, sessionId);
+    return typeof nodeId === "number" && nodeId > 0 ? nodeId : undefined;
+  }, 3_000);
 }
 
 /** All cases, in table order. */
