@@ -78,7 +78,8 @@ interface Tracked {
   readonly url: string;
   item?: { id: number; filename: string; state: string };
   pageDone?: { receivedBytes: number; totalBytes: number };
-  cancelSent: boolean;
+  /** A cancel is due as soon as the item is known. */
+  cancelPending: boolean;
 }
 
 /**
@@ -92,6 +93,9 @@ interface Tracked {
  *   client has set a download behavior, since a client that never sent `Page.enable` would
  *   otherwise miss downloads; then it must not forward `Page.*` events to that client.
  * - `chrome.downloads.onCreated` / `onChanged`: `itemCreated(item)` / `itemChanged(delta)`.
+ * - `Browser.cancelDownload {guid}` forwarded by the relay (and the guids the relay's
+ *   `clientGone()` returns): `cancel(guid)`, then `chrome.downloads.cancel(id)` if it returns an
+ *   id (otherwise a `cancel` action follows once the item appears).
  * - Actions: `cancel` → `chrome.downloads.cancel(id)`; `completed` → send the relay the
  *   browser-level `Browser.downloadProgress` with `filePath`, then (once the relay has moved the
  *   file) `chrome.downloads.erase({id})` so the person's download list does not keep an entry
@@ -131,6 +135,24 @@ export class DownloadTracker {
   }
 
   /**
+   * A client canceled a download (`Browser.cancelDownload {guid}`, which Playwright's
+   * `download.cancel()` sends), or the relay dropped it because its client left.
+   *
+   * @returns The `chrome.downloads` id to cancel, or `undefined` when the download is unknown or
+   *   its item is not known yet (then it is canceled as soon as the item appears).
+   */
+  cancel(guid: string): number | undefined {
+    const tracked = this.#downloads.get(guid);
+    if (tracked === undefined) return undefined;
+    if (tracked.item === undefined) {
+      tracked.cancelPending = true;
+      return undefined;
+    }
+    this.#downloads.delete(guid);
+    return tracked.item.id;
+  }
+
+  /**
    * A debugger event of a shared tab.
    *
    * @returns Whether it was a download event.
@@ -141,7 +163,7 @@ export class DownloadTracker {
     if (method === "Page.downloadWillBegin") {
       if (this.#downloads.has(guid)) return true;
       const url = typeof params.url === "string" ? params.url : "";
-      const tracked: Tracked = { tabId, guid, url, cancelSent: !this.#deny };
+      const tracked: Tracked = { tabId, guid, url, cancelPending: this.#deny };
       this.#downloads.set(guid, tracked);
       const index = this.#unmatched.findIndex((item) => item.url === url || item.finalUrl === url);
       if (index >= 0) {
@@ -219,8 +241,8 @@ export class DownloadTracker {
     item: { id: number; filename: string; state: string },
   ): void {
     tracked.item = { id: item.id, filename: item.filename, state: item.state };
-    if (!tracked.cancelSent) {
-      tracked.cancelSent = true;
+    if (tracked.cancelPending) {
+      tracked.cancelPending = false;
       this.#onAction({ kind: "cancel", downloadId: item.id, guid: tracked.guid });
       return;
     }

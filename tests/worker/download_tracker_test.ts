@@ -125,3 +125,26 @@ Deno.test("DownloadTracker.pageEvent() forgets a download canceled in the page a
   tracker.itemChanged({ id: 9, state: { current: "complete" } });
   assert.equal(tracker.size, 0);
 });
+
+Deno.test("DownloadTracker.cancel() returns the item to cancel, or cancels it once it appears", () => {
+  const { tracker, actions } = setup();
+  assert.equal(tracker.cancel("unknown"), undefined);
+  tracker.pageEvent(7, "Page.downloadWillBegin", BEGIN);
+  assert.equal(tracker.cancel("g-1"), undefined, "no item yet");
+  tracker.itemCreated({ id: 8, url: URL_A, filename: "", state: "in_progress" });
+  assert.deepEqual(actions, [{ kind: "cancel", downloadId: 8, guid: "g-1" }]);
+  tracker.pageEvent(7, "Page.downloadProgress", {
+    guid: "g-1",
+    receivedBytes: 0,
+    totalBytes: 1,
+    state: "canceled",
+  });
+  assert.equal(tracker.size, 0);
+
+  tracker.pageEvent(7, "Page.downloadWillBegin", { ...BEGIN, guid: "g-2" });
+  tracker.itemCreated({ id: 9, url: URL_A, filename: "", state: "in_progress" });
+  assert.equal(tracker.cancel("g-2"), 9);
+  assert.equal(tracker.size, 0);
+  tracker.itemChanged({ id: 9, state: { current: "interrupted" } });
+  assert.equal(actions.length, 1);
+});
