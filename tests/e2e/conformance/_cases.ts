@@ -308,7 +308,7 @@ export const CASES: readonly ConformanceCase[] = [
   {
     feature: "Popup: window.open",
     client: "Playwright",
-    expectRelay: "todo(#13)",
+    expectRelay: "pass",
     why:
       "The tab a shared tab opens is not attached, so no attachedToTarget with openerId reaches the client",
     async run(env) {
@@ -326,7 +326,7 @@ export const CASES: readonly ConformanceCase[] = [
   {
     feature: "Popup: target=_blank link",
     client: "Playwright",
-    expectRelay: "todo(#13)",
+    expectRelay: "pass",
     why: "As window.open: the opened tab is not attached",
     async run(env) {
       const { page } = await pageAt(env, "/popup");
@@ -341,7 +341,7 @@ export const CASES: readonly ConformanceCase[] = [
   {
     feature: "Popup: rel=noopener link",
     client: "Playwright",
-    expectRelay: "todo(#13)",
+    expectRelay: "pass",
     why: "As window.open: the opened tab is not attached",
     async run(env) {
       const { page } = await pageAt(env, "/popup");
@@ -376,7 +376,7 @@ export const CASES: readonly ConformanceCase[] = [
   {
     feature: "Download: Playwright download event, path, saveAs",
     client: "Playwright",
-    expectRelay: "todo(#13)",
+    expectRelay: "pass",
     why:
       "chrome.debugger has no Browser domain, so Browser.setDownloadBehavior and Browser.downloadWillBegin/downloadProgress need emulation through chrome.downloads",
     async run(env) {
@@ -677,7 +677,7 @@ export const CASES: readonly ConformanceCase[] = [
   {
     feature: "Puppeteer: popup",
     client: "Puppeteer",
-    expectRelay: "todo(#13)",
+    expectRelay: "pass",
     why: "The tab a shared tab opens is not attached",
     async run(env) {
       const browser = await env.puppeteer();
@@ -721,7 +721,7 @@ export const CASES: readonly ConformanceCase[] = [
   {
     feature: "Puppeteer: download to a folder (downloadBehavior allow)",
     client: "Puppeteer",
-    expectRelay: "todo(#13)",
+    expectRelay: "pass",
     why: "Browser.setDownloadBehavior is in the Browser domain, which chrome.debugger lacks",
     async run(env) {
       const browser = await env.puppeteer({ downloadPath: env.tmp });
