@@ -202,7 +202,8 @@ export class PermissionEmulation<C extends PermissionClient> {
 
   /**
    * Answers one `Browser.grantPermissions`: the listed permissions become `allow` for `origin`,
-   * or for the origin of every shared tab when no origin is given.
+   * or for the origin of every shared tab when no origin is given, and the other permissions
+   * the emulation can set become `block` there, as Chrome denies every permission not listed.
    *
    * @param client The sending client.
    * @param params The command's params.
@@ -235,10 +236,17 @@ export class PermissionEmulation<C extends PermissionClient> {
     }
     const patterns = this.#patterns(params.origin, "grant permissions");
     if (!("patterns" in patterns)) return patterns;
+    // As in Chrome, the listed permissions are granted and every other one is denied for the
+    // origin (until reset); here "every other one" is every type the emulation can set.
+    const all = new Set(PERMISSION_TYPE_SETTINGS.values());
     return await this.#apply(
       client,
-      [...types].flatMap((type) =>
-        patterns.patterns.map((pattern) => ({ type, pattern, setting: "allow" as const }))
+      [...all].flatMap((type) =>
+        patterns.patterns.map((pattern) => ({
+          type,
+          pattern,
+          setting: types.has(type) ? "allow" as const : "block" as const,
+        }))
       ),
     );
   }

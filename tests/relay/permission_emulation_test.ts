@@ -3,7 +3,7 @@ import type { CdpOutcome } from "../../codec/cdp_frame.ts";
 import type { JsonObject } from "../../codec/json.ts";
 import { FakeExtension } from "../../harness/fake_extension.ts";
 import { PermissionEmulation } from "../../relay/permission_emulation.ts";
-import { announceAndWait, CdpTestClient, startTestRelay, TOKEN } from "./_helpers.ts";
+import { announceAndWait, CdpTestClient, startTestRelay, TOKEN, until } from "./_helpers.ts";
 
 interface Client {
   readonly id: number;
@@ -48,17 +48,27 @@ Deno.test("PermissionEmulation.grant() allows the listed permissions for the giv
     }),
     OK,
   );
+  // Chrome denies every permission not listed: the other types the emulation sets are blocked.
   assert.deepEqual(sent, [
     rules("location", [[A, "allow"]]),
     rules("notifications", [[A, "allow"]]),
+    rules("camera", [[A, "block"]]),
+    rules("microphone", [[A, "block"]]),
+    rules("clipboard", [[A, "block"]]),
   ]);
-  assert.equal(emulation.size, 2);
+  assert.equal(emulation.size, 5);
 });
 
 Deno.test("PermissionEmulation.grant() without an origin allows for every shared tab's origin", async () => {
   const { c1, sent, emulation } = setup();
   assert.deepEqual(await emulation.grant(c1, { permissions: ["videoCapture"] }), OK);
-  assert.deepEqual(sent, [rules("camera", [[B, "allow"], [A, "allow"]])]);
+  assert.deepEqual(sent, [
+    rules("location", [[B, "block"], [A, "block"]]),
+    rules("notifications", [[B, "block"], [A, "block"]]),
+    rules("camera", [[B, "allow"], [A, "allow"]]),
+    rules("microphone", [[B, "block"], [A, "block"]]),
+    rules("clipboard", [[B, "block"], [A, "block"]]),
+  ]);
 });
 
 Deno.test("PermissionEmulation.grant() refuses bad input with Chrome's error or a specific one", async (t) => {
@@ -199,7 +209,12 @@ Deno.test("PermissionEmulation.reset() removes only the client's own rules; the 
   assert.deepEqual(sent, [rules("location", [[B, "allow"], [A, "allow"]])]);
   sent.length = 0;
   assert.deepEqual(await emulation.reset(c1, { browserContextId: "CTX" }), OK);
-  assert.deepEqual(sent, [rules("location", [])]);
+  assert.deepEqual(
+    sent,
+    ["location", "notifications", "camera", "microphone", "clipboard"].map((type) =>
+      rules(type, [])
+    ),
+  );
   assert.equal(emulation.size, 0);
   // Nothing granted: nothing to tell the extension.
   sent.length = 0;
@@ -216,7 +231,13 @@ Deno.test("PermissionEmulation.clientGone() clears the client's rules", async ()
   await emulation.grant(c1, { permissions: ["notifications"], origin: "https://a.example" });
   sent.length = 0;
   emulation.clientGone(c1);
-  assert.deepEqual(sent, [rules("notifications", [])]);
+  assert.deepEqual(
+    sent.map((m) => m.params),
+    ["location", "notifications", "camera", "microphone", "clipboard"].map((type) => ({
+      type,
+      rules: [],
+    })),
+  );
   assert.equal(emulation.size, 0);
 });
 
@@ -260,10 +281,13 @@ Deno.test("startRelay() answers Browser.grantPermissions through the extension a
   });
   const before = ext.commands.length;
   await client[Symbol.asyncDispose]();
-  const cleared = await ext.nextCommand((c) =>
-    c.method === "BrowserRelay.setContentSettings" &&
-    Array.isArray(c.params?.rules) && c.params.rules.length === 0
+  await until("five clears", () => ext.commands.length >= before + 5);
+  const cleared = ext.commands.slice(before);
+  assert.deepEqual(
+    cleared.map((c) => [c.method, c.params]),
+    ["location", "notifications", "camera", "microphone", "clipboard"].map((type) => [
+      "BrowserRelay.setContentSettings",
+      { type, rules: [] },
+    ]),
   );
-  assert.deepEqual(cleared.params, { type: "location", rules: [] });
-  assert.equal(ext.commands.length, before + 1);
 });
