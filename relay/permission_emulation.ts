@@ -157,6 +157,8 @@ function patternOf(url: string): { origin: string; pattern: string } | undefined
 }
 
 interface Grant {
+  readonly type: ContentSettingType;
+  readonly pattern: string;
   readonly setting: ContentSettingValue;
   /** Order of setting: the latest grant for a type and pattern is the one in force. */
   readonly seq: number;
@@ -313,6 +315,19 @@ export class PermissionEmulation<C extends PermissionClient> {
   }
 
   /**
+   * Sends the rules in force again, for every type a client holds a rule of: the extension
+   * clears its rules whenever its relay link opens or closes, so a returning extension (a
+   * worker restart within the grace period) gets the connected clients' grants back.
+   */
+  resync(): void {
+    const types = new Set<ContentSettingType>();
+    for (const grants of this.#grants.values()) {
+      for (const grant of grants.values()) types.add(grant.type);
+    }
+    if (types.size > 0) void this.#sync(types);
+  }
+
+  /**
    * The rules in force for one content type: for each pattern, the latest grant of any client.
    *
    * @param type The content type.
@@ -320,13 +335,11 @@ export class PermissionEmulation<C extends PermissionClient> {
    */
   rules(type: ContentSettingType): readonly ContentSettingRule[] {
     const latest = new Map<string, Grant>();
-    const prefix = `${type} `;
     for (const grants of this.#grants.values()) {
-      for (const [key, grant] of grants) {
-        if (!key.startsWith(prefix)) continue;
-        const pattern = key.slice(prefix.length);
-        const current = latest.get(pattern);
-        if (current === undefined || current.seq < grant.seq) latest.set(pattern, grant);
+      for (const grant of grants.values()) {
+        if (grant.type !== type) continue;
+        const current = latest.get(grant.pattern);
+        if (current === undefined || current.seq < grant.seq) latest.set(grant.pattern, grant);
       }
     }
     return [...latest].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([pattern, grant]) => ({
@@ -402,7 +415,7 @@ export class PermissionEmulation<C extends PermissionClient> {
       this.#grants.set(client, grants);
     }
     for (const { type, pattern, setting } of changes) {
-      grants.set(ruleKey(type, pattern), { setting, seq: ++this.#seq });
+      grants.set(ruleKey(type, pattern), { type, pattern, setting, seq: ++this.#seq });
     }
     return await this.#sync(new Set(changes.map((change) => change.type)));
   }
@@ -412,9 +425,7 @@ export class PermissionEmulation<C extends PermissionClient> {
     this.#grants.delete(client);
     if (grants === undefined || grants.size === 0) return { ok: true, result: {} };
     const types = new Set<ContentSettingType>();
-    for (const key of grants.keys()) {
-      types.add(key.slice(0, key.indexOf(" ")) as ContentSettingType);
-    }
+    for (const grant of grants.values()) types.add(grant.type);
     return await this.#sync(types);
   }
 

@@ -294,6 +294,7 @@ class Relay implements RelayServer {
       onEvent: (event) => {
         if (!this.#downloads.handleEvent(event)) this.#router.handleEvent(event);
       },
+      onReady: () => this.#permissions.resync(),
       onGraceExpired: () => this.#onGraceExpired(),
       log: this.#log,
     });

@@ -291,3 +291,37 @@ Deno.test("startRelay() answers Browser.grantPermissions through the extension a
     ]),
   );
 });
+
+Deno.test("PermissionEmulation.resync() sends the rules in force for every type a client holds", async () => {
+  const { c1, sent, emulation } = setup();
+  emulation.resync();
+  assert.deepEqual(sent, []);
+  await emulation.setPermission(c1, {
+    permission: { name: "notifications" },
+    setting: "granted",
+    origin: "https://a.example",
+  });
+  sent.length = 0;
+  emulation.resync();
+  assert.deepEqual(sent, [rules("notifications", [[A, "allow"]])]);
+});
+
+Deno.test("startRelay() sends the grants again to an extension that returns within the grace period", async () => {
+  await using relay = await startTestRelay();
+  const first = await FakeExtension.connect({ url: relay.url, token: TOKEN });
+  await announceAndWait(relay, first, "cb-tab-1", {
+    targetId: "T1",
+    url: "http://127.0.0.1:8080/app",
+  });
+  await using client = await CdpTestClient.connect(relay);
+  const granted = await client.call("Browser.setPermission", {
+    permission: { name: "geolocation" },
+    setting: "granted",
+    origin: "http://127.0.0.1:8080",
+  });
+  assert.deepEqual(granted.result, {});
+  await first.close();
+  await using second = await FakeExtension.connect({ url: relay.url, token: TOKEN });
+  const again = await second.nextCommand("BrowserRelay.setContentSettings");
+  assert.deepEqual(again.params, { type: "location", rules: [{ pattern: B, setting: "allow" }] });
+});
