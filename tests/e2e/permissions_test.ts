@@ -61,8 +61,8 @@ async function browserError(
 ): Promise<string> {
   const session = await browser.newBrowserCDPSession();
   try {
-    // deno-lint-ignore no-explicit-any -- raw params that the typed protocol rejects on purpose
-    await session.send(method, params as any);
+    // Bad params on purpose: the typed protocol would not accept them.
+    await session.send(method, params as never);
     return "no error";
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
