@@ -132,11 +132,12 @@ export class Rig {
    * Starts relay, page servers and Chromium, and points the extension at the relay.
    *
    * @param relayOptions Relay options over the defaults (token, free port).
-   * @param launch Extra Chromium flags, e.g. `--remote-debugging-port=0` for the benchmarks.
+   * @param launch Extra Chromium flags, e.g. `--remote-debugging-port=0` for the benchmarks, and
+   *   a profile to reuse (e.g. one from {@linkcode profileWithoutFileAccess}; the caller removes it).
    */
   static async start(
     relayOptions: Partial<RelayOptions> = {},
-    launch: { readonly args?: readonly string[] } = {},
+    launch: { readonly args?: readonly string[]; readonly userDataDir?: string } = {},
   ): Promise<Rig> {
     const executablePath = await findBrowser();
     if (executablePath === undefined) throw new Error("Chromium is required for e2e tests");
@@ -147,6 +148,7 @@ export class Rig {
       executablePath,
       headless: true,
       ...(launch.args === undefined ? {} : { args: launch.args }),
+      ...(launch.userDataDir === undefined ? {} : { userDataDir: launch.userDataDir }),
     });
     const rig = new Rig(relay, browser, pages, relayOptions);
     await browser.worker.evaluate(

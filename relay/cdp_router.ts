@@ -6,13 +6,13 @@
  * @module
  */
 
-import type { CdpFrame } from "../codec/cdp_frame.ts";
+import type { CdpError, CdpFrame } from "../codec/cdp_frame.ts";
 import { encodeCdpFrame } from "../codec/encode_cdp_frame.ts";
 import type { CdpCall, Outcome } from "../codec/extension_frame.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
 import type { JsonObject, JsonValue } from "../codec/json.ts";
 import { isTargetGoneError } from "../codec/messages.ts";
-import { ErrorText, unsupportedMethodError } from "./error_text.ts";
+import { cdpError, ErrorText, unsupportedMethodError } from "./error_text.ts";
 import type { ChannelCommand } from "./extension_channel.ts";
 import { type ClientSession, ClientSessions } from "./client_sessions.ts";
 import { MAX_CLIENT_SESSIONS, privateMethodError, tooManySessionsError } from "./limits.ts";
@@ -479,7 +479,8 @@ export class CdpRouter {
       ));
       return;
     }
-    this.#fail(command.client, command.clientId, command.replySessionId, outcome.error);
+    // Chrome's own code and message, unwrapped from the JSON `chrome.debugger` rejects with.
+    this.#fail(command.client, command.clientId, command.replySessionId, cdpError(outcome.error));
     this.prune(command, outcome.error);
   }
 
@@ -492,12 +493,20 @@ export class CdpRouter {
     });
   }
 
-  #fail(client: CdpClient, id: number, sessionId: string | undefined, message: string): void {
+  #fail(
+    client: CdpClient,
+    id: number,
+    sessionId: string | undefined,
+    error: string | CdpError,
+  ): void {
     this.#send(client, {
       kind: "response",
       id,
       ...(sessionId === undefined ? {} : { sessionId }),
-      outcome: { ok: false, error: { code: -32000, message } },
+      outcome: {
+        ok: false,
+        error: typeof error === "string" ? { code: -32000, message: error } : error,
+      },
     });
   }
 

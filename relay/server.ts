@@ -25,6 +25,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { ExtensionChannel } from "./extension_channel.ts";
 import { checkHostAndPeer, handleHttpRequest, presentedToken } from "./http_routes.ts";
 import { TargetRegistry } from "./targets.ts";
+import { withUploadFallback } from "./upload_fallback.ts";
 import { MAX_CLIENT_SESSIONS } from "./limits.ts";
 import { createWriteBatcher } from "./write_batcher.ts";
 
@@ -287,7 +288,9 @@ class Relay implements RelayServer {
         "maxClientSessions",
         options.maxClientSessions ?? MAX_CLIENT_SESSIONS,
       ),
-      forward: (command) => this.#channel.forward(command),
+      forward: withUploadFallback((command) => this.#channel.forward(command), {
+        log: this.#log,
+      }),
       userAgent: () => this.#channel.userAgent,
       onSessionReleased: (sessionId) => {
         // The legacy extension answers with an error; either way there is nothing to do.
