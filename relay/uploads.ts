@@ -217,6 +217,7 @@ function errorText(error: unknown): string {
  */
 const SET_FILES = `function (files) {
   if (!(this instanceof HTMLInputElement) || this.type !== "file") return -1;
+  if (files.length === 0) return 0; // Chrome leaves the files (and fires nothing) for an empty list
   const transfer = new DataTransfer();
   for (const f of files) {
     const binary = atob(f.base64);
