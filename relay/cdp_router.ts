@@ -12,6 +12,8 @@ import type { CdpCall, Outcome } from "../codec/extension_frame.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
 import type { JsonObject, JsonValue } from "../codec/json.ts";
 import { isTargetGoneError } from "../codec/messages.ts";
+import { CloseCode } from "../codec/close_codes.ts";
+import { CreatedTargets } from "./created_targets.ts";
 import { cdpError, ErrorText, unsupportedMethodError } from "./error_text.ts";
 import type { ChannelCommand } from "./extension_channel.ts";
 import { type ClientSession, ClientSessions } from "./client_sessions.ts";
@@ -128,6 +130,8 @@ export class CdpRouter {
   readonly #browserTargetId = randomHexId();
   readonly #replies: Replies = { deliver: (command, outcome) => this.#deliver(command, outcome) };
   readonly #maxSessions: number;
+  /** Tabs each client opened with `Target.createTarget`: what its `Browser.close` closes. */
+  readonly #created = new CreatedTargets<CdpClient>();
   #nextClientId = 0;
 
   /**
@@ -179,6 +183,8 @@ export class CdpRouter {
   removeClient(client: CdpClient): void {
     if (!this.#clients.delete(client)) return;
     client.open = false;
+    // Tabs a client opened outlive its disconnect, as pages do on Chrome's endpoint.
+    this.#created.take(client);
     // An alias uses the debugger session as much as holding it does.
     const used = new Set([...client.held, ...client.sessions.aliasedTopLevels()]);
     client.held.clear();
@@ -212,6 +218,10 @@ export class CdpRouter {
       : via.kind === "browser"
       ? undefined
       : via.topLevel;
+    if (command.method === "Browser.close") {
+      this.#closeBrowser(client, command);
+      return;
+    }
     const local = this.#local(client, command, effective, via);
     if (local === "forward") {
       this.#forward(client, command, effective);
@@ -286,6 +296,7 @@ export class CdpRouter {
         if (outer !== undefined) break;
         const targetId = str(params.targetId);
         if (targetId === undefined) return;
+        this.#created.forgetTarget(targetId);
         const removed = this.#targets.byTargetId(targetId);
         const holders = new Set(removed.flatMap((entry) => this.#holders(entry.sessionId)));
         for (const entry of removed) this.#detach(entry, undefined, false);
@@ -354,7 +365,6 @@ export class CdpRouter {
           };
         }
         case "Browser.setDownloadBehavior":
-        case "Browser.close":
           return {};
         default:
           return unsupportedMethodError(method);
@@ -446,10 +456,36 @@ export class CdpRouter {
       case "Target.getBrowserContexts":
         return { browserContextIds: [] };
       case "Target.createBrowserContext":
+        return ErrorText.CannotCreateBrowserContext;
       case "Target.disposeBrowserContext":
         return unsupportedMethodError(method);
       default:
         return "forward";
+    }
+  }
+
+  /**
+   * `Browser.close`: closes the tabs this client opened that are still shared, answers, and
+   * disconnects the client as Chrome's endpoint does when the browser exits. The person's own
+   * tabs, tabs other clients opened and the browser itself stay.
+   */
+  #closeBrowser(client: CdpClient, command: CdpCommand): void {
+    const own = this.#created.take(client).filter((id) => this.#targets.byTargetId(id).length > 0);
+    let left = own.length;
+    const done = () => {
+      this.#reply(client, command.id, command.sessionId, {});
+      if (client.open) client.close(CloseCode.Normal, "Browser.close");
+    };
+    if (left === 0) return done();
+    for (const targetId of own) {
+      // A tab that cannot be closed (the last one, or already gone) stays; the close goes on.
+      this.#options.forward({
+        method: "Target.closeTarget",
+        params: { targetId },
+        settle: () => {
+          if (--left === 0) done();
+        },
+      });
     }
   }
 
@@ -472,6 +508,9 @@ export class CdpRouter {
     if (outcome.ok) {
       const { client } = command;
       if (!client.open) return;
+      if (command.method === "Target.createTarget" && typeof outcome.result.targetId === "string") {
+        this.#created.add(client, outcome.result.targetId);
+      }
       client.write(encodeCdpFrame(
         command.replySessionId === undefined
           ? { kind: "response", id: command.clientId, outcome }

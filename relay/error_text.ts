@@ -29,6 +29,8 @@ export const ErrorText: {
   readonly ProtocolMismatch: "protocol mismatch";
   readonly UnauthorizedTokenMissing: "unauthorized: gateway token missing";
   readonly UnauthorizedTokenMismatch: "unauthorized: gateway token mismatch";
+  readonly CannotCreateBrowserContext:
+    "Cannot create a browser context through Browser Relay as an extension cannot create browser contexts: use the default context (browser.contexts()[0] in Playwright, browser.defaultBrowserContext() in Puppeteer)";
 } = Object.freeze({
   ExtensionDisconnected: "extension disconnected",
   ExtensionNotConnected: "Extension not connected",
@@ -39,6 +41,8 @@ export const ErrorText: {
   ProtocolMismatch: "protocol mismatch",
   UnauthorizedTokenMissing: "unauthorized: gateway token missing",
   UnauthorizedTokenMismatch: "unauthorized: gateway token mismatch",
+  CannotCreateBrowserContext:
+    "Cannot create a browser context through Browser Relay as an extension cannot create browser contexts: use the default context (browser.contexts()[0] in Playwright, browser.defaultBrowserContext() in Puppeteer)",
 });
 
 /**

@@ -123,7 +123,9 @@ async function fallback(
     if (!called.ok) return { ok: false, error: called.error };
     const { result, exceptionDetails } = called.result;
     if (exceptionDetails !== undefined) {
-      return failure(`Cannot set input files as the page threw: ${JSON.stringify(exceptionDetails)}`);
+      return failure(
+        `Cannot set input files as the page threw: ${JSON.stringify(exceptionDetails)}`,
+      );
     }
     const count = isJsonObject(result) ? result.value : undefined;
     if (count === -1) return failure(NOT_A_FILE_INPUT);
@@ -186,7 +188,9 @@ export function withUploadFallback(forward: Forward, options: UploadFallbackOpti
           (error: unknown) =>
             settle({
               ok: false,
-              error: `Cannot set input files: ${error instanceof Error ? error.message : String(error)}`,
+              error: `Cannot set input files: ${
+                error instanceof Error ? error.message : String(error)
+              }`,
             }),
         );
       },

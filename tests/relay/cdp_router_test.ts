@@ -36,12 +36,11 @@ Deno.test("CdpRouter.handleCommand() answers Browser.* locally", async (t) => {
       jsVersion: "V8",
     });
   });
-  await t.step("setDownloadBehavior and close are no-ops, other methods unsupported", async () => {
+  await t.step("setDownloadBehavior is a no-op, other methods unsupported", async () => {
     assert.deepEqual(
       (await client.call("Browser.setDownloadBehavior", { behavior: "allowAndName" })).result,
       {},
     );
-    assert.deepEqual((await client.call("Browser.close")).result, {});
     const crash = await client.call("Browser.crash");
     assert.deepEqual(crash.error, {
       code: -32000,
@@ -55,9 +54,72 @@ Deno.test("CdpRouter.handleCommand() answers Browser.* locally", async (t) => {
     const reply = await client.call("Target.createBrowserContext");
     assert.equal(
       (reply.error as JsonObject).message,
-      "Target.createBrowserContext is not supported by Browser Relay",
+      "Cannot create a browser context through Browser Relay as an extension cannot create " +
+        "browser contexts: use the default context (browser.contexts()[0] in Playwright, " +
+        "browser.defaultBrowserContext() in Puppeteer)",
     );
   });
+  await t.step("close answers and disconnects a client that opened no tab", async () => {
+    await using closing = await CdpTestClient.connect(relay);
+    assert.deepEqual((await closing.call("Browser.close")).result, {});
+    assert.equal((await closing.socket.closed).code, 1000);
+    // Other clients stay.
+    assert.ok((await client.call("Browser.getVersion")).result);
+  });
+});
+
+Deno.test("Browser.close closes only the tabs the client created, then disconnects it", async () => {
+  await using relay = await startTestRelay();
+  const closed: string[] = [];
+  let next = 0;
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    handler: (command, fake) => {
+      const targetId = command.params?.targetId;
+      switch (command.method) {
+        case "Target.createTarget": {
+          const id = `NEW${++next}`;
+          fake.announce(`cb-tab-new-${next}`, { targetId: id, url: "about:blank" });
+          return { targetId: id };
+        }
+        case "Target.closeTarget":
+          if (typeof targetId === "string") {
+            closed.push(targetId);
+            if (targetId === "NEW2") return "Cannot close the last tab";
+            fake.event("Target.targetDestroyed", { targetId });
+          }
+          return { success: true };
+        default:
+          return {};
+      }
+    },
+  });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "MINE", url: "https://person/" });
+  await using a = await CdpTestClient.connect(relay);
+  await using b = await CdpTestClient.connect(relay);
+  assert.deepEqual((await a.call("Target.createTarget", { url: "about:blank" })).result, {
+    targetId: "NEW1",
+  });
+  assert.deepEqual((await b.call("Target.createTarget", { url: "about:blank" })).result, {
+    targetId: "NEW2",
+  });
+  assert.deepEqual((await a.call("Target.createTarget", { url: "about:blank" })).result, {
+    targetId: "NEW3",
+  });
+  // NEW3 is closed by the client itself first: Browser.close does not close it again.
+  assert.deepEqual((await a.call("Target.closeTarget", { targetId: "NEW3" })).result, {
+    success: true,
+  });
+  assert.deepEqual((await a.call("Browser.close")).result, {});
+  assert.equal((await a.socket.closed).code, 1000);
+  assert.deepEqual(closed, ["NEW3", "NEW1"]);
+  // b's tab, the person's tab and b itself are untouched; a failing close still answers.
+  const targets = (await b.call("Target.getTargets")).result as { targetInfos: JsonObject[] };
+  assert.deepEqual(targets.targetInfos.map((info) => info.targetId), ["MINE", "NEW2"]);
+  assert.deepEqual((await b.call("Browser.close")).result, {});
+  assert.deepEqual(closed, ["NEW3", "NEW1", "NEW2"]);
+  assert.equal((await b.socket.closed).code, 1000);
 });
 
 Deno.test("CdpRouter.handleCommand() answers Target.* from the cache", async (t) => {
