@@ -14,6 +14,7 @@ import type { JsonObject, JsonValue } from "../codec/json.ts";
 import { isTargetGoneError } from "../codec/messages.ts";
 import { CloseCode } from "../codec/close_codes.ts";
 import { CreatedTargets } from "./created_targets.ts";
+import { SessionOverrides } from "./session_overrides.ts";
 import { cdpError, ErrorText, unsupportedMethodError } from "./error_text.ts";
 import type { ChannelCommand } from "./extension_channel.ts";
 import { type ClientSession, ClientSessions } from "./client_sessions.ts";
@@ -132,6 +133,8 @@ export class CdpRouter {
   readonly #maxSessions: number;
   /** Tabs each client opened with `Target.createTarget`: what its `Browser.close` closes. */
   readonly #created = new CreatedTargets<CdpClient>();
+  /** What each client turned on in shared debugger sessions: undone when it goes. */
+  readonly #overrides = new SessionOverrides<CdpClient>();
   #nextClientId = 0;
 
   /**
@@ -185,6 +188,13 @@ export class CdpRouter {
     client.open = false;
     // Tabs a client opened outlive its disconnect, as pages do on Chrome's endpoint.
     this.#created.take(client);
+    // Overrides it left in sessions other clients still use end with it, as its own session
+    // would on Chrome's endpoint.
+    const undo = this.#overrides.release(client, (sessionId) => {
+      const topLevel = this.#targets.topLevelOf(sessionId);
+      return topLevel !== undefined && this.#inUse(topLevel);
+    });
+    for (const call of undo) this.#options.forward({ ...call, settle: () => {} });
     // An alias uses the debugger session as much as holding it does.
     const used = new Set([...client.held, ...client.sessions.aliasedTopLevels()]);
     client.held.clear();
@@ -491,6 +501,9 @@ export class CdpRouter {
 
   /** Forwards `command` under the `effective` session; the reply echoes the client's. */
   #forward(client: CdpClient, command: CdpCommand, effective: string | undefined): void {
+    if (effective !== undefined) {
+      this.#overrides.record(client, effective, command.method, command.params);
+    }
     this.#options.forward(
       new ForwardedCommand(
         this.#replies,
@@ -624,6 +637,7 @@ export class CdpRouter {
   #detach(entry: TargetEntry, reason?: string, destroyed = true): void {
     const gone = new Set([entry.sessionId, ...this.#targets.childrenOf(entry.sessionId)]);
     this.#targets.delete(entry.sessionId);
+    this.#overrides.forgetSessions(gone);
     for (const client of this.#holders(entry.sessionId)) {
       client.held.delete(entry.sessionId);
       this.#event(client, "Target.detachedFromTarget", {
@@ -687,6 +701,7 @@ export class CdpRouter {
 
   #removeChild(sessionId: string): void {
     this.#targets.removeChild(sessionId);
+    this.#overrides.forgetSessions([sessionId]);
     this.#dropSessionsOn(new Set([sessionId]));
   }
 

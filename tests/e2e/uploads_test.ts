@@ -59,8 +59,7 @@ async function directSession(port: number, targetId: string) {
   const attached = await send("Target.attachToTarget", { targetId, flatten: true });
   const sessionId = (attached.result as { sessionId: string }).sessionId;
   return {
-    send: (method: string, params: Record<string, unknown> = {}) =>
-      send(method, params, sessionId),
+    send: (method: string, params: Record<string, unknown> = {}) => send(method, params, sessionId),
     async close() {
       ws.close();
       await new Promise((resolve) => ws.addEventListener("close", resolve, { once: true }));
@@ -82,7 +81,11 @@ async function rawCases(send: Send, dir: string): Promise<Record<string, unknown
   const t = await nodeOf("#t");
   const read = async () =>
     JSON.parse(
-      ((await send("Runtime.evaluate", { expression: READ, awaitPromise: true, returnByValue: true }))
+      ((await send("Runtime.evaluate", {
+        expression: READ,
+        awaitPromise: true,
+        returnByValue: true,
+      }))
         .result as { result: { value: string } }).result.value,
     );
   const errorOf = (frame: Record<string, unknown>) =>
@@ -296,7 +299,9 @@ Deno.test({
           const page = (await browser.pages()).find((p) => p.url() === url);
           assert.ok(page);
           await page.evaluate(SETUP);
-          const input = await page.$("input#f") as import("puppeteer-core").ElementHandle<HTMLInputElement> | null;
+          const input = await page.$("input#f") as
+            | import("puppeteer-core").ElementHandle<HTMLInputElement>
+            | null;
           assert.ok(input);
           await input.uploadFile(`${dir}/a.txt`, `${dir}/b.csv`);
           const result = JSON.parse(await page.evaluate(READ) as string);

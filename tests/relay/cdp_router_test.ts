@@ -643,3 +643,36 @@ Deno.test("CdpRouter.removeClient() counts aliases as uses of the tab's session"
   const reset = await ext.nextCommand("BrowserRelay.resetSession");
   assert.equal(reset.sessionId, "cb-tab-1");
 });
+
+Deno.test("a client that goes undoes its overrides on a tab other clients still use", async () => {
+  await using relay = await startTestRelay();
+  const seen: { method: string; sessionId: string | undefined }[] = [];
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    handler: (command) => {
+      seen.push({ method: command.method, sessionId: command.sessionId });
+      return {};
+    },
+  });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one/" });
+  await announceAndWait(relay, ext, "cb-tab-2", { targetId: "T2", url: "https://two/" });
+  await using stays = await CdpTestClient.connect(relay);
+  await stays.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+  const leaving = await CdpTestClient.connect(relay);
+  await leaving.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+  await leaving.call("Target.attachToTarget", { targetId: "T2", flatten: true });
+  await leaving.call("Fetch.enable", {}, "cb-tab-1");
+  await leaving.call("Fetch.enable", {}, "cb-tab-2");
+  seen.length = 0;
+  await leaving[Symbol.asyncDispose]();
+  // T1 is still used: its override is undone. T2 is no one's: the relay resets it whole.
+  const undo = await ext.socket.next((f) =>
+    (f.params as JsonObject | undefined)?.method === "BrowserRelay.resetSession"
+  );
+  assert.ok(undo);
+  assert.deepEqual(seen, [
+    { method: "Fetch.disable", sessionId: "cb-tab-1" },
+    { method: "BrowserRelay.resetSession", sessionId: "cb-tab-2" },
+  ]);
+});
