@@ -15,6 +15,7 @@ import { isTargetGoneError } from "../codec/messages.ts";
 import { CloseCode } from "../codec/close_codes.ts";
 import { CreatedTargets } from "./created_targets.ts";
 import { SessionOverrides } from "./session_overrides.ts";
+import { SharedDomains } from "./shared_domains.ts";
 import { cdpError, ErrorText, unsupportedMethodError } from "./error_text.ts";
 import type { ChannelCommand } from "./extension_channel.ts";
 import { type ClientSession, ClientSessions } from "./client_sessions.ts";
@@ -135,6 +136,8 @@ export class CdpRouter {
   readonly #created = new CreatedTargets<CdpClient>();
   /** What each client turned on in shared debugger sessions: undone when it goes. */
   readonly #overrides = new SessionOverrides<CdpClient>();
+  /** Domain enables per client on shared sessions: one client's disable never silences another. */
+  readonly #domains = new SharedDomains<CdpClient>();
   #nextClientId = 0;
 
   /**
@@ -195,6 +198,7 @@ export class CdpRouter {
       return topLevel !== undefined && this.#inUse(topLevel);
     });
     for (const call of undo) this.#options.forward({ ...call, settle: () => {} });
+    this.#domains.release(client);
     // An alias uses the debugger session as much as holding it does.
     const used = new Set([...client.held, ...client.sessions.aliasedTopLevels()]);
     client.held.clear();
@@ -502,6 +506,10 @@ export class CdpRouter {
   /** Forwards `command` under the `effective` session; the reply echoes the client's. */
   #forward(client: CdpClient, command: CdpCommand, effective: string | undefined): void {
     if (effective !== undefined) {
+      if (!this.#domains.shouldForward(client, effective, command.method)) {
+        this.#reply(client, command.id, command.sessionId, {});
+        return;
+      }
       this.#overrides.record(client, effective, command.method, command.params);
     }
     this.#options.forward(
@@ -638,6 +646,7 @@ export class CdpRouter {
     const gone = new Set([entry.sessionId, ...this.#targets.childrenOf(entry.sessionId)]);
     this.#targets.delete(entry.sessionId);
     this.#overrides.forgetSessions(gone);
+    this.#domains.forgetSessions(gone);
     for (const client of this.#holders(entry.sessionId)) {
       client.held.delete(entry.sessionId);
       this.#event(client, "Target.detachedFromTarget", {
@@ -702,6 +711,7 @@ export class CdpRouter {
   #removeChild(sessionId: string): void {
     this.#targets.removeChild(sessionId);
     this.#overrides.forgetSessions([sessionId]);
+    this.#domains.forgetSessions([sessionId]);
     this.#dropSessionsOn(new Set([sessionId]));
   }
 

@@ -676,3 +676,32 @@ Deno.test("a client that goes undoes its overrides on a tab other clients still 
     { method: "BrowserRelay.resetSession", sessionId: "cb-tab-2" },
   ]);
 });
+
+Deno.test("a client's Domain.disable does not silence another client on the same tab", async () => {
+  await using relay = await startTestRelay();
+  const seen: string[] = [];
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    handler: (command) => {
+      seen.push(command.method);
+      return {};
+    },
+  });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one/" });
+  await using a = await CdpTestClient.connect(relay);
+  await using b = await CdpTestClient.connect(relay);
+  for (const client of [a, b]) {
+    await client.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+    await client.call("Network.enable", {}, "cb-tab-1");
+  }
+  assert.deepEqual((await b.call("Network.disable", {}, "cb-tab-1")).result, {});
+  assert.deepEqual(seen, ["Network.enable", "Network.enable"]);
+  ext.event("Network.requestWillBeSent", { requestId: "R1" }, "cb-tab-1");
+  assert.equal(
+    ((await a.event("Network.requestWillBeSent")).params as JsonObject).requestId,
+    "R1",
+  );
+  assert.deepEqual((await a.call("Network.disable", {}, "cb-tab-1")).result, {});
+  assert.deepEqual(seen, ["Network.enable", "Network.enable", "Network.disable"]);
+});
