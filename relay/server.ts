@@ -19,7 +19,13 @@ import { CloseCode, CloseReason } from "../codec/close_codes.ts";
 import { decodeCdpFrame } from "../codec/decode_cdp_frame.ts";
 import { formatIssues } from "../codec/format_issues.ts";
 import { DEFAULT_RELAY_PORT, MAX_FRAME_BYTES, MIN_MAX_FRAME_BYTES } from "../codec/limits.ts";
-import { createTokenVerifier, isAllowedOrigin, redactToken, type TokenVerifier } from "./auth.ts";
+import {
+  createTokenVerifier,
+  isAllowedOrigin,
+  isLoopbackAddress,
+  redactToken,
+  type TokenVerifier,
+} from "./auth.ts";
 import { CdpRouter } from "./cdp_router.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { ExtensionChannel } from "./extension_channel.ts";
@@ -288,9 +294,11 @@ class Relay implements RelayServer {
         "maxClientSessions",
         options.maxClientSessions ?? MAX_CLIENT_SESSIONS,
       ),
-      forward: withUploadFallback((command) => this.#channel.forward(command), {
-        log: this.#log,
-      }),
+      // Bound to loopback, every client runs on this machine and could read the files itself;
+      // a relay reachable from other machines must not hand them this machine's files.
+      forward: isLoopbackAddress(this.host)
+        ? withUploadFallback((command) => this.#channel.forward(command), { log: this.#log })
+        : (command) => this.#channel.forward(command),
       userAgent: () => this.#channel.userAgent,
       onSessionReleased: (sessionId) => {
         // The legacy extension answers with an error; either way there is nothing to do.

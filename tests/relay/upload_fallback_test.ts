@@ -3,6 +3,8 @@ import type { CdpCall, Outcome } from "../../codec/extension_frame.ts";
 import type { JsonObject } from "../../codec/json.ts";
 import type { ChannelCommand } from "../../relay/extension_channel.ts";
 import { withUploadFallback } from "../../relay/upload_fallback.ts";
+import { FakeExtension } from "../../harness/fake_extension.ts";
+import { announceAndWait, CdpTestClient, startTestRelay, TOKEN } from "./_helpers.ts";
 import type { UploadFs } from "../../relay/uploads.ts";
 
 const REFUSED = '{"code":-32000,"message":"Not allowed"}';
@@ -185,4 +187,46 @@ Deno.test("withUploadFallback() passes on a failure of the page call", async () 
   assert.deepEqual(await run(fake, { nodeId: 3, files: ["/u/a.txt"] }), [
     { ok: false, error: "extension disconnected" },
   ]);
+});
+
+Deno.test("the relay falls back only when bound to loopback", async (t) => {
+  // Binding 0.0.0.0 needs a net permission `deno task test:unit` does not grant.
+  const wide = (await Deno.permissions.query({ name: "net", host: "0.0.0.0" })).state === "granted";
+  for (const [host, fallback] of [["127.0.0.1", true], ["0.0.0.0", false]] as const) {
+    await t.step({
+      name: `bound to ${host}`,
+      ignore: host === "0.0.0.0" && !wide,
+      fn: async () => {
+        await using relay = await startTestRelay({ host });
+        const seen: string[] = [];
+        await using ext = await FakeExtension.connect({
+          url: `http://127.0.0.1:${relay.port}`,
+          token: TOKEN,
+          handler: (command) => {
+            seen.push(command.method);
+            if (command.method === "DOM.setFileInputFiles") return REFUSED;
+            if (command.method === "DOM.resolveNode") return "No node with given id found";
+            return {};
+          },
+        });
+        await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one/" });
+        await using client = await CdpTestClient.connect(relay);
+        const reply = await client.call(
+          "DOM.setFileInputFiles",
+          { nodeId: 5, files: ["/nowhere"] },
+          "cb-tab-1",
+        );
+        assert.deepEqual(
+          reply.error,
+          fallback
+            ? { code: -32000, message: "Could not find node with given id" }
+            : { code: -32000, message: "Not allowed" },
+        );
+        assert.deepEqual(
+          seen,
+          fallback ? ["DOM.setFileInputFiles", "DOM.resolveNode"] : ["DOM.setFileInputFiles"],
+        );
+      },
+    });
+  }
 });
