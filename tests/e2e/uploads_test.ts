@@ -318,3 +318,41 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "uploads with file access go to Chrome unchanged",
+  ...E2E,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "browser-relay-upload-" });
+    await Deno.writeTextFile(`${dir}/a.txt`, "alpha");
+    await Deno.writeTextFile(`${dir}/b.csv`, "x,y\n1,2\n");
+    const logs: string[] = [];
+    const rig = await Rig.start({ log: (line) => logs.push(line) });
+    try {
+      assert.equal(
+        await rig.browser.worker.evaluate(() => chrome.extension.isAllowedFileSchemeAccess()),
+        true,
+      );
+      const url = `${rig.pages.a}/?title=Upload`;
+      await rig.attachNewTab(url);
+      const browser = await chromium.connectOverCDP(
+        `${rig.relay.url}/?token=${rig.relay.relayToken}`,
+      );
+      try {
+        const page = browser.contexts()[0]?.pages().find((p) => p.url() === url);
+        assert.ok(page);
+        const results = await playwrightCases(page, dir);
+        assert.deepEqual(
+          results.map((r) => (r as { text: string[] }).text),
+          [["alpha"], ['{"a":1}'], ['{"a":1}', "x,y\n1,2\n"]],
+        );
+      } finally {
+        await browser.close();
+      }
+      assert.deepEqual(logs.filter((line) => line.includes("through the page")), []);
+    } finally {
+      await rig.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
