@@ -192,6 +192,22 @@ Deno.test({
           assert.equal(await pageAt(pw1, urlB2).evaluate(() => 1 + 1), 2);
           const urls = (await rig.status()).tabs.map((tab) => tab.url);
           assert.ok(urls.includes(urlB2), `tab B detached: ${urls}`);
+          // Puppeteer's default 800x600 viewport on a shared tab ends with its connection.
+          const size = () => page.evaluate(() => [innerWidth, innerHeight]);
+          const before = await size();
+          const small = await puppeteer.connect({
+            browserURL: rig.relay.url,
+            headers: { "x-openclaw-relay-token": rig.relay.relayToken },
+          });
+          const smallPage = (await small.pages()).find((p) => p.url() === urlB2);
+          assert.ok(smallPage);
+          assert.deepEqual(await smallPage.evaluate(() => [innerWidth, innerHeight]), [800, 600]);
+          assert.deepEqual(await size(), [800, 600]);
+          await small.disconnect();
+          await waitUntil("viewport restored", async () => {
+            const now = await size();
+            return now[0] === before[0] && now[1] === before[1];
+          }, 5_000);
         });
       } finally {
         if (pp.connected) await pp.disconnect();
