@@ -16,6 +16,7 @@ import { CloseCode } from "../codec/close_codes.ts";
 import { CreatedTargets } from "./created_targets.ts";
 import { SessionOverrides } from "./session_overrides.ts";
 import { SharedDomains } from "./shared_domains.ts";
+import { ExecutionContexts } from "./execution_contexts.ts";
 import { cdpError, ErrorText, unsupportedMethodError } from "./error_text.ts";
 import type { ChannelCommand } from "./extension_channel.ts";
 import { type ClientSession, ClientSessions } from "./client_sessions.ts";
@@ -138,6 +139,8 @@ export class CdpRouter {
   readonly #overrides = new SessionOverrides<CdpClient>();
   /** Domain enables per client on shared sessions: one client's disable never silences another. */
   readonly #domains = new SharedDomains<CdpClient>();
+  /** Live execution contexts per session: a second client's `Runtime.enable` is answered here. */
+  readonly #contexts = new ExecutionContexts();
   #nextClientId = 0;
 
   /**
@@ -506,10 +509,41 @@ export class CdpRouter {
   /** Forwards `command` under the `effective` session; the reply echoes the client's. */
   #forward(client: CdpClient, command: CdpCommand, effective: string | undefined): void {
     if (effective !== undefined) {
+      if (
+        command.method === "Runtime.enable" &&
+        this.#domains.enabledByOthers(client, effective, "Runtime")
+      ) {
+        // Chrome announces the existing contexts to the enabling session only, then answers.
+        // A harmless command on the same session keeps the order: the contexts and the reply
+        // come after the replies to what the client sent before (Playwright listens for
+        // contexts only once its `Page.getFrameTree` is answered).
+        this.#domains.shouldForward(client, effective, command.method);
+        this.#options.forward({
+          method: "Runtime.getIsolateId",
+          sessionId: effective,
+          settle: (outcome) => {
+            if (!outcome.ok) {
+              this.#fail(client, command.id, command.sessionId, cdpError(outcome.error));
+              return;
+            }
+            for (const context of this.#contexts.list(effective)) {
+              this.#event(
+                client,
+                "Runtime.executionContextCreated",
+                { context },
+                command.sessionId,
+              );
+            }
+            this.#reply(client, command.id, command.sessionId, {});
+          },
+        });
+        return;
+      }
       if (!this.#domains.shouldForward(client, effective, command.method)) {
         this.#reply(client, command.id, command.sessionId, {});
         return;
       }
+      if (command.method === "Runtime.disable") this.#contexts.forgetSessions([effective]);
       this.#overrides.record(client, effective, command.method, command.params);
     }
     this.#options.forward(
@@ -647,6 +681,7 @@ export class CdpRouter {
     this.#targets.delete(entry.sessionId);
     this.#overrides.forgetSessions(gone);
     this.#domains.forgetSessions(gone);
+    this.#contexts.forgetSessions(gone);
     for (const client of this.#holders(entry.sessionId)) {
       client.held.delete(entry.sessionId);
       this.#event(client, "Target.detachedFromTarget", {
@@ -712,6 +747,7 @@ export class CdpRouter {
     this.#targets.removeChild(sessionId);
     this.#overrides.forgetSessions([sessionId]);
     this.#domains.forgetSessions([sessionId]);
+    this.#contexts.forgetSessions([sessionId]);
     this.#dropSessionsOn(new Set([sessionId]));
   }
 
@@ -722,6 +758,7 @@ export class CdpRouter {
    * no client learns one child session twice.
    */
   #routeSessionEvent(event: CdpCall): void {
+    this.#contexts.observe(event);
     const topLevel = event.sessionId === undefined
       ? undefined
       : this.#targets.topLevelOf(event.sessionId);

@@ -90,6 +90,20 @@ export class SharedDomains<Client> {
   }
 
   /**
+   * Tells whether a client other than `client` has a domain enabled on a session.
+   *
+   * @param client The asking client.
+   * @param sessionId The debugger session.
+   * @param domain The domain, e.g. `Runtime`.
+   * @returns `true` if another client enabled it and has not disabled it.
+   */
+  enabledByOthers(client: Client, sessionId: string, domain: string): boolean {
+    const clients = this.#enabled.get(`${sessionId} ${domain}`);
+    if (clients === undefined) return false;
+    return clients.size > (clients.has(client) ? 1 : 0);
+  }
+
+  /**
    * Forgets a client that went away; its domains stay enabled for the others.
    *
    * @param client The client.

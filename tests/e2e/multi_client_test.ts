@@ -28,8 +28,11 @@ function pageAt(browser: Browser, url: string): Page {
  */
 async function sameTab(endpoint: string, url: string, next: string) {
   const one = await chromium.connectOverCDP(endpoint);
+  // A handle made before the second client comes must survive its arrival.
+  const heading = await pageAt(one, url).$("#h");
   const two = await chromium.connectOverCDP(endpoint);
   try {
+    const held = await heading?.textContent();
     const pages = [pageAt(one, url), pageAt(two, url)];
     const seen: string[][] = [[], []];
     pages.forEach((page, i) => page.on("console", (m) => seen[i]!.push(m.text())));
@@ -42,7 +45,7 @@ async function sameTab(endpoint: string, url: string, next: string) {
     await pages[1]!.waitForURL(next);
     const titles = await Promise.all(pages.map((p) => p.title()));
     const values = await Promise.all(pages.map((p, i) => p.evaluate((n) => n * 2, i)));
-    return { seen: seen.map((s) => s.toSorted()), titles, values };
+    return { seen: seen.map((s) => s.toSorted()), titles, values, held };
   } finally {
     await one.close();
     await two.close();
@@ -81,6 +84,8 @@ Deno.test({
           assert.deepEqual(actual.seen, expected.seen);
           assert.deepEqual(actual.titles, ["A2", "A2"]);
           assert.deepEqual(actual.values, expected.values);
+          assert.equal(expected.held, "Direct");
+          assert.equal(actual.held, "A");
         },
       );
 

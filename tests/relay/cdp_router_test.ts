@@ -705,3 +705,36 @@ Deno.test("a client's Domain.disable does not silence another client on the same
   assert.deepEqual((await a.call("Network.disable", {}, "cb-tab-1")).result, {});
   assert.deepEqual(seen, ["Network.enable", "Network.enable", "Network.disable"]);
 });
+
+Deno.test("a second client's Runtime.enable announces the contexts to it alone", async () => {
+  await using relay = await startTestRelay();
+  const sent: string[] = [];
+  const context = { id: 7, uniqueId: "u7", origin: "https://one", name: "", auxData: {} };
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    handler: (command, fake) => {
+      sent.push(command.method);
+      if (command.method === "Runtime.enable") {
+        fake.event("Runtime.executionContextCreated", { context }, "cb-tab-1");
+      }
+      return {};
+    },
+  });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one/" });
+  await using a = await CdpTestClient.connect(relay);
+  await using b = await CdpTestClient.connect(relay);
+  await a.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+  await b.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+  await a.call("Runtime.enable", {}, "cb-tab-1");
+  await a.event("Runtime.executionContextCreated");
+  await b.event("Runtime.executionContextCreated"); // b holds the tab: it sees a's events
+  assert.deepEqual((await b.call("Runtime.enable", {}, "cb-tab-1")).result, {});
+  const replayed = await b.event("Runtime.executionContextCreated");
+  assert.deepEqual(replayed.params, { context });
+  assert.equal(replayed.sessionId, "cb-tab-1");
+  assert.deepEqual(sent, ["Runtime.enable", "Runtime.getIsolateId"]);
+  // a got nothing new: its next frame is the reply to its next command.
+  assert.deepEqual((await a.call("Runtime.evaluate", { expression: "1" }, "cb-tab-1")).result, {});
+  assert.deepEqual(a.events("Runtime.executionContextCreated"), []);
+});

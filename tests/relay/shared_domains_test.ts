@@ -31,3 +31,14 @@ Deno.test("SharedDomains forgets clients that went and sessions that ended", () 
   domains.forgetSessions(["S2"]);
   assert.equal(domains.size, 0);
 });
+
+Deno.test("SharedDomains.enabledByOthers() looks past the asking client", () => {
+  const domains = new SharedDomains<string>();
+  assert.equal(domains.enabledByOthers("a", "S1", "Runtime"), false);
+  domains.shouldForward("a", "S1", "Runtime.enable");
+  assert.equal(domains.enabledByOthers("a", "S1", "Runtime"), false);
+  assert.equal(domains.enabledByOthers("b", "S1", "Runtime"), true);
+  domains.shouldForward("b", "S1", "Runtime.enable");
+  assert.equal(domains.enabledByOthers("a", "S1", "Runtime"), true);
+  assert.equal(domains.enabledByOthers("a", "S2", "Runtime"), false);
+});
