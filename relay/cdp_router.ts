@@ -17,6 +17,7 @@ import { CreatedTargets } from "./created_targets.ts";
 import { SessionOverrides } from "./session_overrides.ts";
 import { SharedDomains } from "./shared_domains.ts";
 import { ExecutionContexts } from "./execution_contexts.ts";
+import { ChildAttachments } from "./child_attachments.ts";
 import { cdpError, ErrorText, unsupportedMethodError } from "./error_text.ts";
 import type { ChannelCommand } from "./extension_channel.ts";
 import { type ClientSession, ClientSessions } from "./client_sessions.ts";
@@ -141,6 +142,8 @@ export class CdpRouter {
   readonly #domains = new SharedDomains<CdpClient>();
   /** Live execution contexts per session: a second client's `Runtime.enable` is answered here. */
   readonly #contexts = new ExecutionContexts();
+  /** Child sessions per parent session and the clients told of each. */
+  readonly #children = new ChildAttachments<CdpClient>();
   #nextClientId = 0;
 
   /**
@@ -202,6 +205,7 @@ export class CdpRouter {
     });
     for (const call of undo) this.#options.forward({ ...call, settle: () => {} });
     this.#domains.release(client);
+    this.#children.release(client);
     // An alias uses the debugger session as much as holding it does.
     const used = new Set([...client.held, ...client.sessions.aliasedTopLevels()]);
     client.held.clear();
@@ -566,6 +570,21 @@ export class CdpRouter {
       if (command.method === "Target.createTarget" && typeof outcome.result.targetId === "string") {
         this.#created.add(client, outcome.result.targetId);
       }
+      if (
+        command.method === "Target.setAutoAttach" && command.sessionId !== undefined &&
+        command.sessionId === command.replySessionId && command.params?.autoAttach === true
+      ) {
+        // Children Chrome attached for another client before this one asked: on Chrome's
+        // endpoint its own session would announce them, before the reply.
+        for (const params of this.#children.unknownTo(client, command.sessionId)) {
+          this.#event(
+            client,
+            "Target.attachedToTarget",
+            { ...params, waitingForDebugger: false },
+            command.sessionId,
+          );
+        }
+      }
       client.write(encodeCdpFrame(
         command.replySessionId === undefined
           ? { kind: "response", id: command.clientId, outcome }
@@ -682,6 +701,7 @@ export class CdpRouter {
     this.#overrides.forgetSessions(gone);
     this.#domains.forgetSessions(gone);
     this.#contexts.forgetSessions(gone);
+    this.#children.forgetSessions(gone);
     for (const client of this.#holders(entry.sessionId)) {
       client.held.delete(entry.sessionId);
       this.#event(client, "Target.detachedFromTarget", {
@@ -748,6 +768,7 @@ export class CdpRouter {
     this.#overrides.forgetSessions([sessionId]);
     this.#domains.forgetSessions([sessionId]);
     this.#contexts.forgetSessions([sessionId]);
+    this.#children.detached(sessionId);
     this.#dropSessionsOn(new Set([sessionId]));
   }
 
@@ -764,6 +785,13 @@ export class CdpRouter {
       : this.#targets.topLevelOf(event.sessionId);
     const recipients = topLevel === undefined ? this.clients() : this.#holders(topLevel);
     const params = event.params ?? {};
+    const child = str(params.sessionId);
+    if (
+      event.method === "Target.attachedToTarget" && event.sessionId !== undefined &&
+      child !== undefined
+    ) {
+      this.#children.attached(event.sessionId, child, params, recipients);
+    }
     for (const client of recipients) this.#event(client, event.method, params, event.sessionId);
     if (
       topLevel === undefined || event.sessionId !== topLevel ||

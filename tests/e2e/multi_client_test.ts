@@ -52,6 +52,27 @@ async function sameTab(endpoint: string, url: string, next: string) {
   }
 }
 
+/** Two Playwright clients, one after the other, on a page with an out-of-process frame. */
+async function frames(endpoint: string, url: string) {
+  const one = await chromium.connectOverCDP(endpoint);
+  const two = await chromium.connectOverCDP(endpoint);
+  try {
+    const seen = [];
+    for (const browser of [one, two]) {
+      const page = pageAt(browser, url);
+      const child = await waitUntil("the child frame", () => page.frames()[1]);
+      seen.push({
+        frames: page.frames().length,
+        text: await child.evaluate(() => document.getElementById("inner")?.textContent),
+      });
+    }
+    return seen;
+  } finally {
+    await one.close();
+    await two.close();
+  }
+}
+
 Deno.test({
   name: "two Playwright clients and a Puppeteer client share the relay",
   ...E2E,
@@ -86,6 +107,25 @@ Deno.test({
           assert.deepEqual(actual.values, expected.values);
           assert.equal(expected.held, "Direct");
           assert.equal(actual.held, "A");
+        },
+      );
+
+      await t.step(
+        "out-of-process frames: a later client sees them too, as on Chrome's endpoint",
+        async () => {
+          const frame = encodeURIComponent(`${rig.pages.b}/frame`);
+          const directUrl = `${rig.pages.a}/oopif?frame=${frame}&direct`;
+          const relayUrl = `${rig.pages.a}/oopif?frame=${frame}`;
+          await rig.openTab(directUrl);
+          const { tabId } = await rig.openTab(relayUrl);
+          await rig.toggle(tabId);
+          await rig.waitAttached(tabId);
+          const expected = await frames(`http://127.0.0.1:${port}`, directUrl);
+          assert.deepEqual(expected, [{ frames: 2, text: "frame B" }, {
+            frames: 2,
+            text: "frame B",
+          }]);
+          assert.deepEqual(await frames(endpoint, relayUrl), expected);
         },
       );
 

@@ -738,3 +738,46 @@ Deno.test("a second client's Runtime.enable announces the contexts to it alone",
   assert.deepEqual((await a.call("Runtime.evaluate", { expression: "1" }, "cb-tab-1")).result, {});
   assert.deepEqual(a.events("Runtime.executionContextCreated"), []);
 });
+
+Deno.test("a client that turns on auto-attach late hears of the existing children", async () => {
+  await using relay = await startTestRelay();
+  const child = {
+    sessionId: "CHILD1",
+    targetInfo: { targetId: "F1", type: "iframe", url: "https://frame/" },
+    waitingForDebugger: true,
+  };
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    handler: (command, fake) => {
+      if (command.method === "Target.setAutoAttach" && command.params?.autoAttach === true) {
+        if (!attached) fake.event("Target.attachedToTarget", child, "cb-tab-1");
+        attached = true;
+      }
+      return {};
+    },
+  });
+  let attached = false;
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one/" });
+  await using a = await CdpTestClient.connect(relay);
+  await a.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+  await a.call("Target.setAutoAttach", { autoAttach: true, flatten: true }, "cb-tab-1");
+  assert.equal(
+    ((await a.event("Target.attachedToTarget", (f) => f.sessionId === "cb-tab-1"))
+      .params as JsonObject).sessionId,
+    "CHILD1",
+  );
+  await using b = await CdpTestClient.connect(relay);
+  await b.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+  const id = b.post("Target.setAutoAttach", { autoAttach: true, flatten: true }, "cb-tab-1");
+  const late = await b.event("Target.attachedToTarget", (f) => f.sessionId === "cb-tab-1");
+  assert.deepEqual(late.params, { ...child, waitingForDebugger: false });
+  assert.deepEqual((await b.response(id)).result, {});
+  // a already knew the child: nothing new for it, and b hears of it only once.
+  await b.call("Target.setAutoAttach", { autoAttach: true, flatten: true }, "cb-tab-1");
+  await a.call("Target.setAutoAttach", { autoAttach: true, flatten: true }, "cb-tab-1");
+  const children = (c: CdpTestClient) =>
+    c.events("Target.attachedToTarget").filter((f) => f.sessionId === "cb-tab-1");
+  assert.deepEqual(children(a), []);
+  assert.deepEqual(children(b), []);
+});
