@@ -212,6 +212,10 @@ export class CdpRouter {
     client.sessions.clear();
     for (const sessionId of used) {
       if (!this.#inUse(sessionId) && this.#targets.get(sessionId) !== undefined) {
+        // The session is reset: what was learnt about its contexts and children is void.
+        const reset = [sessionId, ...this.#targets.childrenOf(sessionId)];
+        this.#contexts.forgetSessions(reset);
+        this.#children.forgetSessions(reset);
         this.#options.onSessionReleased?.(sessionId);
       }
     }
@@ -577,6 +581,8 @@ export class CdpRouter {
         // Children Chrome attached for another client before this one asked: on Chrome's
         // endpoint its own session would announce them, before the reply.
         for (const params of this.#children.unknownTo(client, command.sessionId)) {
+          // Only children the target cache still links: a stale one would be a dead session.
+          if (this.#targets.topLevelOf(str(params.sessionId) ?? "") === undefined) continue;
           this.#event(
             client,
             "Target.attachedToTarget",

@@ -69,6 +69,7 @@ export class SharedDomains<Client> {
    *   relay answers it with `{}`. `true` otherwise.
    */
   shouldForward(client: Client, sessionId: string, method: string): boolean {
+    if (!method.endsWith("able")) return true; // the hot path: neither enable nor disable
     const dot = method.indexOf(".");
     const action = method.slice(dot + 1);
     if (action !== "enable" && action !== "disable") return true;

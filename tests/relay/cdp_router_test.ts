@@ -781,3 +781,36 @@ Deno.test("a client that turns on auto-attach late hears of the existing childre
   assert.deepEqual(children(a), []);
   assert.deepEqual(children(b), []);
 });
+
+Deno.test("after a tab's session is reset, no client hears of its old children or contexts", async () => {
+  await using relay = await startTestRelay();
+  const child = { sessionId: "OLD", targetInfo: { targetId: "F1", type: "iframe" } };
+  const sent: string[] = [];
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    handler: (command, fake) => {
+      sent.push(command.method);
+      if (command.method === "Target.setAutoAttach" && sent.length === 1) {
+        fake.event("Target.attachedToTarget", child, "cb-tab-1");
+      }
+      return {};
+    },
+  });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one/" });
+  const a = await CdpTestClient.connect(relay);
+  await a.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+  await a.call("Target.setAutoAttach", { autoAttach: true, flatten: true }, "cb-tab-1");
+  await a.event("Target.attachedToTarget", (f) => f.sessionId === "cb-tab-1");
+  await a[Symbol.asyncDispose]();
+  await ext.socket.next((f) =>
+    (f.params as JsonObject | undefined)?.method === "BrowserRelay.resetSession"
+  );
+  await using b = await CdpTestClient.connect(relay);
+  await b.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+  await b.call("Target.setAutoAttach", { autoAttach: true, flatten: true }, "cb-tab-1");
+  assert.deepEqual(
+    b.events("Target.attachedToTarget").filter((f) => f.sessionId === "cb-tab-1"),
+    [],
+  );
+});
