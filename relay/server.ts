@@ -18,12 +18,21 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { CloseCode, CloseReason } from "../codec/close_codes.ts";
 import { decodeCdpFrame } from "../codec/decode_cdp_frame.ts";
 import { formatIssues } from "../codec/format_issues.ts";
-import { DEFAULT_RELAY_PORT, MAX_FRAME_BYTES, MIN_MAX_FRAME_BYTES } from "../codec/limits.ts";
+import {
+  DEFAULT_RELAY_PORT,
+  MAX_FRAME_BYTES,
+  MIN_MAX_FRAME_BYTES,
+  PREAUTH_MAX_FRAME_BYTES,
+} from "../codec/limits.ts";
 import { createTokenVerifier, isAllowedOrigin, redactToken, type TokenVerifier } from "./auth.ts";
 import { CdpRouter } from "./cdp_router.ts";
+import { RelayBounds } from "./bounds.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import { ConnectionGuard, type ConnectionGuardStats } from "./connection_guard.ts";
 import { ExtensionChannel } from "./extension_channel.ts";
 import { checkHostAndPeer, handleHttpRequest, presentedToken } from "./http_routes.ts";
+import { readOpenFileLimit } from "./open_file_limit.ts";
+import { receiveLimit } from "./receive_limit.ts";
 import { TargetRegistry } from "./targets.ts";
 import { createWriteBatcher } from "./write_batcher.ts";
 
@@ -110,6 +119,31 @@ export interface RelayOptions {
    */
   readonly log?: (line: string) => void;
   /**
+   * Cap on sockets that have not completed an authenticated upgrade (plain HTTP included);
+   * at most half the connection ceiling is used. See {@linkcode RelayBounds}.
+   *
+   * @default {256}
+   */
+  readonly maxUnauthenticatedSockets?: number;
+  /**
+   * The soft open-file limit the connection ceiling derives from (limit minus 64).
+   *
+   * @default {read from /proc/self/limits; 256 where it cannot be read}
+   */
+  readonly openFileLimit?: number;
+  /**
+   * Deadline for complete request headers on a new socket.
+   *
+   * @default {10000}
+   */
+  readonly headerTimeoutMs?: number;
+  /**
+   * How long an unauthenticated keep-alive socket may wait for its next request.
+   *
+   * @default {5000}
+   */
+  readonly httpIdleTimeoutMs?: number;
+  /**
    * Time source of every deadline, grace period, ping and idle check; tests pass a fake clock.
    *
    * @default {systemClock()}
@@ -131,6 +165,8 @@ export interface RelayStats {
   readonly extensionConnected: boolean;
   /** Whether the grace period after an extension drop is running. */
   readonly inGracePeriod: boolean;
+  /** Socket counters of the connection guard (issue 14). */
+  readonly sockets: ConnectionGuardStats;
 }
 
 /** A running relay. */
@@ -198,6 +234,7 @@ class Relay implements RelayServer {
   relayToken = "";
   readonly #http: Server;
   readonly #wss: WebSocketServer;
+  readonly #guard: ConnectionGuard;
   readonly #targets = new TargetRegistry();
   readonly #router: CdpRouter;
   readonly #channel: ExtensionChannel;
@@ -323,6 +360,30 @@ class Relay implements RelayServer {
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.#maxFrameBytes });
     this.#wss.on("error", (error: Error) => this.#log(`WebSocket server error: ${error.message}`));
     this.#http.on("upgrade", (req, socket, head) => this.#onUpgrade(req, socket, head));
+    this.#guard = new ConnectionGuard(this.#http, {
+      clock: this.#clock,
+      ...ConnectionGuard.bounds(
+        options.openFileLimit ?? readOpenFileLimit(RelayBounds.fallbackOpenFileLimit),
+        {
+          maxUnauthenticated: checkPositive(
+            "maxUnauthenticatedSockets",
+            options.maxUnauthenticatedSockets ?? RelayBounds.maxUnauthenticatedSockets,
+          ),
+          fdReserve: RelayBounds.fdReserve,
+          minCeiling: RelayBounds.minConnectionCeiling,
+        },
+      ),
+      headerTimeoutMs: checkPositive(
+        "headerTimeoutMs",
+        options.headerTimeoutMs ?? RelayBounds.headerTimeoutMs,
+      ),
+      idleTimeoutMs: checkPositive(
+        "httpIdleTimeoutMs",
+        options.httpIdleTimeoutMs ?? RelayBounds.idleTimeoutMs,
+      ),
+      shedLogIntervalMs: RelayBounds.shedLogIntervalMs,
+      log: this.#log,
+    });
     this.#http.on("clientError", (_error: Error, socket: Duplex) => socket.destroy());
   }
 
@@ -366,6 +427,7 @@ class Relay implements RelayServer {
       targets: this.#targets.size,
       extensionConnected: this.#channel.connected,
       inGracePeriod: this.#channel.inGracePeriod,
+      sockets: this.#guard.stats(),
     };
   }
 
@@ -411,6 +473,7 @@ class Relay implements RelayServer {
     await Promise.all(closed);
     this.#clock.clearTimeout(force);
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+    this.#guard.close();
     await new Promise<void>((resolve) => {
       this.#http.close(() => resolve());
       this.#http.closeAllConnections();
@@ -442,6 +505,11 @@ class Relay implements RelayServer {
       return reject(409, "Extension already connected");
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      this.#guard.authenticate(socket);
+      // Before the handshake an /extension frame may be 64 KiB at most, and `ws` must refuse a
+      // bigger one from its header, not after buffering it (the link raises the limit once
+      // ready). Legacy mode has no handshake: the link is ready at once.
+      if (path === "/extension" && !this.#legacy) receiveLimit(ws, PREAUTH_MAX_FRAME_BYTES);
       this.#track(ws, path);
       const hold = createWriteBatcher(socket);
       if (path === "/extension") this.#channel.connect(ws, hold);
@@ -457,7 +525,9 @@ class Relay implements RelayServer {
     const close = ws.close.bind(ws);
     ws.close = (code?: number, reason?: string | Buffer) => {
       if (code === CloseCode.MessageTooBig && reason === undefined) {
-        close(code, CloseReason.MessageTooBig);
+        // Still at the pre-handshake limit: say so, as the link does for a buffered frame.
+        const preauth = path === "/extension" && receiveLimit(ws) === PREAUTH_MAX_FRAME_BYTES;
+        close(code, preauth ? CloseReason.PreauthPayloadTooLarge : CloseReason.MessageTooBig);
       } else {
         close(code, reason);
       }
