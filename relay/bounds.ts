@@ -11,15 +11,18 @@
  * The relay's named bounds.
  *
  * - `maxUnauthenticatedSockets`: TCP sockets that have not completed an authenticated WebSocket
- *   upgrade (plain HTTP, rejected upgrades, slow or silent peers). A socket past the bound is
- *   destroyed as soon as it is accepted. The effective bound is also at most half of the
+ *   upgrade (plain HTTP, rejected upgrades, slow or silent peers). At the bound, a new socket
+ *   closes the oldest one with no request in progress (the new one is refused only if every
+ *   slot is serving a request), so a flood cannot lock real clients out. The effective bound is also at most half of the
  *   connection ceiling, so the other half always stays free for authenticated sockets.
  * - `fdReserve`: file descriptors kept free below the process's soft `RLIMIT_NOFILE` (read from
  *   `/proc/self/limits` on Linux). The connection ceiling, `server.maxConnections`, is the soft
  *   limit minus this reserve: past it the runtime accepts and closes at once, so `accept()`
  *   never meets `EMFILE` (Deno's accept loop stops for good on `EMFILE`, issue 14 defect 1).
- * - `fallbackOpenFileLimit`: the soft limit assumed where it cannot be read (not Linux, or no
- *   read permission). 256 is macOS's default, the lowest common desktop value.
+ * - `fallbackOpenFileLimit`: the soft limit assumed where it cannot be read: not Linux, or
+ *   not `--allow-all` (Deno refuses `/proc/self` reads otherwise, so `deno task relay` uses
+ *   it). 256 is macOS's default, the lowest common desktop value: a ceiling of 192 connections
+ *   and 96 unauthenticated sockets, ample for a relay on loopback.
  * - `minConnectionCeiling`: the ceiling never drops below this, however low the limit.
  * - `headerTimeoutMs`: an accepted socket must deliver complete request headers within this
  *   time, or it is destroyed (slowloris).
@@ -29,6 +32,9 @@
  *   interval, with the count since the last line, never once per socket.
  * - `maxHeldCommands`: commands held while the extension is away (handshaking or in its grace
  *   period). Past it a command fails at once with {@linkcode heldQueueFullError}'s text.
+ * - `largeFrameBytes`, `memorySettleMs`: after a frame of at least 8 MiB, once no other came
+ *   for 1 s, the relay runs one full garbage collection when `gc()` is exposed
+ *   (`relay/memory_settle.ts`), so its RSS returns to the idle baseline.
  *
  * The 64 KiB limit on `/extension` frames before the handshake is `PREAUTH_MAX_FRAME_BYTES` in
  * `codec/limits.ts`; the relay now enforces it while a frame is received, from its header.
@@ -49,6 +55,8 @@ export const RelayBounds: {
   readonly idleTimeoutMs: 5_000;
   readonly shedLogIntervalMs: 60_000;
   readonly maxHeldCommands: 1_000;
+  readonly largeFrameBytes: 8_388_608;
+  readonly memorySettleMs: 1_000;
 } = Object.freeze({
   maxUnauthenticatedSockets: 256,
   fdReserve: 64,
@@ -58,6 +66,8 @@ export const RelayBounds: {
   idleTimeoutMs: 5_000,
   shedLogIntervalMs: 60_000,
   maxHeldCommands: 1_000,
+  largeFrameBytes: 8_388_608,
+  memorySettleMs: 1_000,
 });
 
 /**

@@ -6,8 +6,9 @@
  * therefore keeps the process below its descriptor limit at all times:
  * - a hard ceiling on all connections, `server.maxConnections` (soft fd limit minus a reserve):
  *   past it the runtime accepts and closes at once, so `accept()` keeps succeeding;
- * - a lower cap on unauthenticated sockets (plain HTTP, rejected or pending upgrades): past it a
- *   new socket is destroyed as soon as it is accepted;
+ * - a lower cap on unauthenticated sockets (plain HTTP, rejected or pending upgrades): past it
+ *   the oldest one with no request in progress is closed to make room (or, if every one is
+ *   serving a request, the new socket is);
  * - a header timeout (complete request headers within `headerTimeoutMs` of the accept) and an
  *   idle timeout (no request in progress for `idleTimeoutMs`) for unauthenticated sockets, on
  *   the relay's {@linkcode Clock}, so slow or silent peers cannot hold their slots.
@@ -46,7 +47,7 @@ export interface ConnectionGuardStats {
   readonly connections: number;
   /** Open sockets that have not completed an authenticated upgrade. */
   readonly unauthenticated: number;
-  /** Sockets destroyed at accept because the unauthenticated cap was reached. */
+  /** Sockets closed because the unauthenticated cap was reached (the oldest idle, or the new). */
   readonly shed: number;
   /** Times a new socket reached the hard ceiling (the runtime closes the ones past it). */
   readonly ceilingHits: number;
@@ -191,15 +192,37 @@ export class ConnectionGuard {
       this.#report();
     }
     if (this.#unauthenticated.size >= this.#options.maxUnauthenticated) {
+      // Make room by closing the oldest socket with no request in progress: a flood of idle
+      // or slow sockets then cannot lock a real client out until the header timeout. Only
+      // when every slot serves a request is the new socket the one refused.
+      const victim = this.#oldestIdle();
       this.#shed++;
       this.#unreported.shed++;
       this.#report();
-      socket.destroy();
-      return;
+      if (victim === undefined) {
+        socket.destroy();
+        return;
+      }
+      this.#drop(victim);
     }
     const guarded: Guarded = { timer: undefined, busy: 0 };
     this.#unauthenticated.set(socket, guarded);
     this.#arm(socket, guarded, this.#options.headerTimeoutMs);
+  }
+
+  #oldestIdle(): Duplex | undefined {
+    // Map order is accept order; busy sockets are few (each is a request being answered).
+    for (const [socket, guarded] of this.#unauthenticated) {
+      if (guarded.busy === 0) return socket;
+    }
+    return undefined;
+  }
+
+  #drop(socket: Duplex): void {
+    const guarded = this.#unauthenticated.get(socket);
+    if (guarded !== undefined) this.#options.clock.clearTimeout(guarded.timer);
+    this.#unauthenticated.delete(socket);
+    socket.destroy();
   }
 
   #request(req: IncomingMessage, res: ServerResponse): void {
@@ -224,11 +247,10 @@ export class ConnectionGuard {
     guarded.timer = this.#options.clock.setTimeout(() => {
       guarded.timer = undefined;
       if (this.#unauthenticated.get(socket) !== guarded) return;
-      this.#unauthenticated.delete(socket);
       this.#timedOut++;
       this.#unreported.timedOut++;
       this.#report();
-      socket.destroy();
+      this.#drop(socket);
     }, ms);
   }
 
@@ -252,7 +274,7 @@ export class ConnectionGuard {
     const parts: string[] = [];
     if (shed > 0) {
       parts.push(
-        `${shed} refused at the cap of ${this.#options.maxUnauthenticated} unauthenticated sockets`,
+        `${shed} shed at the cap of ${this.#options.maxUnauthenticated} unauthenticated sockets`,
       );
     }
     if (ceiling > 0) {

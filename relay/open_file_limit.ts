@@ -29,7 +29,10 @@ export function parseOpenFileLimit(text: string): number | undefined {
 }
 
 /**
- * The soft open-file limit of this process: read from `/proc/self/limits` on Linux.
+ * The soft open-file limit of this process: read from `/proc/self/limits` on Linux. Deno lets
+ * a process read its own `/proc/self` files only with `--allow-all` (2.9.6: `NotCapable:
+ * Requires all access`), so under narrower permissions, as in `deno task relay`, the fallback
+ * is used.
  *
  * @param fallback Returned where the limit cannot be read (another OS, no read permission).
  * @returns The soft limit.
@@ -46,7 +49,7 @@ export function readOpenFileLimit(fallback: number): number {
   try {
     return parseOpenFileLimit(Deno.readTextFileSync("/proc/self/limits")) ?? fallback;
   } catch {
-    // NotCapable without --allow-read, or no procfs: the conservative fallback holds.
+    // NotCapable without --allow-all, or no procfs: the conservative fallback holds.
     return fallback;
   }
 }

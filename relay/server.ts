@@ -31,6 +31,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { ConnectionGuard, type ConnectionGuardStats } from "./connection_guard.ts";
 import { ExtensionChannel } from "./extension_channel.ts";
 import { checkHostAndPeer, handleHttpRequest, presentedToken } from "./http_routes.ts";
+import { MemorySettle } from "./memory_settle.ts";
 import { readOpenFileLimit } from "./open_file_limit.ts";
 import { receiveLimit } from "./receive_limit.ts";
 import { TargetRegistry } from "./targets.ts";
@@ -144,6 +145,12 @@ export interface RelayOptions {
    */
   readonly httpIdleTimeoutMs?: number;
   /**
+   * Runs one full garbage collection after a burst of large frames.
+   *
+   * @default {globalThis.gc when exposed (--v8-flags=--expose-gc), else none}
+   */
+  readonly collectGarbage?: () => void;
+  /**
    * Time source of every deadline, grace period, ping and idle check; tests pass a fake clock.
    *
    * @default {systemClock()}
@@ -165,8 +172,6 @@ export interface RelayStats {
   readonly extensionConnected: boolean;
   /** Whether the grace period after an extension drop is running. */
   readonly inGracePeriod: boolean;
-  /** Socket counters of the connection guard (issue 14). */
-  readonly sockets: ConnectionGuardStats;
 }
 
 /** A running relay. */
@@ -183,6 +188,8 @@ export interface RelayServer extends AsyncDisposable {
   close(): Promise<void>;
   /** Current counters. */
   stats(): RelayStats;
+  /** Socket counters of the connection guard: open, unauthenticated, shed, timed out. */
+  socketStats(): ConnectionGuardStats;
 }
 
 function rejectUpgrade(socket: Duplex, status: number, reason: string, body: string): void {
@@ -235,6 +242,7 @@ class Relay implements RelayServer {
   readonly #http: Server;
   readonly #wss: WebSocketServer;
   readonly #guard: ConnectionGuard;
+  readonly #settle: MemorySettle;
   readonly #targets = new TargetRegistry();
   readonly #router: CdpRouter;
   readonly #channel: ExtensionChannel;
@@ -360,6 +368,12 @@ class Relay implements RelayServer {
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.#maxFrameBytes });
     this.#wss.on("error", (error: Error) => this.#log(`WebSocket server error: ${error.message}`));
     this.#http.on("upgrade", (req, socket, head) => this.#onUpgrade(req, socket, head));
+    this.#settle = new MemorySettle({
+      clock: this.#clock,
+      thresholdBytes: RelayBounds.largeFrameBytes,
+      delayMs: RelayBounds.memorySettleMs,
+      collect: options.collectGarbage ?? MemorySettle.exposedGc(),
+    });
     this.#guard = new ConnectionGuard(this.#http, {
       clock: this.#clock,
       ...ConnectionGuard.bounds(
@@ -427,8 +441,11 @@ class Relay implements RelayServer {
       targets: this.#targets.size,
       extensionConnected: this.#channel.connected,
       inGracePeriod: this.#channel.inGracePeriod,
-      sockets: this.#guard.stats(),
     };
+  }
+
+  socketStats(): ConnectionGuardStats {
+    return this.#guard.stats();
   }
 
   close(): Promise<void> {
@@ -474,6 +491,7 @@ class Relay implements RelayServer {
     this.#clock.clearTimeout(force);
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     this.#guard.close();
+    this.#settle.close();
     await new Promise<void>((resolve) => {
       this.#http.close(() => resolve());
       this.#http.closeAllConnections();
@@ -510,17 +528,18 @@ class Relay implements RelayServer {
       // bigger one from its header, not after buffering it (the link raises the limit once
       // ready). Legacy mode has no handshake: the link is ready at once.
       if (path === "/extension" && !this.#legacy) receiveLimit(ws, PREAUTH_MAX_FRAME_BYTES);
-      this.#track(ws, path);
+      this.#track(ws, path, socket);
       const hold = createWriteBatcher(socket);
       if (path === "/extension") this.#channel.connect(ws, hold);
       else this.#acceptClient(ws, hold);
     });
   }
 
-  #track(ws: WebSocket, path: "/extension" | "/cdp"): void {
+  #track(ws: WebSocket, path: "/extension" | "/cdp", socket: Duplex): void {
     this.#sockets.set(ws, path);
     ws.on("error", (error: Error) => this.#log(`WebSocket error: ${error.message}`));
     ws.on("close", () => this.#sockets.delete(ws));
+    ws.on("message", (data: Buffer) => this.#settle.note(data.length));
     // `ws` closes an over-limit message with a bare 1009; give it the protocol's reason (§9).
     const close = ws.close.bind(ws);
     ws.close = (code?: number, reason?: string | Buffer) => {
@@ -528,6 +547,10 @@ class Relay implements RelayServer {
         // Still at the pre-handshake limit: say so, as the link does for a buffered frame.
         const preauth = path === "/extension" && receiveLimit(ws) === PREAUTH_MAX_FRAME_BYTES;
         close(code, preauth ? CloseReason.PreauthPayloadTooLarge : CloseReason.MessageTooBig);
+        // `ws` would now read and discard the rest of the frame for up to 30 s while it waits
+        // for the peer's close frame: 200 MiB of garbage buffers. Once the close frame is
+        // flushed (writes complete in order), the socket goes.
+        socket.write(new Uint8Array(0), () => socket.destroy());
       } else {
         close(code, reason);
       }

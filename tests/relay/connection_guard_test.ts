@@ -6,7 +6,17 @@
 import assert from "node:assert/strict";
 import { ConnectionGuard } from "../../relay/connection_guard.ts";
 import { RelayBounds } from "../../relay/bounds.ts";
-import { CdpTestClient, http, startTestRelay, TestClock, tokenHeader, until } from "./_helpers.ts";
+import { FakeExtension } from "../../harness/fake_extension.ts";
+import {
+  announceAndWait,
+  CdpTestClient,
+  http,
+  startTestRelay,
+  TestClock,
+  TOKEN,
+  tokenHeader,
+  until,
+} from "./_helpers.ts";
 import type { RelayServer } from "../../relay/server.ts";
 
 /** A raw TCP socket to the relay; `ended` resolves once the relay closed it. */
@@ -91,32 +101,56 @@ Deno.test("ConnectionGuard.bounds() derives the ceiling from the open-file limit
   });
 });
 
-Deno.test("startRelay() destroys unauthenticated sockets past the cap and keeps serving", async () => {
+Deno.test("startRelay() closes the oldest idle unauthenticated socket to make room at the cap", async () => {
   await using relay = await startTestRelay({ maxUnauthenticatedSockets: 4 });
   const held: RawSocket[] = [];
   try {
     for (let i = 0; i < 4; i++) held.push(await RawSocket.open(relay));
-    await until("four sockets guarded", () => relay.stats().sockets.unauthenticated === 4);
-    const extra = await RawSocket.open(relay);
-    held.push(extra);
-    // Closed by the relay at once, without sending a byte.
-    await extra.ended;
-    assert.equal(extra.received, "");
-    assert.equal(relay.stats().sockets.shed, 1);
-    // An authenticated /cdp client still gets in: the cap is on unauthenticated sockets, and
-    // an upgrade frees its slot.
-    await closeAll(held.splice(0, 1));
-    await until("a slot is free", () => relay.stats().sockets.unauthenticated === 3);
-    await using client = await CdpTestClient.connect(relay);
-    assert.equal(relay.stats().sockets.unauthenticated, 3);
-    await closeAll(held);
-    await until("all closed", () => relay.stats().sockets.unauthenticated === 0);
+    await until("four sockets guarded", () => relay.socketStats().unauthenticated === 4);
+    // A fifth socket closes the oldest, which never sent a byte.
+    held.push(await RawSocket.open(relay));
+    await held[0]!.ended;
+    assert.equal(held[0]!.received, "");
+    assert.deepEqual(held.slice(1).map((socket) => socket.isEnded), [false, false, false, false]);
+    assert.equal(relay.socketStats().shed, 1);
+    // A real client still gets through while the flood holds every slot: HTTP and /cdp.
     const version = await http(relay, "/json/version", { headers: tokenHeader() });
     assert.equal(version.status, 200);
+    await using client = await CdpTestClient.connect(relay);
+    assert.equal(relay.socketStats().unauthenticated <= 4, true);
+    await closeAll(held);
+    await until("all closed", () => relay.socketStats().unauthenticated === 0);
     assert.equal(client.socket.ws.readyState, client.socket.ws.OPEN);
   } finally {
     await closeAll(held);
   }
+});
+
+Deno.test("startRelay() refuses a new socket when every unauthenticated slot serves a request", async () => {
+  await using relay = await startTestRelay({ maxUnauthenticatedSockets: 2 });
+  // An extension that never answers keeps /json/activate requests in progress.
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    handler: () => undefined,
+  });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1" });
+  const busy = [1, 2].map(() => http(relay, "/json/activate/T1", { headers: tokenHeader() }));
+  await until("two requests forwarded", () => ext.commands.length === 2);
+  const refused = await RawSocket.open(relay);
+  try {
+    await refused.ended;
+    assert.equal(refused.received, "");
+    assert.equal(relay.socketStats().shed, 1);
+  } finally {
+    await refused.close();
+  }
+  // The busy requests are answered once the extension goes away.
+  await ext.close();
+  assert.deepEqual(
+    (await Promise.all(busy)).map((reply) => [reply.status, reply.body]),
+    [[500, "extension disconnected"], [500, "extension disconnected"]],
+  );
 });
 
 Deno.test("startRelay() closes a socket whose headers are incomplete at the header timeout", async () => {
@@ -127,12 +161,12 @@ Deno.test("startRelay() closes a socket whose headers are incomplete at the head
   try {
     // Slowloris: a request line and one header, then nothing more.
     await slow.write(`GET /json/version HTTP/1.1\r\nHost: 127.0.0.1:${relay.port}\r\n`);
-    await until("both guarded", () => relay.stats().sockets.unauthenticated === 2);
+    await until("both guarded", () => relay.socketStats().unauthenticated === 2);
     clock.tick(9_999);
     assert.deepEqual([slow.isEnded, silent.isEnded], [false, false]);
     clock.tick(1);
     await Promise.all([slow.ended, silent.ended]);
-    assert.deepEqual(relay.stats().sockets, {
+    assert.deepEqual(relay.socketStats(), {
       connections: 0,
       unauthenticated: 0,
       shed: 0,
@@ -159,7 +193,7 @@ Deno.test("startRelay() closes an idle keep-alive HTTP socket at the idle timeou
     assert.equal(socket.isEnded, false);
     clock.tick(1);
     await socket.ended;
-    assert.equal(relay.stats().sockets.timedOut, 1);
+    assert.equal(relay.socketStats().timedOut, 1);
   } finally {
     await socket.close();
   }
@@ -172,8 +206,8 @@ Deno.test("startRelay() leaves authenticated WebSocket clients to their own hear
   clock.tick(RelayBounds.headerTimeoutMs + RelayBounds.idleTimeoutMs);
   const reply = await client.call("Browser.getVersion");
   assert.equal(typeof reply.result, "object");
-  assert.equal(relay.stats().sockets.unauthenticated, 0);
-  assert.equal(relay.stats().sockets.connections, 1);
+  assert.equal(relay.socketStats().unauthenticated, 0);
+  assert.equal(relay.socketStats().connections, 1);
 });
 
 Deno.test("startRelay() logs shedding once per interval with counts, not once per socket", async () => {
@@ -186,24 +220,26 @@ Deno.test("startRelay() logs shedding once per interval with counts, not once pe
   });
   const sockets: RawSocket[] = [];
   try {
-    for (let i = 0; i < 2; i++) sockets.push(await RawSocket.open(relay));
-    await until("two guarded", () => relay.stats().sockets.unauthenticated === 2);
-    for (let i = 0; i < 20; i++) sockets.push(await RawSocket.open(relay));
-    await Promise.all(sockets.slice(2).map((socket) => socket.ended));
-    assert.equal(relay.stats().sockets.shed, 20);
-    const shedding = lines.filter((line) => line.startsWith("Shedding connections"));
-    assert.deepEqual(shedding, [
-      "Shedding connections: 1 refused at the cap of 2 unauthenticated sockets " +
+    for (let i = 0; i < 22; i++) {
+      sockets.push(await RawSocket.open(relay));
+      await until("guarded", () => relay.socketStats().connections === Math.min(i + 1, 2));
+    }
+    // Each new socket closed the oldest: the first 20 are gone, the last 2 remain.
+    await Promise.all(sockets.slice(0, 20).map((socket) => socket.ended));
+    assert.equal(relay.socketStats().shed, 20);
+    const shedding = () => lines.filter((line) => line.startsWith("Shedding connections"));
+    assert.deepEqual(shedding(), [
+      "Shedding connections: 1 shed at the cap of 2 unauthenticated sockets " +
       "(next report in 60000 ms at the earliest)",
     ]);
-    // The two held sockets reach their header timeout inside the interval; one line at its
-    // end carries everything since the first.
+    // The last two reach their header timeout inside the interval; one line at its end
+    // carries everything since the first.
     clock.tick(RelayBounds.headerTimeoutMs);
-    await Promise.all(sockets.slice(0, 2).map((socket) => socket.ended));
-    assert.equal(lines.filter((line) => line.startsWith("Shedding connections")).length, 1);
+    await Promise.all(sockets.slice(20).map((socket) => socket.ended));
+    assert.equal(shedding().length, 1);
     clock.tick(RelayBounds.shedLogIntervalMs - RelayBounds.headerTimeoutMs);
-    assert.deepEqual(lines.filter((line) => line.startsWith("Shedding connections")).slice(1), [
-      "Shedding connections: 19 refused at the cap of 2 unauthenticated sockets; " +
+    assert.deepEqual(shedding().slice(1), [
+      "Shedding connections: 19 shed at the cap of 2 unauthenticated sockets; " +
       "2 closed by the header or idle timeout (next report in 60000 ms at the earliest)",
     ]);
   } finally {

@@ -21,13 +21,14 @@ interface RelayProcess {
 }
 
 async function spawnRelay(): Promise<RelayProcess> {
-  const script = new URL("./_relay_process.ts", import.meta.url).pathname;
+  const script = new URL("../../harness/relay_process.ts", import.meta.url).pathname;
   const child = new Deno.Command("bash", {
     args: [
       "-c",
-      `ulimit -n ${FD_LIMIT} && exec "$0" run --allow-net --allow-read --allow-env "$1"`,
+      `ulimit -n ${FD_LIMIT} && exec "$0" run --allow-net --allow-read --allow-env "$1" "$2"`,
       Deno.execPath(),
       script,
+      TOKEN,
     ],
     stdin: "piped",
     stdout: "piped",
