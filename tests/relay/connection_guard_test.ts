@@ -257,3 +257,16 @@ Deno.test("startRelay() rejects a non-positive unauthenticated cap", async () =>
     },
   );
 });
+
+Deno.test("startRelay() runs one collection after a large frame once the relay is quiet", async () => {
+  const clock = new TestClock();
+  const collected: number[] = [];
+  await using relay = await startTestRelay({ clock, collectGarbage: () => collected.push(1) });
+  await using client = await CdpTestClient.connect(relay);
+  const reply = await client.call("Runtime.evaluate", { expression: "x".repeat(9 << 20) });
+  assert.equal(typeof reply.error, "object");
+  clock.tick(RelayBounds.memorySettleMs - 1);
+  assert.deepEqual(collected, []);
+  clock.tick(1);
+  assert.deepEqual(collected, [1]);
+});
