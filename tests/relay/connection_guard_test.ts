@@ -270,3 +270,35 @@ Deno.test("startRelay() runs one collection after a large frame once the relay i
   clock.tick(1);
   assert.deepEqual(collected, [1]);
 });
+
+Deno.test("startRelay() closes connections past the ceiling derived from the open-file limit", async () => {
+  // 80 descriptors: a ceiling of 16 connections, at most 8 of them unauthenticated.
+  await using relay = await startTestRelay({ openFileLimit: 80 });
+  const clients: CdpTestClient[] = [];
+  const raw: RawSocket[] = [];
+  try {
+    for (let i = 0; i < 8; i++) clients.push(await CdpTestClient.connect(relay));
+    for (let i = 0; i < 8; i++) raw.push(await RawSocket.open(relay));
+    await until("sixteen connections", () => relay.socketStats().connections === 16);
+    assert.equal(relay.socketStats().ceilingHits, 1);
+    // The runtime closes the seventeenth at once; the guard never sees it.
+    const over = await RawSocket.open(relay);
+    raw.push(over);
+    await over.ended;
+    assert.deepEqual(relay.socketStats(), {
+      connections: 16,
+      unauthenticated: 8,
+      shed: 0,
+      ceilingHits: 1,
+      timedOut: 0,
+    });
+    // Once sockets go, new ones are accepted again.
+    await closeAll(raw.splice(0));
+    await until("unauthenticated gone", () => relay.socketStats().connections === 8);
+    const version = await http(relay, "/json/version", { headers: tokenHeader() });
+    assert.equal(version.status, 200);
+  } finally {
+    await closeAll(raw);
+    for (const client of clients) await client[Symbol.asyncDispose]();
+  }
+});
