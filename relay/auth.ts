@@ -152,10 +152,23 @@ export function isAllowedOrigin(origin: string | undefined): boolean {
 
 /**
  * Replaces the value of every `token` query parameter in a URL or path, for logging (§8.8).
+ * A parameter counts as `token` when its name decodes to `token` the way `URLSearchParams`
+ * decodes it (percent escapes, `+`), which is how the relay reads the token: `?%74oken=` is
+ * accepted as the token, so it is redacted too.
  *
  * @param url A URL or request path.
- * @returns The same text with `token=<redacted>`.
+ * @returns The same text with each such value replaced by `<redacted>`.
  */
 export function redactToken(url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/gi, "$1<redacted>");
+  const query = url.indexOf("?");
+  if (query < 0) return url;
+  const fragment = url.indexOf("#", query);
+  const end = fragment < 0 ? url.length : fragment;
+  const pairs = url.slice(query + 1, end).split("&").map((pair) => {
+    const equals = pair.indexOf("=");
+    const rawName = equals < 0 ? pair : pair.slice(0, equals);
+    const name = new URLSearchParams(`${rawName}=`).keys().next().value;
+    return name?.toLowerCase() === "token" ? `${rawName}=<redacted>` : pair;
+  });
+  return `${url.slice(0, query + 1)}${pairs.join("&")}${url.slice(end)}`;
 }

@@ -21,7 +21,7 @@ import { ChildAttachments } from "./child_attachments.ts";
 import { cdpError, ErrorText, unsupportedMethodError } from "./error_text.ts";
 import type { ChannelCommand } from "./extension_channel.ts";
 import { type ClientSession, ClientSessions } from "./client_sessions.ts";
-import { MAX_CLIENT_SESSIONS, privateMethodError, tooManySessionsError } from "./limits.ts";
+import { MAX_CLIENT_SESSIONS, privateMethodError, tooManySessionsError } from "./bounds.ts";
 import { randomHexId, type TargetEntry, type TargetRegistry } from "./targets.ts";
 
 /** A command as decoded from a CDP client's frame. */

@@ -10,6 +10,7 @@ import type { WebSocket } from "ws";
 import { CloseCode, CloseReason } from "../codec/close_codes.ts";
 import type { CdpCall, ExtensionFrame, Outcome } from "../codec/extension_frame.ts";
 import type { DecodeResult } from "../codec/issue.ts";
+import { heldQueueFullError, RelayBounds } from "./bounds.ts";
 import { ErrorText, requestTimeoutError } from "./error_text.ts";
 import type { Clock } from "./clock.ts";
 import { ExtensionLink, type ExtensionLinkOptions } from "./extension_link.ts";
@@ -71,6 +72,13 @@ export interface ExtensionChannelOptions {
   /** Deadline of a command sent to the extension. */
   readonly commandTimeoutMs: number;
   /**
+   * Most commands held while the extension is away; past it a command fails at once with
+   * {@linkcode heldQueueFullError}'s text.
+   *
+   * @default {RelayBounds.maxHeldCommands}
+   */
+  readonly maxHeld?: number;
+  /**
    * Whether the relay has anything a returning extension should find (targets or clients):
    * a socket that drops before its handshake completes starts a grace period only then.
    */
@@ -118,6 +126,7 @@ export class ExtensionChannel {
   /** The one id table: relay command id → command, in send (and so deadline) order. */
   readonly #pending = new Map<number, Pending>();
   readonly #held: Pending[] = [];
+  readonly #maxHeld: number;
   #phase: ChannelPhase = { name: "absent" };
   #sweepTimer: unknown;
   #sweepAt = Infinity;
@@ -132,6 +141,7 @@ export class ExtensionChannel {
    */
   constructor(options: ExtensionChannelOptions) {
     this.#options = options;
+    this.#maxHeld = options.maxHeld ?? RelayBounds.maxHeldCommands;
     this.#clock = options.clock;
   }
 
@@ -234,6 +244,12 @@ export class ExtensionChannel {
       case "grace": {
         // Held during the grace period, and while a socket is handshaking or closing: its close
         // event (and so the grace period) may still be on its way.
+        // Bounded: a client that keeps sending during a gap must not grow the relay without
+        // limit (100 000 held commands took 515 MiB, issue 14).
+        if (this.#held.length >= this.#maxHeld) {
+          command.settle(failure(heldQueueFullError(this.#maxHeld)));
+          return;
+        }
         const now = this.#clock.now();
         const grace = phase.name === "ready" ? undefined : phase.grace;
         const remaining = grace === undefined ? this.#options.graceMs : grace.endsAt - now;

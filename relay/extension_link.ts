@@ -14,6 +14,7 @@ import { formatIssues } from "../codec/format_issues.ts";
 import type { DecodeResult } from "../codec/issue.ts";
 import type { JsonObject } from "../codec/json.ts";
 import { GATEWAY_PROTOCOL, PREAUTH_MAX_FRAME_BYTES } from "../codec/limits.ts";
+import { receiveLimit } from "./receive_limit.ts";
 import { ErrorText } from "./error_text.ts";
 import { utf8ByteLength } from "../codec/utf8_byte_length.ts";
 import type { Clock } from "./clock.ts";
@@ -183,6 +184,9 @@ export class ExtensionLink {
 
   #becomeReady(): void {
     this.#phase = { name: "ready" };
+    // The socket was upgraded with the 64 KiB pre-handshake limit (server.ts); an
+    // authenticated extension may send frames up to maxFrameBytes.
+    receiveLimit(this.#ws, this.#options.maxFrameBytes);
     this.#armPing();
     this.#touch();
     this.#options.onReady(this);

@@ -88,7 +88,10 @@ export async function handleHttpRequest(
   const rejected = checkHostAndPeer(req, ctx.bindHost);
   if (rejected !== undefined) return text(res, rejected.status, rejected.body);
 
+  // A web page can send a simple GET (`mode: "no-cors"`) with the token in the query and no
+  // preflight: the Origin is refused on every route and method, not only on preflights.
   const origin = req.headers.origin;
+  if (!isAllowedOrigin(origin)) return text(res, 403, "Forbidden: invalid origin");
   if (origin !== undefined && origin.startsWith("chrome-extension://")) {
     res.setHeader("Access-Control-Allow-Origin", origin);
     res.setHeader("Vary", "Origin");
@@ -96,7 +99,6 @@ export async function handleHttpRequest(
 
   const method = req.method ?? "GET";
   if (method === "OPTIONS") {
-    if (!isAllowedOrigin(origin)) return text(res, 403, "Forbidden: invalid origin");
     const allowed = ["content-type", RELAY_TOKEN_HEADER];
     const requested = req.headers["access-control-request-headers"] ?? "";
     for (const name of requested.split(",")) {

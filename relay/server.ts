@@ -18,7 +18,12 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { CloseCode, CloseReason } from "../codec/close_codes.ts";
 import { decodeCdpFrame } from "../codec/decode_cdp_frame.ts";
 import { formatIssues } from "../codec/format_issues.ts";
-import { DEFAULT_RELAY_PORT, MAX_FRAME_BYTES, MIN_MAX_FRAME_BYTES } from "../codec/limits.ts";
+import {
+  DEFAULT_RELAY_PORT,
+  MAX_FRAME_BYTES,
+  MIN_MAX_FRAME_BYTES,
+  PREAUTH_MAX_FRAME_BYTES,
+} from "../codec/limits.ts";
 import {
   createTokenVerifier,
   isAllowedOrigin,
@@ -30,12 +35,16 @@ import { type CdpClient, CdpRouter } from "./cdp_router.ts";
 import { DownloadEmulation } from "./download_emulation.ts";
 import type { DownloadFs } from "./downloads.ts";
 import { PermissionEmulation } from "./permission_emulation.ts";
+import { MAX_CLIENT_SESSIONS, RelayBounds } from "./bounds.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import { ConnectionGuard, type ConnectionGuardStats } from "./connection_guard.ts";
 import { ExtensionChannel } from "./extension_channel.ts";
 import { checkHostAndPeer, handleHttpRequest, presentedToken } from "./http_routes.ts";
+import { MemorySettle } from "./memory_settle.ts";
+import { readOpenFileLimit } from "./open_file_limit.ts";
+import { receiveLimit } from "./receive_limit.ts";
 import { TargetRegistry } from "./targets.ts";
 import { withUploadFallback } from "./upload_fallback.ts";
-import { MAX_CLIENT_SESSIONS } from "./limits.ts";
 import { createWriteBatcher } from "./write_batcher.ts";
 
 /** How long a stopping relay waits at most for its clients' pongs before it closes them. */
@@ -121,6 +130,37 @@ export interface RelayOptions {
    */
   readonly log?: (line: string) => void;
   /**
+   * Cap on sockets that have not completed an authenticated upgrade (plain HTTP included);
+   * at most half the connection ceiling is used. See {@linkcode RelayBounds}.
+   *
+   * @default {256}
+   */
+  readonly maxUnauthenticatedSockets?: number;
+  /**
+   * The soft open-file limit the connection ceiling derives from (limit minus 64).
+   *
+   * @default {read from /proc/self/limits; 256 where it cannot be read}
+   */
+  readonly openFileLimit?: number;
+  /**
+   * Deadline for complete request headers on a new socket.
+   *
+   * @default {10000}
+   */
+  readonly headerTimeoutMs?: number;
+  /**
+   * How long an unauthenticated keep-alive socket may wait for its next request.
+   *
+   * @default {5000}
+   */
+  readonly httpIdleTimeoutMs?: number;
+  /**
+   * Runs one full garbage collection after a burst of large frames.
+   *
+   * @default {globalThis.gc when exposed (--v8-flags=--expose-gc), else none}
+   */
+  readonly collectGarbage?: () => void;
+  /**
    * Time source of every deadline, grace period, ping and idle check; tests pass a fake clock.
    *
    * @default {systemClock()}
@@ -174,6 +214,8 @@ export interface RelayServer extends AsyncDisposable {
   close(): Promise<void>;
   /** Current counters. */
   stats(): RelayStats;
+  /** Socket counters of the connection guard: open, unauthenticated, shed, timed out. */
+  socketStats(): ConnectionGuardStats;
 }
 
 function rejectUpgrade(socket: Duplex, status: number, reason: string, body: string): void {
@@ -225,6 +267,8 @@ class Relay implements RelayServer {
   relayToken = "";
   readonly #http: Server;
   readonly #wss: WebSocketServer;
+  readonly #guard: ConnectionGuard;
+  readonly #settle: MemorySettle;
   readonly #targets = new TargetRegistry();
   readonly #router: CdpRouter;
   readonly #channel: ExtensionChannel;
@@ -409,6 +453,36 @@ class Relay implements RelayServer {
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.#maxFrameBytes });
     this.#wss.on("error", (error: Error) => this.#log(`WebSocket server error: ${error.message}`));
     this.#http.on("upgrade", (req, socket, head) => this.#onUpgrade(req, socket, head));
+    this.#settle = new MemorySettle({
+      clock: this.#clock,
+      thresholdBytes: RelayBounds.largeFrameBytes,
+      delayMs: RelayBounds.memorySettleMs,
+      collect: options.collectGarbage ?? MemorySettle.exposedGc(),
+    });
+    this.#guard = new ConnectionGuard(this.#http, {
+      clock: this.#clock,
+      ...ConnectionGuard.bounds(
+        options.openFileLimit ?? readOpenFileLimit(RelayBounds.fallbackOpenFileLimit),
+        {
+          maxUnauthenticated: checkPositive(
+            "maxUnauthenticatedSockets",
+            options.maxUnauthenticatedSockets ?? RelayBounds.maxUnauthenticatedSockets,
+          ),
+          fdReserve: RelayBounds.fdReserve,
+          minCeiling: RelayBounds.minConnectionCeiling,
+        },
+      ),
+      headerTimeoutMs: checkPositive(
+        "headerTimeoutMs",
+        options.headerTimeoutMs ?? RelayBounds.headerTimeoutMs,
+      ),
+      idleTimeoutMs: checkPositive(
+        "httpIdleTimeoutMs",
+        options.httpIdleTimeoutMs ?? RelayBounds.idleTimeoutMs,
+      ),
+      shedLogIntervalMs: RelayBounds.shedLogIntervalMs,
+      log: this.#log,
+    });
     this.#http.on("clientError", (_error: Error, socket: Duplex) => socket.destroy());
   }
 
@@ -468,6 +542,10 @@ class Relay implements RelayServer {
     };
   }
 
+  socketStats(): ConnectionGuardStats {
+    return this.#guard.stats();
+  }
+
   close(): Promise<void> {
     this.#closing ??= this.#stop();
     return this.#closing;
@@ -510,6 +588,8 @@ class Relay implements RelayServer {
     await Promise.all(closed);
     this.#clock.clearTimeout(force);
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+    this.#guard.close();
+    this.#settle.close();
     await new Promise<void>((resolve) => {
       this.#http.close(() => resolve());
       this.#http.closeAllConnections();
@@ -541,22 +621,34 @@ class Relay implements RelayServer {
       return reject(409, "Extension already connected");
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      this.#track(ws, path);
+      this.#guard.authenticate(socket);
+      // Before the handshake an /extension frame may be 64 KiB at most, and `ws` must refuse a
+      // bigger one from its header, not after buffering it (the link raises the limit once
+      // ready). Legacy mode has no handshake: the link is ready at once.
+      if (path === "/extension" && !this.#legacy) receiveLimit(ws, PREAUTH_MAX_FRAME_BYTES);
+      this.#track(ws, path, socket);
       const hold = createWriteBatcher(socket);
       if (path === "/extension") this.#channel.connect(ws, hold);
       else this.#acceptClient(ws, hold);
     });
   }
 
-  #track(ws: WebSocket, path: "/extension" | "/cdp"): void {
+  #track(ws: WebSocket, path: "/extension" | "/cdp", socket: Duplex): void {
     this.#sockets.set(ws, path);
     ws.on("error", (error: Error) => this.#log(`WebSocket error: ${error.message}`));
     ws.on("close", () => this.#sockets.delete(ws));
+    ws.on("message", (data: Buffer) => this.#settle.note(data.length));
     // `ws` closes an over-limit message with a bare 1009; give it the protocol's reason (§9).
     const close = ws.close.bind(ws);
     ws.close = (code?: number, reason?: string | Buffer) => {
       if (code === CloseCode.MessageTooBig && reason === undefined) {
-        close(code, CloseReason.MessageTooBig);
+        // Still at the pre-handshake limit: say so, as the link does for a buffered frame.
+        const preauth = path === "/extension" && receiveLimit(ws) === PREAUTH_MAX_FRAME_BYTES;
+        close(code, preauth ? CloseReason.PreauthPayloadTooLarge : CloseReason.MessageTooBig);
+        // `ws` would now read and discard the rest of the frame for up to 30 s while it waits
+        // for the peer's close frame: 200 MiB of garbage buffers. Once the close frame is
+        // flushed (writes complete in order), the socket goes.
+        socket.write(new Uint8Array(0), () => socket.destroy());
       } else {
         close(code, reason);
       }

@@ -215,7 +215,15 @@ export class RelayClient {
 
   async #initialize(): Promise<void> {
     try {
-      await this.#bridge.restore();
+      const { orphans, released } = await this.#bridge.restore();
+      // Every orphan's badge goes off: the released ones are no longer attached, and the
+      // others are held by another client, not by this extension.
+      for (const tabId of orphans) this.#badged.add(tabId);
+      for (const tabId of released) {
+        this.#log(
+          `Released the debugger of tab ${tabId}: it was attached but missing from the saved tab table`,
+        );
+      }
     } catch (error) {
       this.#log(`Cannot restore attached tabs: ${errorText(error)}`);
     }

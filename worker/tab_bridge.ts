@@ -133,6 +133,14 @@ export interface PendingWork {
   readonly reattaching: number;
 }
 
+/** What {@linkcode TabBridge.prototype.restore} did with tabs the restored table does not know. */
+export interface RestoreResult {
+  /** Tabs attached according to `getTargets()` but missing from the table. */
+  readonly orphans: readonly number[];
+  /** The orphans this extension was attached to, now detached. */
+  readonly released: readonly number[];
+}
+
 /** Outcome of a toolbar toggle. */
 export type ToggleResult =
   | { readonly attached: true; readonly sessionId: string }
@@ -273,16 +281,17 @@ export class TabBridge {
   /**
    * Reads the persisted table and checks it against Chrome (`tabs.get`, `debugger.getTargets`).
    * Tabs still attached are kept; tabs whose debugger was lost start re-attaching under their
-   * old session id; closed tabs are dropped and their detach is sent on the next ready.
+   * old session id; closed tabs are dropped and their detach is sent on the next ready;
+   * attached tabs the table does not know (orphans) are detached if this extension holds them.
    *
    * Only storage and two fast Chrome queries are awaited here, never a command to a tab, so a
    * frozen tab cannot hold up the init gate.
    *
-   * @returns Resolves when the table is usable.
+   * @returns The orphans found and those released, once the table is usable.
    */
-  async restore(): Promise<void> {
+  async restore(): Promise<RestoreResult> {
     await this.#sessions.load();
-    const { kept, lost, closed } = await this.#sessions.verify(
+    const { kept, lost, closed, orphans } = await this.#sessions.verify(
       this.#debugger,
       this.#tabs,
       (promise, what) => this.#deadline(promise, what),
@@ -300,7 +309,25 @@ export class TabBridge {
       this.#attachments.set(record.sessionId, attachment);
       attachment.recover(verdict);
     }
-    if (closed.length > 0 || lost.length > 0) this.#onChange();
+    // An orphan is detached, not adopted. The record is the only trace of the user's click
+    // that shared the tab; without it the worker cannot tell a tab the user shared from one
+    // whose attach never completed (a stop between `attach` and the record's write), nor
+    // restore the session id clients hold. Releasing the debugger is the safe default: the
+    // tab stops being controllable, its badge goes off, and one click shares it again cleanly
+    // (an adopted tab would also need a command to the tab to prove the debugger is ours).
+    // `detach` doubles as the ownership test: Chrome refuses it unless this extension is the
+    // one attached, so a tab held by DevTools or another extension is left alone.
+    const released: number[] = [];
+    for (const tabId of orphans) {
+      try {
+        await this.#deadline(this.#debugger.detach({ tabId }), "debugger.detach");
+        released.push(tabId);
+      } catch {
+        // Not ours (or Chrome timed out): nothing of ours to release.
+      }
+    }
+    if (closed.length > 0 || lost.length > 0 || orphans.length > 0) this.#onChange();
+    return { orphans, released };
   }
 
   // ---------------------------------------------------------------- toolbar

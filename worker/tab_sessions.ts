@@ -65,6 +65,13 @@ export interface TabVerification {
   readonly lost: readonly TabRecord[];
   /** The tab no longer exists: already removed from the table; announce them detached. */
   readonly closed: readonly TabRecord[];
+  /**
+   * Tabs that `getTargets()` reports attached but the table does not know (issue 14 defect 5):
+   * a table lost to junk in storage, or a worker stopped between `chrome.debugger.attach` and
+   * the write of the record. Some may be attached by another client (DevTools, another
+   * extension): `attached` does not say by whom, and tab targets carry no `extensionId`.
+   */
+  readonly orphans: readonly number[];
 }
 
 /** Options of {@linkcode TabSessions}. */
@@ -229,23 +236,33 @@ export class TabSessions {
    * Checks the restored table against Chrome: `chrome.tabs.get` says whether the tab exists and
    * `chrome.debugger.getTargets()` whether this extension's debugger is still attached. No
    * command is sent to the tab, so a busy or frozen tab can never be dropped by mistake.
-   * Closed tabs are removed from the table.
+   * Closed tabs are removed from the table. Attached tabs the table does not know are
+   * reported as orphans.
    *
    * @param debuggerPort `chrome.debugger`.
    * @param tabs `chrome.tabs`.
    * @param deadline Wraps each Chrome call with a deadline.
-   * @returns The tabs kept, lost and closed.
+   * @returns The tabs kept, lost and closed, and the orphaned tab ids.
    */
   async verify(
     debuggerPort: DebuggerPort,
     tabs: TabsPort,
     deadline: <T>(promise: Promise<T>, what: string) => Promise<T>,
   ): Promise<TabVerification> {
-    if (this.#tabs.length === 0) return { kept: [], lost: [], closed: [] };
+    // Asked even with an empty table: an empty table may be a lost one, and a debugger this
+    // extension still holds on a tab it no longer knows must be found (orphans).
     const targets: DebuggerTarget[] | undefined = await deadline(
       debuggerPort.getTargets(),
       "debugger.getTargets",
     ).catch(() => undefined);
+    const known = new Set(this.#tabs.map((record) => record.tabId));
+    const orphans = (targets ?? []).flatMap((target) =>
+      target.type === "page" && target.attached && target.tabId !== undefined &&
+        !known.has(target.tabId)
+        ? [target.tabId]
+        : []
+    );
+    if (this.#tabs.length === 0) return { kept: [], lost: [], closed: [], orphans };
     const checks = await Promise.all(this.#tabs.map(async (record) => {
       const tab: TabInfo | "gone" | "unknown" = await deadline(
         tabs.get(record.tabId),
@@ -269,7 +286,7 @@ export class TabSessions {
       else kept.push(record);
     }
     for (const record of closed) this.remove(record.tabId);
-    return { kept, lost, closed };
+    return { kept, lost, closed, orphans };
   }
 
   /** The session counter (the N of the last `cb-tab-N` handed out). */

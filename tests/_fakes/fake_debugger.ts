@@ -8,7 +8,10 @@
  * - `detach` by the extension does not fire `onDetach` (Chrome fires it only when the browser
  *   ends the session);
  * - `sendCommand` to a tab that is not attached rejects;
- * - `getTargets()` lists one page target per tab, `attached` reflecting this fake's set.
+ * - `getTargets()` lists one page target per tab, `attached` true when this extension or
+ *   another client (DevTools, another extension: {@linkcode FakeDebugger.attachElsewhere}) is
+ *   attached, as in Chrome, where `attached` does not say by whom;
+ * - `detach` of a tab only another client holds rejects, as for a tab nobody holds.
  *
  * @module
  */
@@ -53,6 +56,7 @@ const RESTRICTED = /^(chrome|chrome-extension|edge|devtools|chrome-untrusted):/;
 export class FakeDebugger implements DebuggerPort {
   readonly #tabs: FakeTabs;
   readonly #attached = new Set<number>();
+  readonly #elsewhere = new Set<number>();
   readonly #replies = new Map<string, FakeReply>();
   readonly #attachScript = new Map<number, FakeAttachOutcome[]>();
   readonly #targetIds = new Map<number, string>();
@@ -92,6 +96,11 @@ export class FakeDebugger implements DebuggerPort {
   /** Attached tab ids, in attach order (a closed tab's session ends with it). */
   attachedTabs(): number[] {
     return [...this.#attached].filter((tabId) => this.#tabs.has(tabId));
+  }
+
+  /** Another client (DevTools, another extension) attaches to the tab. */
+  attachElsewhere(tabId: number): void {
+    this.#elsewhere.add(tabId);
   }
 
   /** Scripts replies for a method; replaces any earlier script. */
@@ -175,7 +184,7 @@ export class FakeDebugger implements DebuggerPort {
           type: "page",
           id: this.targetIdOf(tab.id),
           tabId: tab.id,
-          attached: this.#attached.has(tab.id),
+          attached: this.#attached.has(tab.id) || this.#elsewhere.has(tab.id),
           title: tab.title ?? "",
           url: tab.url ?? "",
         }]
@@ -224,6 +233,7 @@ export class FakeDebugger implements DebuggerPort {
   /** Forgets attachments, scripts, calls and listeners. */
   reset(): void {
     this.#attached.clear();
+    this.#elsewhere.clear();
     this.#replies.clear();
     this.#attachScript.clear();
     this.#targetIds.clear();

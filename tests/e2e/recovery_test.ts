@@ -118,3 +118,48 @@ rigTest(
     }
   },
 );
+
+rigTest(
+  "worker() restored from a junk tab table: releases the debugger it still holds, badge off",
+  async (rig) => {
+    const url = `${rig.pages.a}/?title=Orphan`;
+    const { tabId } = await rig.attachNewTab(url);
+    assert.equal(await rig.badge(tabId), "ON");
+    const control = await WorkerControl.open(rig.browser.context, rig.browser.extensionId);
+    try {
+      // Junk where the table was, then Chrome stops the worker: the debugger stays attached.
+      await rig.browser.worker.evaluate(() =>
+        chrome.storage.session.set({ "browserRelay.tabs": "junk" })
+      );
+      await control.stop();
+      const options = await rig.browser.context.newPage();
+      await options.goto(`chrome-extension://${rig.browser.extensionId}/options.html`);
+      await control.waitFor("running");
+      await options.close();
+    } finally {
+      await control.close();
+    }
+    // Released: this extension holds no debugger on the tab (Chrome refuses a command), the
+    // worker shows no tab, and the badge is off. With no tab left it does not reconnect.
+    const probe = await waitUntil("the orphaned debugger released", async () => {
+      const outcome = await rig.browser.worker.evaluate(async (id) => {
+        try {
+          await chrome.debugger.sendCommand({ tabId: id }, "Runtime.evaluate", {
+            expression: "1",
+          });
+          return undefined;
+        } catch (error) {
+          return String(error);
+        }
+      }, tabId);
+      return outcome;
+    });
+    assert.match(probe, /not attached/);
+    assert.deepEqual((await rig.status()).tabs, []);
+    assert.equal(await rig.badge(tabId), "");
+    // A click shares it again instead of failing with "Another debugger is already attached".
+    await rig.toggle(tabId);
+    await rig.waitAttached(tabId);
+    assert.equal(await rig.badge(tabId), "ON");
+  },
+);

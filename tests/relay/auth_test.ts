@@ -90,3 +90,12 @@ Deno.test("redactToken() hides every token query value", () => {
   );
   assert.equal(redactToken("/cdp"), "/cdp");
 });
+
+Deno.test("redactToken() redacts every name that decodes to token, as the relay reads it", () => {
+  assert.equal(
+    redactToken("/cdp?%74oken=secret&a=%74oken&t%6Fk%65n=two#token=frag"),
+    "/cdp?%74oken=<redacted>&a=%74oken&t%6Fk%65n=<redacted>#token=frag",
+  );
+  assert.equal(redactToken("/json?token"), "/json?token=<redacted>");
+  assert.equal(redactToken("/json?tokens=x&%zz=y"), "/json?tokens=x&%zz=y");
+});

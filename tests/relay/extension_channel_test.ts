@@ -377,3 +377,31 @@ Deno.test("ExtensionChannel() in legacy mode is ready on connect and sends held 
   assert.deepEqual(held.outcomes, [{ ok: true, result: { ok: 1 } }]);
   assert.equal(second.pending((f) => f.event === "connect.challenge").length, 0);
 });
+
+Deno.test("ExtensionChannel() fails a command at once when the held queue is full", async () => {
+  await using h = await Harness.start({ maxHeld: 3 });
+  await (await h.connect()).close();
+  await until("grace", () => h.channel.phase.name === "grace");
+  const held = [1, 2, 3].map(() => new Recorded("Runtime.evaluate", "cb-tab-1"));
+  for (const command of held) h.channel.forward(command);
+  const over = new Recorded("Runtime.evaluate", "cb-tab-1");
+  h.channel.forward(over);
+  assert.deepEqual(
+    over.outcomes,
+    failed(
+      "Cannot hold command while the extension is away as the held queue is full: current size is 3",
+    ),
+  );
+  assert.equal(h.channel.heldCount, 3);
+  // The held ones still go out when the extension returns, and the queue has room again.
+  const peer = await h.open();
+  await peer.next((f) => f.event === "connect.challenge");
+  peer.send(connectRequest("c2", TOKEN));
+  await until("ready", () => h.channel.phase.name === "ready");
+  for (let i = 0; i < 3; i++) {
+    const command = await Harness.command(peer);
+    peer.send({ id: command.id as number, result: {} });
+  }
+  await until("replies", () => held.every((command) => command.outcomes.length === 1));
+  assert.equal(h.channel.heldCount, 0);
+});

@@ -323,3 +323,55 @@ Deno.test("startRelay() never puts the token in logs, close reasons or error rep
     assert.ok(!text.includes(derived), `derived relay token in: ${text}`);
   }
 });
+
+Deno.test("startRelay() refuses a web Origin on every route and method, not only preflights", async () => {
+  await using relay = await startTestRelay();
+  await using ext = await FakeExtension.connect({ url: relay.url, token: TOKEN });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1" });
+  // What `fetch(url, { mode: "no-cors" })` from a web page sends: a simple request, no preflight.
+  for (const path of [...HTTP_ROUTES, "/", "/extension/status", "/nowhere"]) {
+    for (const method of ["GET", "PUT", "POST", "HEAD"]) {
+      const reply = await http(relay, `${path}?token=${relay.relayToken}`, {
+        method,
+        headers: { origin: "https://evil.example" },
+      });
+      assert.equal(reply.status, 403, `${method} ${path}`);
+      if (method !== "HEAD") assert.equal(reply.body, "Forbidden: invalid origin");
+    }
+  }
+  assert.deepEqual(ext.commands.map((command) => command.method), []);
+  assert.equal(relay.stats().targets, 1);
+  // No Origin (a CLI client) and an extension Origin still work.
+  const cli = await http(relay, `/json/activate/T1?token=${relay.relayToken}`);
+  const extension = await http(relay, `/json/version?token=${relay.relayToken}`, {
+    headers: { origin: "chrome-extension://abcdefghijklmnopabcdefghijklmnop" },
+  });
+  assert.deepEqual([cli.status, extension.status], [200, 200]);
+  assert.deepEqual(ext.commands.map((command) => command.method), ["Target.activateTarget"]);
+});
+
+Deno.test("startRelay() redacts the token in logs however the query spells its name", async () => {
+  const lines: string[] = [];
+  await using relay = await startTestRelay({ log: (line) => lines.push(line) });
+  const base = `ws://127.0.0.1:${relay.port}`;
+  for (const name of ["%74oken", "t%6Fk%65n", "%74%6F%6B%65%6E"]) {
+    // The relay accepts each spelling as the token...
+    const accepted = await http(relay, `/json/version?${name}=${relay.relayToken}`);
+    assert.equal(accepted.status, 200, name);
+    // ...so a rejected upgrade or request must not log it.
+    const rejected = await TestSocket.rejection(`${base}/cdp?${name}=${relay.relayToken}`, {
+      headers: { origin: "https://evil.example" },
+    });
+    assert.equal(rejected.status, 403);
+    const refused = await http(relay, `/json/list?${name}=${relay.relayToken}`, {
+      headers: { origin: "https://evil.example" },
+    });
+    assert.equal(refused.status, 403);
+  }
+  const rejections = lines.filter((line) => line.startsWith("Rejected"));
+  assert.equal(rejections.length, 6);
+  for (const line of rejections) {
+    assert.ok(!line.includes(relay.relayToken), `derived relay token in: ${line}`);
+    assert.ok(line.includes("=<redacted>"), line);
+  }
+});

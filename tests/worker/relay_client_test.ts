@@ -232,6 +232,34 @@ Deno.test("RelayClient() shares a popup of a shared tab unless sharePopups is fa
   });
 });
 
+Deno.test("RelayClient() releases the debugger a junk tab table forgot and turns its badge off", async () => {
+  await withClient({}, async (h) => {
+    await h.client.ready;
+    const tab = h.tabs.add({ url: "https://example.com/", title: "Example", active: true });
+    await h.client.clickAction(tab);
+    await h.settle();
+    assert.equal(h.action.badgeOf(tab.id)?.text, "ON");
+    // Junk in the persisted table, then a worker stop: Chrome keeps the debugger and the badge.
+    h.client.close();
+    await h.settle();
+    await h.storage.session.set({ "browserRelay.tabs": "junk" });
+    h.client = new RelayClient(h.ports, {
+      connection: { deriveToken: fakeDerive, log: () => {} },
+      log: () => {},
+    });
+    await h.client.ready;
+    await h.settle();
+    assert.equal(h.dbg.isAttached(tab.id), false);
+    assert.equal(h.action.badgeOf(tab.id)?.text, "");
+    assert.deepEqual(h.client.status().tabs, []);
+    // A click shares the tab again instead of failing with "Another debugger is already attached".
+    const again = await h.client.clickAction(tab);
+    assert.equal(again?.attached, true);
+    await h.settle();
+    assert.equal(h.action.badgeOf(tab.id)?.text, "ON");
+  });
+});
+
 Deno.test("RelayClient() hands a relayed command to chrome.debugger in the same task once restored", async () => {
   await withClient({}, async (h) => {
     await h.client.ready;

@@ -5,7 +5,7 @@ import type { JsonObject } from "../../codec/json.ts";
 import { noSessionError } from "../../codec/messages.ts";
 import { ErrorText } from "../../worker/error_text.ts";
 import type { Debuggee } from "../../worker/ports.ts";
-import { TabBridge } from "../../worker/tab_bridge.ts";
+import { type RestoreResult, TabBridge } from "../../worker/tab_bridge.ts";
 import { TabSessions } from "../../worker/tab_sessions.ts";
 import { FakeDebugger } from "../_fakes/fake_debugger.ts";
 import { FakeWindows, globalClock } from "../_fakes/fake_chrome.ts";
@@ -61,13 +61,13 @@ class Harness {
   }
 
   /** A new worker: new link, table and bridge over the same storage and debugger state. */
-  async restart(): Promise<void> {
+  async restart(): Promise<RestoreResult> {
     await this.sessions.flush();
     this.bridge.close();
     this.link = new FakeRelayLink();
     this.sessions = new TabSessions(this.storage.session);
     this.bridge = this.#build();
-    await this.bridge.restore();
+    return await this.bridge.restore();
   }
 
   /** Brings the connection up: ready, then the onReady hook. */
@@ -498,6 +498,42 @@ Deno.test("TabBridge.restore() keeps attached tabs, re-attaches lost ones, annou
     const next = h.tabs.add({ url: "https://next.test/" });
     assert.equal((await h.bridge.attachTab(next.id)).sessionId, "cb-tab-4");
   });
+});
+
+Deno.test("TabBridge.restore() detaches a tab it holds that a junk table forgot, and leaves other clients' tabs", async (t) => {
+  const junk: [string, unknown][] = [
+    ["a string", "not a table"],
+    ["an object of the wrong shape", { tabs: "cb-tab-1", counter: "1" }],
+    ["records of the wrong shape", { tabs: [{ tabId: "1", sessionId: 1 }], counter: 1 }],
+  ];
+  for (const [label, value] of junk) {
+    await t.step(label, async () => {
+      await withHarness(async (h, clock) => {
+        h.connect();
+        const ours = h.tabs.add({ url: "https://ours.test/" });
+        const devtools = h.tabs.add({ url: "https://devtools.test/" });
+        await h.bridge.attachTab(ours.id);
+        h.dbg.attachElsewhere(devtools.id);
+        await h.sessions.flush();
+        // The worker stops with junk where its table was.
+        await h.storage.session.set({ "browserRelay.tabs": value });
+        const result = await h.restart();
+        await clock.tickAsync(0);
+        assert.deepEqual(result, { orphans: [ours.id, devtools.id], released: [ours.id] });
+        assert.deepEqual(h.dbg.attachedTabs(), []);
+        assert.deepEqual(h.bridge.tabs(), []);
+        // Nothing is relayed for the released tab, and a click shares it again cleanly.
+        h.connect();
+        await clock.tickAsync(0);
+        assert.deepEqual(h.link.events, []);
+        const record = await h.bridge.attachTab(ours.id);
+        assert.equal(h.dbg.isAttached(ours.id), true);
+        assert.deepEqual(h.link.events, [
+          attachEvent(record.sessionId, "TARGET-1", "https://ours.test/"),
+        ]);
+      });
+    });
+  }
 });
 
 Deno.test("TabBridge.restore() never probes tabs with Runtime.evaluate", async () => {

@@ -1,9 +1,22 @@
 import assert from "node:assert/strict";
 import {
+  heldQueueFullError,
   MAX_CLIENT_SESSIONS,
   privateMethodError,
+  RelayBounds,
   tooManySessionsError,
-} from "../../relay/limits.ts";
+} from "../../relay/bounds.ts";
+
+Deno.test("heldQueueFullError() names the bound that was hit", () => {
+  assert.equal(
+    heldQueueFullError(RelayBounds.maxHeldCommands),
+    "Cannot hold command while the extension is away as the held queue is full: current size is 1000",
+  );
+});
+
+Deno.test("RelayBounds() is frozen", () => {
+  assert.equal(Object.isFrozen(RelayBounds), true);
+});
 
 Deno.test("tooManySessionsError() states the cap and the current count", () => {
   assert.equal(MAX_CLIENT_SESSIONS, 10_000);
