@@ -27,6 +27,8 @@ export const ErrorText: {
   readonly ProtocolMismatch: "protocol mismatch";
   readonly UnauthorizedTokenMissing: "unauthorized: gateway token missing";
   readonly UnauthorizedTokenMismatch: "unauthorized: gateway token mismatch";
+  readonly UnauthorizedProofMismatch: "unauthorized: mutual-v1 proof mismatch";
+  readonly ExtensionAlreadyConnected: "Extension already connected";
 } = Object.freeze({
   ExtensionDisconnected: "extension disconnected",
   ExtensionNotConnected: "Extension not connected",
@@ -37,6 +39,8 @@ export const ErrorText: {
   ProtocolMismatch: "protocol mismatch",
   UnauthorizedTokenMissing: "unauthorized: gateway token missing",
   UnauthorizedTokenMismatch: "unauthorized: gateway token mismatch",
+  UnauthorizedProofMismatch: "unauthorized: mutual-v1 proof mismatch",
+  ExtensionAlreadyConnected: "Extension already connected",
 });
 
 /**

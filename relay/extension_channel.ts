@@ -12,7 +12,7 @@ import type { CdpCall, ExtensionFrame, Outcome } from "../codec/extension_frame.
 import type { DecodeResult } from "../codec/issue.ts";
 import { ErrorText, requestTimeoutError } from "./error_text.ts";
 import type { Clock } from "./clock.ts";
-import { ExtensionLink, type ExtensionLinkOptions } from "./extension_link.ts";
+import { ExtensionLink, type ExtensionLinkOptions, type MutualLinkAuth } from "./extension_link.ts";
 
 /** A command for the extension. `settle` runs exactly once with its outcome. */
 export interface ChannelCommand extends CdpCall {
@@ -55,7 +55,7 @@ export type ChannelPhase =
 /** The link settings the channel passes through to each {@linkcode ExtensionLink}. */
 export type ChannelLinkOptions = Omit<
   ExtensionLinkOptions,
-  "clock" | "beforeSend" | "onReady" | "onFrame" | "onClose" | "log"
+  "clock" | "beforeSend" | "onReady" | "onFrame" | "onClose" | "log" | "mutual" | "onProven"
 >;
 
 /** Options of {@linkcode ExtensionChannel}. */
@@ -114,6 +114,11 @@ export class ExtensionChannel {
   readonly #pending = new Map<number, Pending>();
   readonly #held: Pending[] = [];
   #phase: ChannelPhase = { name: "absent" };
+  /**
+   * `mutual-v1` sockets that have not proven the gateway token yet. They are no part of the
+   * phase: an unauthenticated socket never holds, replaces or delays the extension's link.
+   */
+  readonly #unproven = new Set<ExtensionLink>();
   #sweepTimer: unknown;
   #sweepAt = Infinity;
   // One relay-wide counter, never reset across extension reconnects (§4.2).
@@ -173,6 +178,64 @@ export class ExtensionChannel {
     if (phase.name !== "handshaking" && phase.name !== "ready") return true;
     if (phase.link.socket.readyState === phase.link.socket.OPEN) return false;
     phase.link.terminate();
+    return true;
+  }
+
+  /** Whether the current extension socket is open (a new one would be refused), without side effects. */
+  get busy(): boolean {
+    const phase = this.#phase;
+    if (phase.name === "stopping") return true;
+    if (phase.name !== "handshaking" && phase.name !== "ready") return false;
+    return phase.link.socket.readyState === phase.link.socket.OPEN;
+  }
+
+  /** `mutual-v1` sockets still proving themselves. */
+  get unprovenCount(): number {
+    return this.#unproven.size;
+  }
+
+  /**
+   * Takes over an `/extension` socket that arrived without a token (scheme `mutual-v1`) and sends
+   * it the relay's challenge. It becomes the channel's link only once its proof verified: then it
+   * is admitted like a new socket (refused while another extension's socket is open).
+   *
+   * @param ws The socket; it already has an `error` listener.
+   * @param mutual Key, port and both nonces of this socket.
+   * @param beforeSend Called before each frame the link sends, e.g. to batch writes.
+   */
+  connectMutual(ws: WebSocket, mutual: MutualLinkAuth, beforeSend?: () => void): void {
+    if (this.#phase.name === "stopping") {
+      ws.close(CloseCode.GoingAway, CloseReason.ServerStopping);
+      return;
+    }
+    const link = new ExtensionLink(ws, {
+      ...this.#options.link,
+      clock: this.#clock,
+      ...(beforeSend === undefined ? {} : { beforeSend }),
+      mutual,
+      onProven: (proven) => this.#adopt(proven),
+      onReady: (ready) => this.#onReady(ready),
+      onFrame: (from, result) => this.#onFrame(from, result),
+      onClose: (closed) => {
+        this.#unproven.delete(closed);
+        this.#onClose(closed);
+      },
+      log: this.#options.log,
+    });
+    this.#unproven.add(link);
+    link.start();
+  }
+
+  /** A `mutual-v1` socket proved the token: it becomes the handshaking link, if admitted. */
+  #adopt(link: ExtensionLink): boolean {
+    this.#unproven.delete(link);
+    if (!this.admit()) return false;
+    const phase = this.#phase;
+    if (phase.name === "handshaking" || phase.name === "ready") phase.link.terminate();
+    const current = this.#phase;
+    const grace = current.name === "grace" ? current.grace : undefined;
+    this.#options.log("Extension socket opened (mutual-v1)");
+    this.#enter({ name: "handshaking", link, grace });
     return true;
   }
 
@@ -255,6 +318,9 @@ export class ExtensionChannel {
     const link = phase.name === "handshaking" || phase.name === "ready" ? phase.link : undefined;
     this.#enter({ name: "stopping", link });
     this.#failAll(ErrorText.ServerStopping);
+    for (const unproven of [...this.#unproven]) {
+      unproven.close(CloseCode.GoingAway, CloseReason.ServerStopping);
+    }
   }
 
   /**

@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { JsonValue } from "../codec/json.ts";
 import { RELAY_TOKEN_HEADER } from "../codec/limits.ts";
+import { MUTUAL_AUTH_SCHEME } from "../codec/mutual_auth.ts";
 import { ErrorText } from "./error_text.ts";
 import { isAllowedHost, isAllowedOrigin, isLoopbackAddress } from "./auth.ts";
 import type { TargetEntry } from "./targets.ts";
@@ -182,7 +183,13 @@ export async function handleHttpRequest(
     const connected = ctx.extensionConnected();
     return json(
       res,
-      ctx.legacy ? { connected } : { connected, handshake: "connect.challenge", protocol: 3 },
+      ctx.legacy ? { connected } : {
+        connected,
+        handshake: "connect.challenge",
+        protocol: 3,
+        // The tokenless `/extension?auth=mutual-v1&nonce=…` upgrade is accepted (issue 14).
+        auth: [MUTUAL_AUTH_SCHEME],
+      },
     );
   }
   return text(res, 404, "not found");

@@ -19,6 +19,12 @@ import { CloseCode, CloseReason } from "../codec/close_codes.ts";
 import { decodeCdpFrame } from "../codec/decode_cdp_frame.ts";
 import { formatIssues } from "../codec/format_issues.ts";
 import { DEFAULT_RELAY_PORT, MAX_FRAME_BYTES, MIN_MAX_FRAME_BYTES } from "../codec/limits.ts";
+import {
+  encodeNonce,
+  isMutualToken,
+  MUTUAL_AUTH_SCHEME,
+  mutualAuthKey,
+} from "../codec/mutual_auth.ts";
 import { createTokenVerifier, isAllowedOrigin, redactToken, type TokenVerifier } from "./auth.ts";
 import { CdpRouter } from "./cdp_router.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -211,6 +217,8 @@ class Relay implements RelayServer {
   readonly #requestedPort: number;
   readonly #acceptRaw: boolean;
   #verifier: TokenVerifier | undefined;
+  /** `mutualAuthKey(token, port)`, once the port is bound. */
+  #mutualKey: CryptoKey | undefined;
   #closing: Promise<void> | undefined;
   #stopping = false;
 
@@ -351,6 +359,7 @@ class Relay implements RelayServer {
       this.#verifier = await createTokenVerifier(token, this.port, {
         acceptRawGatewayToken: this.#acceptRaw,
       });
+      if (!this.#legacy) this.#mutualKey = await mutualAuthKey(token, this.port);
     } catch (error) {
       await this.close();
       throw error;
@@ -434,6 +443,9 @@ class Relay implements RelayServer {
     const url = new URL(req.url ?? "/", "http://relay.invalid");
     const path = url.pathname;
     if (path !== "/extension" && path !== "/cdp") return reject(404, "Not Found");
+    if (path === "/extension" && url.searchParams.get("auth") === MUTUAL_AUTH_SCHEME) {
+      return this.#onMutualUpgrade(req, socket, head, url, reject);
+    }
     if (!(this.#verifier?.verify(presentedToken(req, url).token) ?? false)) {
       return reject(401, "Unauthorized");
     }
@@ -446,6 +458,34 @@ class Relay implements RelayServer {
       const hold = createWriteBatcher(socket);
       if (path === "/extension") this.#channel.connect(ws, hold);
       else this.#acceptClient(ws, hold);
+    });
+  }
+
+  /**
+   * Scheme `mutual-v1`: an `/extension` upgrade without a token, carrying the extension's nonce.
+   * The socket is unauthenticated until its proof verifies (extension_link.ts); legacy mode does
+   * not offer the scheme. A token in the same request is ignored: this path never uses one.
+   */
+  #onMutualUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    url: URL,
+    reject: (status: number, body: string) => void,
+  ): void {
+    const key = this.#mutualKey;
+    const clientNonce = url.searchParams.get("nonce") ?? "";
+    if (key === undefined || !isMutualToken(clientNonce)) return reject(401, "Unauthorized");
+    if (this.#channel.busy) return reject(409, "Extension already connected");
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      this.#track(ws, "/extension");
+      this.#channel.connectMutual(ws, {
+        key,
+        port: this.port,
+        clientNonce,
+        // A fresh relay nonce per socket: the transcript, and so each proof, is used once.
+        relayNonce: encodeNonce(crypto.getRandomValues(new Uint8Array(32))),
+      }, createWriteBatcher(socket));
     });
   }
 
