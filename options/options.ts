@@ -51,6 +51,8 @@ class Elements {
     relayPort: byId("relayPort-error", HTMLElement),
     gatewayToken: byId("gatewayToken-error", HTMLElement),
   };
+  /** Not a text field: a checkbox saved with the form, outside `FIELDS` (issue 14). */
+  readonly openclawRelayCompat = byId("openclawRelayCompat", HTMLInputElement);
   readonly toggleToken = byId("toggle-token", HTMLButtonElement);
   readonly save = byId("save", HTMLButtonElement);
   readonly saveState = byId("save-state", HTMLElement);
@@ -80,6 +82,8 @@ class OptionsPage {
   /** Fields whose errors are shown (left once, or after a submit). */
   readonly #shown = new Set<FormField>();
   #saved: Settings | undefined;
+  /** The compatibility checkbox was changed since the last load or save. */
+  #compatDirty = false;
   /** Set after Save until the worker reports the outcome for the saved port. */
   #awaitingRelayUrl: string | undefined;
   #pollTimer: TimerHandle | undefined;
@@ -110,6 +114,10 @@ class OptionsPage {
         this.#validate();
       });
     }
+    this.#el.openclawRelayCompat.addEventListener("change", () => {
+      this.#compatDirty = true;
+      this.#el.saveState.textContent = "";
+    });
     toggleToken.addEventListener("click", () => this.#toggleToken());
     check.addEventListener("click", () => void this.#check());
     detachAll.addEventListener("click", () => void this.#detachAll());
@@ -159,6 +167,9 @@ class OptionsPage {
       if (this.#dirty.has(name) || document.activeElement === field) continue;
       field.value = values[name];
     }
+    if (!this.#compatDirty) {
+      this.#el.openclawRelayCompat.checked = settings.openclawRelayCompat === true;
+    }
   }
 
   #values(): { readonly [K in FormField]: string } {
@@ -201,13 +212,19 @@ class OptionsPage {
       saveState.textContent = "Not saved: fix the highlighted fields.";
       return;
     }
-    const { settings } = result;
+    const compat = this.#el.openclawRelayCompat.checked;
+    const settings: Settings = {
+      ...result.settings,
+      ...(compat ? { openclawRelayCompat: true } : {}),
+    };
     const saved = this.#saved;
     if (
       saved !== undefined && saved.relayPort === settings.relayPort &&
-      saved.gatewayToken === settings.gatewayToken
+      saved.gatewayToken === settings.gatewayToken &&
+      (saved.openclawRelayCompat === true) === compat
     ) {
       this.#dirty.clear();
+      this.#compatDirty = false;
       saveState.textContent = "No changes to save.";
       return;
     }
@@ -216,9 +233,11 @@ class OptionsPage {
       await this.#ports.storage.local.set({
         relayPort: settings.relayPort,
         gatewayToken: settings.gatewayToken,
+        openclawRelayCompat: compat,
       });
       this.#saved = settings;
       this.#dirty.clear();
+      this.#compatDirty = false;
       fields.relayPort.value = String(settings.relayPort);
       fields.gatewayToken.value = settings.gatewayToken;
       this.#awaitingRelayUrl = `http://127.0.0.1:${settings.relayPort}`;
