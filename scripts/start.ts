@@ -103,9 +103,11 @@ async function main(): Promise<number> {
   };
   try {
     // Configure the extension as the options page would: the worker reconnects on the change.
+    // A legacy relay cannot prove the token (mutual-v1): opt into the OpenClaw flow for it.
     await browser.worker.evaluate(
-      ([relayPort, gatewayToken]) => chrome.storage.local.set({ relayPort, gatewayToken }),
-      [relay.port, token] as const,
+      ([relayPort, gatewayToken, openclawRelayCompat]) =>
+        chrome.storage.local.set({ relayPort, gatewayToken, openclawRelayCompat }),
+      [relay.port, token, values.legacy === true] as const,
     );
     // A tab of its own: on first install the extension opens its options page, which may take
     // over the initial blank tab (and interrupt a navigation there).
