@@ -279,6 +279,7 @@ class OptionsPage {
         type: "checkConnection",
         port: relayPort,
         token: gatewayToken,
+        openclawRelayCompat: this.#el.openclawRelayCompat.checked,
       });
     } catch (error) {
       response = { error: errorText(error) };

@@ -24,6 +24,8 @@ import {
   isMutualToken,
   MUTUAL_AUTH_SCHEME,
   mutualAuthKey,
+  mutualChallengeNonce,
+  mutualProof,
 } from "../codec/mutual_auth.ts";
 import { createTokenVerifier, isAllowedOrigin, redactToken, type TokenVerifier } from "./auth.ts";
 import { CdpRouter } from "./cdp_router.ts";
@@ -313,6 +315,7 @@ class Relay implements RelayServer {
         legacy: this.#legacy,
         verifyToken: (token) => this.#verifier?.verify(token) ?? false,
         extensionConnected: () => this.#channel.connected,
+        mutualChallenge: (clientNonce) => this.#mutualChallenge(clientNonce),
         targets: () => this.#targets.list(),
         forward: (method, targetId) =>
           new Promise<void>((resolve, reject) => {
@@ -459,6 +462,15 @@ class Relay implements RelayServer {
       if (path === "/extension") this.#channel.connect(ws, hold);
       else this.#acceptClient(ws, hold);
     });
+  }
+
+  /** The relay's proof for `clientNonce` over a fresh relay nonce, as a challenge nonce. */
+  async #mutualChallenge(clientNonce: string): Promise<string | undefined> {
+    const key = this.#mutualKey;
+    if (key === undefined || !isMutualToken(clientNonce)) return undefined;
+    const relayNonce = encodeNonce(crypto.getRandomValues(new Uint8Array(32)));
+    const proof = await mutualProof(key, "relay", { port: this.port, clientNonce, relayNonce });
+    return mutualChallengeNonce(relayNonce, proof);
   }
 
   /**

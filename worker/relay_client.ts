@@ -53,7 +53,13 @@ export interface StatusSnapshot {
 export type ClientMessage =
   | { readonly type: "status" }
   | { readonly type: "detachAll" }
-  | { readonly type: "checkConnection"; readonly port: number; readonly token: string };
+  | {
+    readonly type: "checkConnection";
+    readonly port: number;
+    readonly token: string;
+    /** Check as the OpenClaw flow does (the form's checkbox). */
+    readonly openclawRelayCompat?: boolean;
+  };
 
 /** Options of {@linkcode RelayClient}. */
 export interface RelayClientOptions {
@@ -372,7 +378,8 @@ export class RelayClient {
           });
           return false;
         }
-        return answer(() => this.#check({ port, token }));
+        const compat = message.openclawRelayCompat === true ? { openclawRelayCompat: true } : {};
+        return answer(() => this.#check({ port, token, ...compat }));
       }
       default:
         return false;

@@ -260,3 +260,29 @@ Deno.test("startRelay() close() ends unproven mutual-v1 sockets", async () => {
   await relay.close();
   assert.deepEqual(await opened.socket.waitClosed(), { code: 1001, reason: "server stopping" });
 });
+
+Deno.test("handleHttpRequest() proves the relay in /extension/status for a client nonce", async () => {
+  await using relay = await startTestRelay();
+  const clientNonce = nonce(3);
+  const reply = await http(relay, `/extension/status?auth=mutual-v1&nonce=${clientNonce}`);
+  const body = JSON.parse(reply.body) as JsonObject;
+  const parsed = parseMutualChallengeNonce(String(body.proof));
+  assert.ok(parsed);
+  const key = await mutualAuthKey(TOKEN, relay.port);
+  assert.equal(
+    await verifyMutualProof(key, "relay", {
+      port: relay.port,
+      clientNonce,
+      relayNonce: parsed.relayNonce,
+    }, parsed.proof),
+    true,
+  );
+  // A malformed nonce gets the plain status, without a proof.
+  const plain = await http(relay, "/extension/status?auth=mutual-v1&nonce=short");
+  assert.deepEqual(JSON.parse(plain.body), {
+    connected: false,
+    handshake: "connect.challenge",
+    protocol: 3,
+    auth: ["mutual-v1"],
+  });
+});
