@@ -200,7 +200,7 @@ Deno.test("startRelay() in legacy mode offers no mutual-v1 and keeps its token c
     status: 401,
     body: "Unauthorized",
   });
-  await using ext = await FakeExtension.connect({ url: relay.url, token: TOKEN, legacy: true });
+  await using _ext = await FakeExtension.connect({ url: relay.url, token: TOKEN, legacy: true });
   assert.equal(relay.stats().extensionConnected, true);
 });
 
