@@ -5,8 +5,9 @@
  * @module
  */
 
-import { chromium } from "playwright-core";
 import type { BrowserContext, CDPSession, Page, Worker } from "playwright-core";
+import { CliError } from "../cli/cli_error.ts";
+import { ExitCode } from "../cli/exit_code.ts";
 
 /** The extension id fixed by the manifest `key`. */
 export const EXTENSION_ID = "macoianamknmnbaealknnjmmhfcaeaam";
@@ -21,29 +22,66 @@ const CANDIDATES = [
   "/Applications/Google Chrome for Testing.app/Contents/MacOS/Google Chrome for Testing",
 ];
 
-/** How to get a browser, printed when none is found. */
-export const INSTALL_HINT = [
-  "No Chromium found. Branded Google Chrome ignores --load-extension since version 137, so use",
-  "Chromium or Chrome for Testing, then pass --browser=/path/to/chrome or set CHROME_PATH:",
-  "  Debian/Ubuntu:  sudo apt-get install -y chromium",
-  "  Fedora:         sudo dnf install -y chromium",
-  "  macOS:          brew install --cask chromium",
-  "  Any OS:         npx @puppeteer/browsers install chrome@stable   (Chrome for Testing)",
-].join("\n");
+/** The one-line error printed when no browser is found. */
+export const NO_BROWSER_MESSAGE =
+  "No Chromium found: install it (Debian/Ubuntu: sudo apt-get install -y chromium; Fedora: " +
+  "sudo dnf install -y chromium; macOS: brew install --cask chromium; any OS: npx " +
+  "@puppeteer/browsers install chrome@stable), then pass --browser PATH or set CHROME_PATH " +
+  "(branded Google Chrome ignores --load-extension since version 137)";
+
+async function checkExecutable(path: string, source: string): Promise<string> {
+  const what = `Browser "${path}" from ${source}`;
+  const fix = "pass the path of a Chromium or Chrome for Testing executable";
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new CliError(`${what} does not exist: ${fix}`, ExitCode.BrowserNotFound);
+    }
+    throw new CliError(
+      `${what} cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      ExitCode.BrowserNotFound,
+    );
+  }
+  if (info.isDirectory) {
+    throw new CliError(`${what} is a directory: ${fix} inside it`, ExitCode.BrowserNotFound);
+  }
+  if (Deno.build.os !== "windows" && ((info.mode ?? 0) & 0o111) === 0) {
+    throw new CliError(
+      `${what} is not executable: run "chmod +x ${path}" or ${fix}`,
+      ExitCode.BrowserNotFound,
+    );
+  }
+  return path;
+}
 
 /**
- * Finds a usable browser executable: an explicit path, `CHROME_PATH`, then well-known places.
+ * Finds the browser executable: `--browser`, else `CHROME_PATH`, else well-known places. A path
+ * the person gave is used or refused, never replaced by another browser.
  *
  * @param explicit A path given with `--browser`.
- * @returns The executable path, or `undefined` when none exists.
+ * @returns The executable path, or `undefined` when neither was given and none is installed.
+ * @throws {CliError} If `--browser` or `CHROME_PATH` is empty, missing, a directory or not
+ * executable.
  */
 export async function findBrowser(explicit?: string): Promise<string | undefined> {
-  const env = Deno.env.get("CHROME_PATH");
-  for (const path of [explicit, env, ...CANDIDATES]) {
-    if (path === undefined || path === "") continue;
+  if (explicit !== undefined) {
+    if (explicit.trim() === "") {
+      throw new CliError(
+        'Option "--browser" is empty: pass the path of a Chromium or Chrome for Testing executable',
+        ExitCode.Usage,
+      );
+    }
+    return await checkExecutable(explicit, "--browser");
+  }
+  // An empty CHROME_PATH counts as unset, as for most variables that name a path.
+  const env = Deno.env.get("CHROME_PATH") ?? "";
+  if (env !== "") return await checkExecutable(env, "CHROME_PATH");
+  for (const path of CANDIDATES) {
     try {
       const info = await Deno.stat(path);
-      if (info.isFile) return path;
+      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return path;
     } catch {
       // not there
     }
@@ -84,6 +122,9 @@ export interface LaunchedBrowser {
 export async function launchWithExtension(options: LaunchOptions): Promise<LaunchedBrowser> {
   const temporary = options.userDataDir === undefined;
   const userDataDir = options.userDataDir ?? await Deno.makeTempDir({ prefix: "browser-relay-" });
+  const removeProfile = async () => {
+    if (temporary) await removeDir(userDataDir);
+  };
   const args = [
     `--disable-extensions-except=${options.dist}`,
     `--load-extension=${options.dist}`,
@@ -96,29 +137,65 @@ export async function launchWithExtension(options: LaunchOptions): Promise<Launc
     ...(options.headless ? ["--disable-gpu"] : []),
     ...(options.args ?? []),
   ];
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: options.executablePath,
-    headless: options.headless,
-    args,
-    viewport: null,
-  });
-  const worker = context.serviceWorkers().find((w) => w.url().includes(EXTENSION_ID)) ??
-    await context.waitForEvent("serviceworker", {
-      predicate: (w) => w.url().includes(EXTENSION_ID),
-      timeout: 15_000,
+  let context: BrowserContext;
+  try {
+    // Loaded on first use: playwright-core takes seconds to load, which `--help` and argument
+    // errors should not wait for.
+    const { chromium } = await import("playwright-core");
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: options.executablePath,
+      headless: options.headless,
+      args,
+      viewport: null,
+      // The caller owns signals: Playwright's own handlers would exit the process before the
+      // relay and the temporary profile are cleaned up.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
     });
-  const extensionId = new URL(worker.url()).host;
-  if (temporary) await settleFirstInstall(context, extensionId);
-  return {
-    context,
-    worker,
-    extensionId,
-    userDataDir,
-    async close() {
-      await context.close().catch(() => {});
-      if (temporary) await Deno.remove(userDataDir, { recursive: true }).catch(() => {});
-    },
-  };
+  } catch (error) {
+    await removeProfile();
+    throw error;
+  }
+  try {
+    const worker = context.serviceWorkers().find((w) => w.url().includes(EXTENSION_ID)) ??
+      await context.waitForEvent("serviceworker", {
+        predicate: (w) => w.url().includes(EXTENSION_ID),
+        timeout: 15_000,
+      });
+    const extensionId = new URL(worker.url()).host;
+    if (temporary) await settleFirstInstall(context, extensionId);
+    return {
+      context,
+      worker,
+      extensionId,
+      userDataDir,
+      async close() {
+        await context.close().catch(() => {});
+        await removeProfile();
+      },
+    };
+  } catch (error) {
+    await context.close().catch(() => {});
+    await removeProfile();
+    throw error;
+  }
+}
+
+/**
+ * Removes a directory, retrying briefly: Chromium's helper processes may still write to the
+ * profile for a moment after the browser process exits.
+ */
+async function removeDir(path: string): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      await Deno.remove(path, { recursive: true });
+      return;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound || attempt === 20) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 /**

@@ -15,6 +15,7 @@ import { isTargetGoneError } from "../codec/messages.ts";
 import { ErrorText, unsupportedMethodError } from "./error_text.ts";
 import type { ChannelCommand } from "./extension_channel.ts";
 import { type ClientSession, ClientSessions } from "./client_sessions.ts";
+import { MAX_CLIENT_SESSIONS, privateMethodError, tooManySessionsError } from "./limits.ts";
 import { randomHexId, type TargetEntry, type TargetRegistry } from "./targets.ts";
 
 /** A command as decoded from a CDP client's frame. */
@@ -82,6 +83,12 @@ export interface CdpRouterOptions {
   readonly userAgent: () => string | undefined;
   /** Called when the last client holding a top-level session goes away. */
   readonly onSessionReleased?: (sessionId: string) => void;
+  /**
+   * Relay-made sessions one client may hold at once.
+   *
+   * @default {MAX_CLIENT_SESSIONS}
+   */
+  readonly maxClientSessions?: number;
 }
 
 /** Chrome's answer to `Target.attachToBrowserTarget` on a page session. */
@@ -120,6 +127,7 @@ export class CdpRouter {
   /** The browser target's id: 32 hex digits, fixed per router (§6.2). */
   readonly #browserTargetId = randomHexId();
   readonly #replies: Replies = { deliver: (command, outcome) => this.#deliver(command, outcome) };
+  readonly #maxSessions: number;
   #nextClientId = 0;
 
   /**
@@ -130,6 +138,7 @@ export class CdpRouter {
   constructor(options: CdpRouterOptions) {
     this.#options = options;
     this.#targets = options.targets;
+    this.#maxSessions = options.maxClientSessions ?? MAX_CLIENT_SESSIONS;
   }
 
   /** Number of connected clients. */
@@ -191,7 +200,8 @@ export class CdpRouter {
     const { method, sessionId } = command;
     const via = sessionId === undefined ? undefined : client.sessions.get(sessionId);
     // The hot path: a CDP method on a tab's (or child's) own session goes out unchanged.
-    if (via === undefined && !method.startsWith("Target.") && !method.startsWith("Browser.")) {
+    // `Browser` also catches the relay-private `BrowserRelay.*`.
+    if (via === undefined && !method.startsWith("Target.") && !method.startsWith("Browser")) {
       this.#forward(client, command, sessionId);
       return;
     }
@@ -296,11 +306,16 @@ export class CdpRouter {
    */
   prune(call: CdpCall, message: string): void {
     if (!isTargetGoneError(message)) return;
-    const entry = call.sessionId === undefined ? undefined : this.#targets.get(call.sessionId);
-    if (entry !== undefined) {
-      this.#detach(entry);
+    if (call.sessionId !== undefined) {
+      // Only the session the command named can be gone. A session the relay does not know (a
+      // child, or one made up by the client) says nothing about a live target, whatever
+      // `params.targetId` claims.
+      const entry = this.#targets.get(call.sessionId);
+      if (entry !== undefined) this.#detach(entry);
       return;
     }
+    // A root `Target.*` command names its target in `params.targetId` (§7).
+    if (!call.method.startsWith("Target.")) return;
     const targetId = str(call.params?.targetId);
     if (targetId === undefined) return;
     for (const stale of this.#targets.byTargetId(targetId)) this.#detach(stale);
@@ -322,6 +337,9 @@ export class CdpRouter {
   ): JsonObject | string | "forward" {
     const params = command.params ?? {};
     const { method } = command;
+    // Relay-private methods belong to the relay ↔ extension protocol only: a client could
+    // otherwise reset the domain state other clients rely on.
+    if (method.startsWith("BrowserRelay.")) return privateMethodError(method);
     if (method.startsWith("Browser.")) {
       switch (method) {
         case "Browser.getVersion": {
@@ -388,6 +406,9 @@ export class CdpRouter {
         }
         // Chrome makes a new session for every attach. Handing out the held session again
         // would make the client register a second session under its page's id.
+        if (client.sessions.size >= this.#maxSessions) {
+          return tooManySessionsError(this.#maxSessions, client.sessions.size);
+        }
         const alias = client.sessions.addAlias(entry.sessionId, entry.targetId, command.sessionId);
         this.#event(client, "Target.attachedToTarget", {
           sessionId: alias.sessionId,
@@ -398,6 +419,9 @@ export class CdpRouter {
       }
       case "Target.attachToBrowserTarget": {
         if (command.sessionId !== undefined && via?.kind !== "browser") return NOT_ALLOWED;
+        if (client.sessions.size >= this.#maxSessions) {
+          return tooManySessionsError(this.#maxSessions, client.sessions.size);
+        }
         const session = client.sessions.addBrowser(command.sessionId);
         this.#event(client, "Target.attachedToTarget", {
           sessionId: session.sessionId,

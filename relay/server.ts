@@ -33,6 +33,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { ExtensionChannel } from "./extension_channel.ts";
 import { checkHostAndPeer, handleHttpRequest, presentedToken } from "./http_routes.ts";
 import { TargetRegistry } from "./targets.ts";
+import { MAX_CLIENT_SESSIONS } from "./limits.ts";
 import { createWriteBatcher } from "./write_batcher.ts";
 
 /** How long a stopping relay waits at most for its clients' pongs before it closes them. */
@@ -123,6 +124,13 @@ export interface RelayOptions {
    * @default {systemClock()}
    */
   readonly clock?: Clock;
+  /**
+   * Relay-made sessions (browser sessions and aliases) one CDP client may hold at once; an
+   * attach beyond it fails with a specific error.
+   *
+   * @default {MAX_CLIENT_SESSIONS (10000)}
+   */
+  readonly maxClientSessions?: number;
 }
 
 /** Counters for tests and benchmarks. */
@@ -285,6 +293,10 @@ class Relay implements RelayServer {
     });
     this.#router = new CdpRouter({
       targets: this.#targets,
+      maxClientSessions: checkPositive(
+        "maxClientSessions",
+        options.maxClientSessions ?? MAX_CLIENT_SESSIONS,
+      ),
       forward: (command) => this.#channel.forward(command),
       userAgent: () => this.#channel.userAgent,
       onSessionReleased: (sessionId) => {

@@ -1,31 +1,69 @@
 /**
- * `deno task start`: one command that builds the extension, starts the relay (reusing its stored
- * token), launches Chromium with the extension loaded over a debugging pipe (no open debugging
+ * `deno task start`: one command that starts the relay (reusing its stored token), builds the
+ * extension, launches Chromium with the extension loaded over a debugging pipe (no open debugging
  * port), configures the extension with the relay's port and token, attaches a first tab, and
- * prints the CDP URL with a Playwright snippet. Ctrl-C stops everything it started.
- *
- * Usage: deno task start [--port 18792] [--token T] [--browser PATH] [--profile DIR]
- *                        [--headless] [--url URL] [--legacy]
+ * prints the CDP endpoint with runnable Playwright, Puppeteer and MCP set-ups. It stops
+ * everything it started on SIGINT, SIGTERM or SIGHUP, when the browser closes, or when the
+ * process that launched it exits. `--help` describes every option, variable and exit code.
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_RELAY_PORT } from "../codec/limits.ts";
-import { startRelay } from "../relay/server.ts";
-import { resolveGatewayToken } from "../relay/token_store.ts";
-import { findBrowser, INSTALL_HINT, launchWithExtension } from "../harness/browser.ts";
+import { CliError } from "../cli/cli_error.ts";
+import { START_COMMAND } from "../cli/start_command.ts";
+import { endpointsOf, formatConnectionInfo, formatConnectionJson } from "../cli/connection_info.ts";
+import { ExitCode } from "../cli/exit_code.ts";
+import { parsePort, parseStartUrl, parseTokenFlag } from "../cli/option_values.ts";
+import { resolveCliToken, startCliRelay } from "../cli/relay_setup.ts";
+import { type CliContext, runCli, StopRequested } from "../cli/run_cli.ts";
+import {
+  findBrowser,
+  type LaunchedBrowser,
+  launchWithExtension,
+  NO_BROWSER_MESSAGE,
+} from "../harness/browser.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-const WELCOME = "data:text/html;charset=utf-8," + encodeURIComponent(
-  '<!doctype html><title>Browser Relay</title><body style="font:16px system-ui;margin:3rem">' +
-    "<h1>Browser Relay is running</h1><p>This tab is shared with the relay. Click the toolbar " +
-    "button on any tab to share or stop sharing it.</p></body>",
-);
+function welcomePage(headless: boolean): string {
+  const hint = headless
+    ? "Automation clients reach it through the relay's CDP endpoint."
+    : "Click the toolbar button on any tab to share it or stop sharing it.";
+  return "data:text/html;charset=utf-8," + encodeURIComponent(
+    '<!doctype html><title>Browser Relay</title><body style="font:16px system-ui;margin:3rem">' +
+      `<h1>Browser Relay is running</h1><p>This tab is shared with the relay. ${hint}</p></body>`,
+  );
+}
 
-async function build(): Promise<void> {
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n").find((line) => line.trim() !== "")?.trim() ?? "unknown error";
+}
+
+/**
+ * What Playwright's launch error says about Chromium, in one line: how it exited and its last
+ * line of error output (the error itself holds the whole command line and call log).
+ */
+function launchFailure(error: unknown): string {
+  const escape = String.fromCharCode(27);
+  const text = (error instanceof Error ? error.message : String(error))
+    .replaceAll(new RegExp(`${escape}\\[[0-9;]*m`, "g"), "");
+  const exit = /<process did exit: exitCode=(\w+), signal=(\w+)>/.exec(text);
+  const errors = [...text.matchAll(/^\s*(?:- )?\[pid=\d+\]\[err\] (.*\S.*)$/gm)].map((m) =>
+    m[1]?.trim()
+  );
+  const parts: string[] = [];
+  if (exit !== null) {
+    parts.push(exit[2] !== "null" ? `killed by ${exit[2]}` : `exited with code ${exit[1]}`);
+  }
+  const last = errors.at(-1);
+  if (last !== undefined) parts.push(`its last error output was "${last.slice(0, 200)}"`);
+  return parts.length === 0 ? firstLine(error) : parts.join(", ");
+}
+
+async function build(cli: CliContext): Promise<void> {
   const result = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -36,155 +74,209 @@ async function build(): Promise<void> {
       "scripts/build.ts",
     ],
     cwd: root,
-    stdout: "inherit",
-    stderr: "inherit",
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: cli.signal,
   }).output();
-  if (!result.success) throw new Error("Cannot start as the extension build failed");
+  const decoder = new TextDecoder();
+  const output = (decoder.decode(result.stdout) + decoder.decode(result.stderr)).trimEnd();
+  if (!result.success) {
+    if (output !== "") cli.warn(output);
+    throw new CliError(
+      `Building the extension into "${root}dist" failed (output above): fix the error and run the command again`,
+      ExitCode.BuildFailed,
+    );
+  }
+  for (const line of output.split("\n")) if (line !== "") cli.info(line);
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      port: { type: "string" },
-      token: { type: "string" },
-      browser: { type: "string" },
-      profile: { type: "string" },
-      headless: { type: "boolean" },
-      url: { type: "string" },
-      legacy: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-  });
-  if (values.help === true) {
-    console.log(
-      "Usage: deno task start [--port 18792] [--token T] [--browser PATH] [--profile DIR] [--headless] [--url URL] [--legacy]",
-    );
-    return 0;
+/** The status hook the service worker exposes to tests and this script. */
+interface RelayHook {
+  ready(): Promise<void>;
+  toggleTab(tabId: number): Promise<unknown>;
+  status(): { connection: { phase: string }; tabs: { tabId: number; sessionId: string }[] };
+}
+
+type AttachResult =
+  | { readonly ok: true; readonly tabId: number; readonly sessionId: string }
+  | { readonly ok: false; readonly detail: string };
+
+async function shareFirstTab(
+  cli: CliContext,
+  browser: LaunchedBrowser,
+  url: string,
+  relay: { readonly port: number },
+  token: string,
+  legacy: boolean,
+): Promise<AttachResult> {
+  // Configure the extension as the options page would: the worker reconnects on the change. A
+  // legacy relay cannot prove the token (mutual-v1): opt into the OpenClaw flow for it.
+  await cli.step(browser.worker.evaluate(
+    ([relayPort, gatewayToken, openclawRelayCompat]) =>
+      chrome.storage.local.set({ relayPort, gatewayToken, openclawRelayCompat }),
+    [relay.port, token, legacy] as const,
+  ));
+  // A tab of its own: on first install the extension opens its options page, which may take
+  // over the initial blank tab (and interrupt a navigation there).
+  const page = await cli.step(browser.context.newPage());
+  for (let attempt = 1;; attempt++) {
+    try {
+      await cli.step(page.goto(url));
+      break;
+    } catch (error) {
+      if (error instanceof StopRequested) throw error;
+      if (attempt === 3) {
+        cli.warn(`Cannot load "${url}" (${firstLine(error)}): the tab is shared anyway`);
+        break;
+      }
+    }
   }
-  const port = values.port === undefined ? DEFAULT_RELAY_PORT : Number(values.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-    console.error(
-      `Cannot start as "port" must be between 1 and 65535: current value is ${values.port}`,
+  await cli.step(page.bringToFront());
+  // Find this page's tab by URL: on first install the options page opens too and may be the
+  // active tab, so "the active tab" is not reliable here.
+  return await cli.step(browser.worker.evaluate(async (pageUrl): Promise<AttachResult> => {
+    const hook = (self as unknown as { browserRelay: RelayHook }).browserRelay;
+    await hook.ready();
+    const tabs = await chrome.tabs.query({});
+    const tab = tabs.find((t) => t.url === pageUrl) ?? tabs.find((t) => t.active);
+    if (tab?.id === undefined) return { ok: false, detail: "no tab to share" };
+    const tabId = tab.id;
+    await hook.toggleTab(tabId);
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const status = hook.status();
+      const attached = status.tabs.find((t) => t.tabId === tabId);
+      if (status.connection.phase === "ready" && attached !== undefined) {
+        return { ok: true, tabId, sessionId: attached.sessionId };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return { ok: false, detail: JSON.stringify(hook.status()) };
+  }, page.url()));
+}
+
+async function main(cli: CliContext): Promise<void> {
+  const { args } = cli;
+  if (args.flag("quiet") && args.flag("json")) {
+    throw new CliError(
+      'Options "--quiet" and "--json" exclude each other: pick one',
+      ExitCode.Usage,
+      {
+        showUsage: true,
+      },
     );
-    return 2;
   }
-  const executablePath = await findBrowser(values.browser);
+  const port = parsePort(args.string("port"), DEFAULT_RELAY_PORT);
+  const tokenFlag = parseTokenFlag(args.string("token"));
+  const url = parseStartUrl(args.string("url"));
+  const profile = args.string("profile");
+  if (profile !== undefined && profile.trim() === "") {
+    throw new CliError(
+      'Option "--profile" is empty: pass a directory, or leave the option out for a temporary profile',
+      ExitCode.Usage,
+    );
+  }
+  const headless = args.flag("headless");
+  if (
+    !headless && Deno.build.os === "linux" && (Deno.env.get("DISPLAY") ?? "") === "" &&
+    (Deno.env.get("WAYLAND_DISPLAY") ?? "") === ""
+  ) {
+    throw new CliError(
+      "No screen for a Chromium window (DISPLAY and WAYLAND_DISPLAY are unset): pass --headless",
+      ExitCode.BrowserFailed,
+    );
+  }
+  const executablePath = await findBrowser(args.string("browser"));
   if (executablePath === undefined) {
-    console.error(INSTALL_HINT);
-    return 1;
+    throw new CliError(NO_BROWSER_MESSAGE, ExitCode.BrowserNotFound);
   }
+  const { token } = await resolveCliToken(tokenFlag);
 
-  await build();
-  const { token } = await resolveGatewayToken(values.token);
-  const relay = await startRelay({
+  // The relay starts before the build: a busy port fails at once, without rebuilding dist/
+  // underneath the instance that holds it.
+  const relay = await startCliRelay({
     token,
+    host: "127.0.0.1",
     port,
-    legacy: values.legacy === true,
-    log: (line) => console.log(`[relay] ${line}`),
+    legacy: args.flag("legacy"),
+    log: (line) => cli.info(`[relay] ${line}`),
   });
-  console.log(`Relay listening on ${relay.url}`);
+  cli.defer(() => relay.close());
+  cli.info(`Relay listening on ${relay.url}`);
 
-  const headless = values.headless === true;
-  const browser = await launchWithExtension({
+  await cli.step(build(cli));
+
+  const launching = launchWithExtension({
     dist: `${root}dist`,
     executablePath,
     headless,
-    ...(values.profile === undefined ? {} : { userDataDir: values.profile }),
+    ...(profile === undefined ? {} : { userDataDir: profile }),
   });
-  let stopping = false;
-  const stopAll = async () => {
-    if (stopping) return;
-    stopping = true;
-    console.log("Stopping browser and relay");
-    await browser.close();
-    await relay.close();
-  };
+  // Registered before awaiting: a stop during the launch still closes the browser once it is up.
+  cli.defer(async () => {
+    const launched = await launching.catch(() => undefined);
+    await launched?.close();
+  });
+  let browser: LaunchedBrowser;
   try {
-    // Configure the extension as the options page would: the worker reconnects on the change.
-    // A legacy relay cannot prove the token (mutual-v1): opt into the OpenClaw flow for it.
-    await browser.worker.evaluate(
-      ([relayPort, gatewayToken, openclawRelayCompat]) =>
-        chrome.storage.local.set({ relayPort, gatewayToken, openclawRelayCompat }),
-      [relay.port, token, values.legacy === true] as const,
-    );
-    // A tab of its own: on first install the extension opens its options page, which may take
-    // over the initial blank tab (and interrupt a navigation there).
-    const page = await browser.context.newPage();
-    for (let attempt = 1;; attempt++) {
-      try {
-        await page.goto(values.url ?? WELCOME);
-        break;
-      } catch (error) {
-        if (attempt === 3) throw error;
-      }
-    }
-    await page.bringToFront();
-    // Find this page's tab by URL: on first install the options page opens too and may be the
-    // active tab, so "the active tab" is not reliable here.
-    const summary = await browser.worker.evaluate(async (url) => {
-      const hook = (self as unknown as {
-        browserRelay: {
-          ready(): Promise<void>;
-          toggleTab(tabId: number): Promise<unknown>;
-          status(): {
-            connection: { phase: string };
-            tabs: { tabId: number; sessionId: string }[];
-          };
-        };
-      }).browserRelay;
-      await hook.ready();
-      const tabs = await chrome.tabs.query({});
-      const tab = tabs.find((t) => t.url === url) ?? tabs.find((t) => t.active);
-      if (tab?.id === undefined) throw new Error("Cannot find the first tab to attach");
-      const tabId = tab.id;
-      await hook.toggleTab(tabId);
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline) {
-        const status = hook.status();
-        const attached = status.tabs.find((t) => t.tabId === tabId);
-        if (status.connection.phase === "ready" && attached !== undefined) {
-          return `tab ${tabId} attached as ${attached.sessionId}, relay connection ready`;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      return `tab ${tabId} not ready yet: ${JSON.stringify(hook.status())}`;
-    }, page.url());
-    console.log(summary);
+    browser = await cli.step(launching);
   } catch (error) {
-    await stopAll();
-    throw error;
+    if (error instanceof StopRequested) throw error;
+    throw new CliError(
+      `Chromium "${executablePath}" failed to start (${
+        launchFailure(error)
+      }): check that it runs, or pass --browser with another Chromium`,
+      ExitCode.BrowserFailed,
+      { cause: error },
+    );
+  }
+  browser.context.on("close", () => {
+    if (cli.signal.aborted) return;
+    if (headless) {
+      cli.warn("Chromium exited on its own: stopping the relay");
+      cli.requestStop("Chromium exited", ExitCode.BrowserFailed);
+    } else {
+      cli.requestStop("the browser was closed");
+    }
+  });
+
+  const attached = await shareFirstTab(
+    cli,
+    browser,
+    url ?? welcomePage(headless),
+    relay,
+    token,
+    args.flag("legacy"),
+  );
+  if (!attached.ok) {
+    cli.warn(
+      `The first tab is not shared yet (${attached.detail}): the relay keeps waiting for it`,
+    );
   }
 
-  const endpoint = `${relay.url}/?token=${relay.relayToken}`;
-  console.log("");
-  console.log(`CDP endpoint: ${endpoint}`);
-  console.log("Playwright (ESM, with playwright-core installed):");
-  console.log(`  import { chromium } from "playwright-core";`);
-  console.log(
-    `  const page = (await chromium.connectOverCDP("${endpoint}")).contexts()[0].pages()[0];`,
+  if (args.flag("json")) return cli.result(formatConnectionJson(relay));
+  if (args.flag("quiet")) return cli.result(endpointsOf(relay).endpoint);
+  cli.info("");
+  cli.info(
+    attached.ok
+      ? `Ready: tab ${attached.tabId} is shared as ${attached.sessionId} through ${relay.url}`
+      : `Ready: relay on ${relay.url}, Chromium running`,
   );
-  // Puppeteer drops the endpoint's query string when it fetches /json/version: use the header.
-  console.log("Puppeteer:");
-  console.log(
-    `  await puppeteer.connect({ browserURL: "${relay.url}", headers: { "x-openclaw-relay-token": "${relay.relayToken}" } })`,
+  cli.info("");
+  for (const line of formatConnectionInfo(relay, { tabShared: attached.ok })) cli.info(line);
+  cli.info("");
+  cli.info(
+    headless
+      ? "Ctrl-C (or SIGTERM) stops the relay and Chromium."
+      : "Click the toolbar button on any other tab to share it too. Ctrl-C stops everything.",
   );
-  console.log("");
-  console.log(
-    "Click the toolbar button on any other tab to share it too. Ctrl-C stops everything.",
-  );
-
-  const stopped = Promise.withResolvers<void>();
-  const onSignal = () => stopped.resolve();
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
-  browser.context.on("close", onSignal);
-  await stopped.promise;
-  Deno.removeSignalListener("SIGINT", onSignal);
-  Deno.removeSignalListener("SIGTERM", onSignal);
-  await stopAll();
-  return 0;
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) {
+  await runCli({
+    spec: START_COMMAND,
+    quiet: (args) => args.flag("quiet") || args.flag("json"),
+    main,
+  });
+}
