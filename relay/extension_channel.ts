@@ -217,7 +217,12 @@ export class ExtensionChannel {
       onReady: (ready) => this.#onReady(ready),
       onFrame: (from, result) => this.#onFrame(from, result),
       onClose: (closed) => {
-        this.#unproven.delete(closed);
+        // Logged so a user can see a wrong token (or a stranger) in the relay's output.
+        if (this.#unproven.delete(closed)) {
+          this.#options.log(
+            "Rejected extension socket (mutual-v1): closed before proving the token",
+          );
+        }
         this.#onClose(closed);
       },
       log: this.#options.log,

@@ -14,6 +14,8 @@ interface Loot {
   readonly requests: { url: string; headers: IncomingMessage["headers"] }[];
   readonly sockets: string[];
   readonly frames: string[];
+  /** How each socket ended, as the impostor saw it. */
+  readonly closes: { code: number; reason: string }[];
 }
 
 function random32(): string {
@@ -25,7 +27,7 @@ function random32(): string {
  * sends a challenge with a forged proof, and records everything.
  */
 async function startImpostor(port: number): Promise<{ loot: Loot; close(): Promise<void> }> {
-  const loot: Loot = { requests: [], sockets: [], frames: [] };
+  const loot: Loot = { requests: [], sockets: [], frames: [], closes: [] };
   const wss = new WebSocketServer({ noServer: true });
   const server = createServer((req, res) => {
     loot.requests.push({ url: req.url ?? "", headers: req.headers });
@@ -41,6 +43,9 @@ async function startImpostor(port: number): Promise<{ loot: Loot; close(): Promi
       loot.sockets.push(req.url ?? "");
       ws.on("message", (data: Buffer) => loot.frames.push(data.toString()));
       ws.on("error", () => {});
+      ws.on("close", (code: number, reason: Buffer) => {
+        loot.closes.push({ code, reason: reason.toString() });
+      });
       ws.send(JSON.stringify({
         type: "event",
         event: "connect.challenge",
@@ -83,6 +88,12 @@ rigTest(
         return current.connection.lastError?.code === "relay_unproven" ? current : undefined;
       });
       assert.equal(status.connection.phase, "stopped");
+      // The extension closes the refused socket itself (browsers send 1008 as 1000).
+      await waitUntil(
+        "the extension to close the impostor's socket",
+        () => impostor.loot.closes.length >= 1,
+      );
+      assert.deepEqual(impostor.loot.closes[0], { code: 1000, reason: "relay proof invalid" });
       assert.ok(impostor.loot.sockets.length >= 1, "the extension dialled the impostor");
       const loot = JSON.stringify(impostor.loot);
       assert.equal(loot.includes(TOKEN), false, "no gateway token");
