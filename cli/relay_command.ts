@@ -6,6 +6,7 @@
 
 import { DEFAULT_RELAY_PORT } from "../codec/limits.ts";
 import type { CommandSpec } from "./command_spec.ts";
+import { OUTPUT_OPTIONS } from "./output_mode.ts";
 
 /** The options and help of `deno task relay`. */
 export const RELAY_COMMAND: CommandSpec = {
@@ -45,13 +46,7 @@ export const RELAY_COMMAND: CommandSpec = {
       type: "boolean",
       description: "Speak OpenClaw's legacy relay protocol (no connect.challenge handshake)",
     },
-    { name: "quiet", type: "boolean", description: "Print only the CDP endpoint on stdout" },
-    {
-      name: "json",
-      type: "boolean",
-      description: "Print only one JSON object with the endpoints and token on stdout",
-    },
-    { name: "help", type: "boolean", short: "h", description: "Show this help" },
+    ...OUTPUT_OPTIONS,
   ],
   environment: [
     ["BROWSER_RELAY_TOKEN", "gateway token when --token is not given"],

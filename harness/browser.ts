@@ -157,6 +157,10 @@ export async function launchWithExtension(options: LaunchOptions): Promise<Launc
     await removeProfile();
     throw error;
   }
+  // The launcher stands in for the person, who answers dialogs themselves. Without a listener
+  // Playwright dismisses every dialog of every page it knows, before any relay or direct CDP
+  // client under test can handle it ("No dialog is showing").
+  context.on("dialog", () => {});
   try {
     const worker = context.serviceWorkers().find((w) => w.url().includes(EXTENSION_ID)) ??
       await context.waitForEvent("serviceworker", {

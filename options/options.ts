@@ -16,7 +16,13 @@
  * @module
  */
 
-import { parseSettings, type Settings, SETTINGS_KEYS } from "../worker/settings.ts";
+import {
+  parseSettings,
+  parseSharePopups,
+  type Settings,
+  SETTINGS_KEYS,
+  SHARE_POPUPS_KEY,
+} from "../worker/settings.ts";
 import type { StorageChange, TimerHandle } from "../worker/ports.ts";
 import { chromePagePorts, type PagePorts } from "./chrome_page_ports.ts";
 import { type FormField, readForm } from "./_form.ts";
@@ -54,6 +60,7 @@ class Elements {
   /** Not a text field: a checkbox saved with the form, outside `FIELDS` (issue 14). */
   readonly openclawRelayCompat = byId("openclawRelayCompat", HTMLInputElement);
   readonly toggleToken = byId("toggle-token", HTMLButtonElement);
+  readonly sharePopups = byId("sharePopups", HTMLInputElement);
   readonly save = byId("save", HTMLButtonElement);
   readonly saveState = byId("save-state", HTMLElement);
   readonly check = byId("check", HTMLButtonElement);
@@ -119,6 +126,7 @@ class OptionsPage {
       this.#el.saveState.textContent = "";
     });
     toggleToken.addEventListener("click", () => this.#toggleToken());
+    this.#wireSharePopups();
     check.addEventListener("click", () => void this.#check());
     detachAll.addEventListener("click", () => void this.#detachAll());
     this.#ports.storage.onChanged.addListener(this.#onStorageChanged);
@@ -126,6 +134,24 @@ class OptionsPage {
     globalThis.addEventListener("pagehide", this.#onPageHide, { once: true });
     void this.#load();
     void this.#refresh();
+  }
+
+  /**
+   * The popup checkbox is saved on its own, at once: it is not part of the connection settings
+   * and a change never reconnects (the worker reads it when a popup opens).
+   */
+  #wireSharePopups(): void {
+    const box = this.#el.sharePopups;
+    box.addEventListener("change", () => {
+      void this.#ports.storage.local.set({ [SHARE_POPUPS_KEY]: box.checked }).catch(
+        (error: unknown) => {
+          this.#el.saveState.textContent = `Cannot save the popup setting: ${errorText(error)}`;
+        },
+      );
+    });
+    void this.#ports.storage.local.get([SHARE_POPUPS_KEY]).then((raw) => {
+      box.checked = parseSharePopups(raw[SHARE_POPUPS_KEY]);
+    }, () => {});
   }
 
   /** Releases the poll timer and the listeners on the page's shared objects. */

@@ -37,6 +37,11 @@ export interface CdpClient {
   readonly held: Set<string>;
   /** Browser sessions and aliases made for this client. */
   readonly sessions: ClientSessions;
+  /**
+   * Sessions (held or alias, under the client's own ids) on which this client sent
+   * `Page.enable` and no `Page.disable` since: only they receive dialog events.
+   */
+  readonly pageEnabled: Set<string>;
   /** `false` once the client is gone; its late replies are dropped. */
   open: boolean;
 }
@@ -90,6 +95,18 @@ export interface CdpRouterOptions {
    */
   readonly maxClientSessions?: number;
 }
+
+/**
+ * Events of a JavaScript dialog. They call for an answer (`Page.handleJavaScriptDialog`), and a
+ * client answers on any session it gets them on: Playwright dismisses a dialog at once on a
+ * session whose page has no `dialog` listener. Chrome sends them only to sessions that enabled
+ * `Page`; the relay's sessions share one debugger session, so it filters them per client
+ * session the same way.
+ */
+const DIALOG_EVENTS: ReadonlySet<string> = new Set([
+  "Page.javascriptDialogOpening",
+  "Page.javascriptDialogClosed",
+]);
 
 /** Chrome's answer to `Target.attachToBrowserTarget` on a page session. */
 const NOT_ALLOWED = "Not allowed";
@@ -166,6 +183,7 @@ export class CdpRouter {
       discover: false,
       held: new Set(),
       sessions: new ClientSessions(),
+      pageEnabled: new Set(),
       open: true,
     };
     this.#clients.add(client);
@@ -183,6 +201,7 @@ export class CdpRouter {
     const used = new Set([...client.held, ...client.sessions.aliasedTopLevels()]);
     client.held.clear();
     client.sessions.clear();
+    client.pageEnabled.clear();
     for (const sessionId of used) {
       if (!this.#inUse(sessionId) && this.#targets.get(sessionId) !== undefined) {
         this.#options.onSessionReleased?.(sessionId);
@@ -198,6 +217,10 @@ export class CdpRouter {
    */
   handleCommand(client: CdpClient, command: CdpCommand): void {
     const { method, sessionId } = command;
+    if (sessionId !== undefined) {
+      if (method === "Page.enable") client.pageEnabled.add(sessionId);
+      else if (method === "Page.disable") client.pageEnabled.delete(sessionId);
+    }
     const via = sessionId === undefined ? undefined : client.sessions.get(sessionId);
     // The hot path: a CDP method on a tab's (or child's) own session goes out unchanged.
     // `Browser` also catches the relay-private `BrowserRelay.*`.
@@ -545,7 +568,9 @@ export class CdpRouter {
    * session itself is reported on the session it was made on when `notify` is set.
    */
   #dropSession(client: CdpClient, session: ClientSession, notify: boolean, reason?: string): void {
-    if (client.sessions.drop(session.sessionId).length === 0 || !notify) return;
+    const dropped = client.sessions.drop(session.sessionId);
+    for (const gone of dropped) client.pageEnabled.delete(gone.sessionId);
+    if (dropped.length === 0 || !notify) return;
     this.#event(client, "Target.detachedFromTarget", {
       sessionId: session.sessionId,
       targetId: session.kind === "alias" ? session.targetId : this.#browserTargetId,
@@ -555,7 +580,15 @@ export class CdpRouter {
 
   /** Silently ends every relay-made session that was made on one of `parents`. */
   #dropSessionsOn(parents: ReadonlySet<string>): void {
-    for (const client of this.#clients) client.sessions.dropMadeOn(parents);
+    for (const client of this.#clients) {
+      client.sessions.dropMadeOn(parents);
+      for (const sessionId of client.pageEnabled) {
+        if (
+          !client.held.has(sessionId) && client.sessions.get(sessionId) === undefined &&
+          this.#targets.topLevelOf(sessionId) === undefined
+        ) client.pageEnabled.delete(sessionId);
+      }
+    }
   }
 
   /** Delivers an attach unless the client already holds the session (§5.3). */
@@ -576,6 +609,9 @@ export class CdpRouter {
   #detach(entry: TargetEntry, reason?: string, destroyed = true): void {
     const gone = new Set([entry.sessionId, ...this.#targets.childrenOf(entry.sessionId)]);
     this.#targets.delete(entry.sessionId);
+    for (const client of this.#clients) {
+      for (const sessionId of gone) client.pageEnabled.delete(sessionId);
+    }
     for (const client of this.#holders(entry.sessionId)) {
       client.held.delete(entry.sessionId);
       this.#event(client, "Target.detachedFromTarget", {
@@ -654,7 +690,11 @@ export class CdpRouter {
       : this.#targets.topLevelOf(event.sessionId);
     const recipients = topLevel === undefined ? this.clients() : this.#holders(topLevel);
     const params = event.params ?? {};
-    for (const client of recipients) this.#event(client, event.method, params, event.sessionId);
+    const dialog = DIALOG_EVENTS.has(event.method);
+    for (const client of recipients) {
+      if (dialog && !client.pageEnabled.has(event.sessionId ?? "")) continue;
+      this.#event(client, event.method, params, event.sessionId);
+    }
     if (
       topLevel === undefined || event.sessionId !== topLevel ||
       event.method === "Target.attachedToTarget" || event.method === "Target.detachedFromTarget"
@@ -664,6 +704,7 @@ export class CdpRouter {
     for (const client of this.#clients) {
       if (!client.sessions.hasAliasOf(topLevel)) continue;
       for (const alias of client.sessions.aliasesOf(topLevel)) {
+        if (dialog && !client.pageEnabled.has(alias.sessionId)) continue;
         this.#event(client, event.method, params, alias.sessionId);
       }
     }

@@ -17,6 +17,7 @@ import { endpointsOf, formatConnectionInfo, formatConnectionJson } from "../cli/
 import { ExitCode } from "../cli/exit_code.ts";
 import { parsePort, parseTokenFlag } from "../cli/option_values.ts";
 import { resolveCliToken, startCliRelay } from "../cli/relay_setup.ts";
+import { outputMode } from "../cli/output_mode.ts";
 import { runCli } from "../cli/run_cli.ts";
 
 if (import.meta.main) {
@@ -25,15 +26,7 @@ if (import.meta.main) {
     quiet: (args) => args.flag("quiet") || args.flag("json"),
     async main(cli) {
       const { args } = cli;
-      if (args.flag("quiet") && args.flag("json")) {
-        throw new CliError(
-          'Options "--quiet" and "--json" exclude each other: pick one',
-          ExitCode.Usage,
-          {
-            showUsage: true,
-          },
-        );
-      }
+      const output = outputMode(args);
       const port = parsePort(args.string("port"), DEFAULT_RELAY_PORT);
       const host = args.string("host") ?? "127.0.0.1";
       if (host.trim() === "") {
@@ -54,8 +47,8 @@ if (import.meta.main) {
       });
       cli.defer(() => relay.close());
 
-      if (args.flag("json")) return cli.result(formatConnectionJson(relay));
-      if (args.flag("quiet")) return cli.result(endpointsOf(relay).endpoint);
+      if (output === "json") return cli.result(formatConnectionJson(relay));
+      if (output === "quiet") return cli.result(endpointsOf(relay).endpoint);
       cli.info(`Browser Relay ${legacy ? "(legacy mode) " : ""}listening on ${relay.url}`);
       if (source === "--token") {
         cli.info(`Gateway token: the one given with --token (paste it into the options page)`);

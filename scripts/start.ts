@@ -17,6 +17,7 @@ import { endpointsOf, formatConnectionInfo, formatConnectionJson } from "../cli/
 import { ExitCode } from "../cli/exit_code.ts";
 import { parsePort, parseStartUrl, parseTokenFlag } from "../cli/option_values.ts";
 import { resolveCliToken, startCliRelay } from "../cli/relay_setup.ts";
+import { outputMode } from "../cli/output_mode.ts";
 import { type CliContext, runCli, StopRequested } from "../cli/run_cli.ts";
 import {
   findBrowser,
@@ -158,15 +159,7 @@ async function shareFirstTab(
 
 async function main(cli: CliContext): Promise<void> {
   const { args } = cli;
-  if (args.flag("quiet") && args.flag("json")) {
-    throw new CliError(
-      'Options "--quiet" and "--json" exclude each other: pick one',
-      ExitCode.Usage,
-      {
-        showUsage: true,
-      },
-    );
-  }
+  const output = outputMode(args);
   const port = parsePort(args.string("port"), DEFAULT_RELAY_PORT);
   const tokenFlag = parseTokenFlag(args.string("token"));
   const url = parseStartUrl(args.string("url"));
@@ -255,8 +248,8 @@ async function main(cli: CliContext): Promise<void> {
     );
   }
 
-  if (args.flag("json")) return cli.result(formatConnectionJson(relay));
-  if (args.flag("quiet")) return cli.result(endpointsOf(relay).endpoint);
+  if (output === "json") return cli.result(formatConnectionJson(relay));
+  if (output === "quiet") return cli.result(endpointsOf(relay).endpoint);
   cli.info("");
   cli.info(
     attached.ok

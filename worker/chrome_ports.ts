@@ -69,6 +69,7 @@ function tabInfo(tab: chrome.tabs.Tab): TabInfo {
     ...(tab.title === undefined ? {} : { title: tab.title }),
     active: tab.active,
     ...(tab.status === undefined ? {} : { status: tab.status }),
+    ...(tab.openerTabId === undefined ? {} : { openerTabId: tab.openerTabId }),
   };
 }
 
@@ -203,6 +204,10 @@ export function chromePorts(): Ports {
         return tabInfo(tab);
       },
       remove: (tabId) => chrome.tabs.remove(tabId),
+      onCreated: adaptEvent(
+        chrome.tabs.onCreated,
+        (listener: (tab: TabInfo) => void) => (tab: chrome.tabs.Tab) => listener(tabInfo(tab)),
+      ),
       onRemoved: adaptEvent(
         chrome.tabs.onRemoved,
         (listener: (tabId: number) => void) => (tabId: number) => listener(tabId),

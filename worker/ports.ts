@@ -86,6 +86,11 @@ export interface TabInfo {
   readonly title?: string;
   readonly active: boolean;
   readonly status?: string;
+  /**
+   * The tab Chrome lists as its opener. For a link or `window.open` this is the tab that was
+   * active when it opened, which is usually but not always the real opener.
+   */
+  readonly openerTabId?: number;
 }
 
 /** `chrome.tabs`. `get` rejects when the tab does not exist. */
@@ -99,6 +104,8 @@ export interface TabsPort {
   ): Promise<TabInfo>;
   update(tabId: number, properties: { readonly active: boolean }): Promise<TabInfo>;
   remove(tabId: number): Promise<void>;
+  /** A new tab, popups included. */
+  readonly onCreated: PortEvent<(tab: TabInfo) => void>;
   readonly onRemoved: PortEvent<(tabId: number) => void>;
   readonly onReplaced: PortEvent<(addedTabId: number, removedTabId: number) => void>;
   readonly onUpdated: PortEvent<

@@ -18,6 +18,7 @@ import {
   type ToggleResult,
 } from "./tab_bridge.ts";
 import { TabSessions } from "./tab_sessions.ts";
+import { parseSharePopups, SHARE_POPUPS_KEY } from "./settings.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
 
 /** Name of the keepalive alarm (protocol §10). */
@@ -147,6 +148,8 @@ export class RelayClient {
     };
     this.#connection = new RelayConnection(ports, hooks, options.connection ?? {});
     this.#bridge = new TabBridge({
+      sharePopups: async () =>
+        parseSharePopups((await ports.storage.local.get([SHARE_POPUPS_KEY]))[SHARE_POPUPS_KEY]),
       ...options.bridge,
       debugger: ports.debugger,
       tabs: ports.tabs,
@@ -213,6 +216,7 @@ export class RelayClient {
       this.#gated(() => this.#bridge.handleDebuggerEvent(source, method, params));
     const onDetach = (source: Debuggee, reason: string) =>
       this.#gated(() => this.#bridge.handleDebuggerDetach(source, reason));
+    const onCreated = (tab: TabInfo) => this.#gated(() => this.#bridge.handleTabCreated(tab));
     const onRemoved = (tabId: number) =>
       this.#gated(() => {
         this.#tabErrors.delete(tabId);
@@ -245,6 +249,7 @@ export class RelayClient {
     action.onClicked.addListener(onClicked);
     dbg.onEvent.addListener(onEvent);
     dbg.onDetach.addListener(onDetach);
+    tabs.onCreated.addListener(onCreated);
     tabs.onRemoved.addListener(onRemoved);
     tabs.onReplaced.addListener(onReplaced);
     tabs.onUpdated.addListener(onUpdated);
@@ -256,6 +261,7 @@ export class RelayClient {
       () => action.onClicked.removeListener(onClicked),
       () => dbg.onEvent.removeListener(onEvent),
       () => dbg.onDetach.removeListener(onDetach),
+      () => tabs.onCreated.removeListener(onCreated),
       () => tabs.onRemoved.removeListener(onRemoved),
       () => tabs.onReplaced.removeListener(onReplaced),
       () => tabs.onUpdated.removeListener(onUpdated),

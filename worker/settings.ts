@@ -35,6 +35,26 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
 export const SETTINGS_KEYS: readonly ["relayPort", "gatewayToken", "openclawRelayCompat"] = Object
   .freeze(["relayPort", "gatewayToken", "openclawRelayCompat"] as const);
 
+/**
+ * The `chrome.storage.local` key of the popup setting: when on, a tab opened by a shared tab
+ * (`window.open`, `target=_blank`, `noopener`) is shared too. Read when such a tab opens, so a
+ * change applies to the next popup and never restarts the connection.
+ */
+export const SHARE_POPUPS_KEY = "sharePopups";
+
+/** Popups of shared tabs are shared unless the person turned it off. */
+export const DEFAULT_SHARE_POPUPS = true;
+
+/**
+ * Reads the popup setting: anything but `false` means on.
+ *
+ * @param raw The stored value of {@linkcode SHARE_POPUPS_KEY}.
+ * @returns Whether popups of shared tabs are shared.
+ */
+export function parseSharePopups(raw: unknown): boolean {
+  return raw === undefined ? DEFAULT_SHARE_POPUPS : raw !== false;
+}
+
 /** The `chrome.storage.local` key of the "options page opened after an error" latch. */
 export const HELP_ON_ERROR_SHOWN_KEY = "helpOnErrorShown";
 
@@ -117,7 +137,8 @@ function issue(
  * repair is reported, so the user sees what will actually be used.
  *
  * @param input Raw values keyed by settings key.
- * @returns The issues, in field order (`relayPort`, `gatewayToken`, then `openclawRelayCompat`).
+ * @returns The issues, in field order (`relayPort`, `gatewayToken`, `openclawRelayCompat`, then
+ *   `sharePopups`).
  *
  * @example
  * ```ts
@@ -205,6 +226,20 @@ export function validateSettings(input: Readonly<Record<string, unknown>>): Issu
         describe(compat),
         `Cannot use "openclawRelayCompat" as it must be a boolean: current value is of type ${
           describe(compat)
+        }`,
+      ),
+    );
+  }
+  const popups = input[SHARE_POPUPS_KEY];
+  if (popups !== undefined && popups !== null && typeof popups !== "boolean") {
+    issues.push(
+      issue(
+        "wrong_type",
+        SHARE_POPUPS_KEY,
+        "boolean",
+        describe(popups),
+        `Cannot use "${SHARE_POPUPS_KEY}" as it must be a boolean: current value is of type ${
+          describe(popups)
         }`,
       ),
     );

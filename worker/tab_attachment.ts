@@ -83,6 +83,19 @@ export interface AttachmentHost {
   changed(): void;
 }
 
+/** Options of {@linkcode TabAttachment.attach}. */
+export interface AttachOptions {
+  /**
+   * Decides, from the tab's fresh target info, whether the tab is shared: returns the target
+   * info to record and announce, or `undefined` to detach the debugger again without announcing
+   * anything (the first attach then rejects). Used for popups, whose real opener only the target
+   * info tells.
+   *
+   * @default {every tab is shared with its target info as read}
+   */
+  readonly admit?: (targetInfo: JsonObject) => JsonObject | undefined;
+}
+
 interface Buffered {
   readonly command: Command;
   readonly timer: TimerHandle;
@@ -211,10 +224,17 @@ export class TabAttachment {
   /** Ends the re-attach loop's current wait early; set only while it waits. */
   #wake: (() => void) | undefined;
   readonly #attached: Promise<TabRecord>;
+  readonly #admit: ((targetInfo: JsonObject) => JsonObject | undefined) | undefined;
 
   /** A restored tab comes with its record; a new one starts its first attach. */
-  private constructor(host: AttachmentHost, tabId: number, restored: TabRecord | undefined) {
+  private constructor(
+    host: AttachmentHost,
+    tabId: number,
+    restored: TabRecord | undefined,
+    options: AttachOptions = {},
+  ) {
     this.#host = host;
+    this.#admit = options.admit;
     this.#tabId = tabId;
     this.#debuggee = { tabId };
     if (restored === undefined) {
@@ -238,10 +258,16 @@ export class TabAttachment {
    *
    * @param host The owner.
    * @param tabId The tab.
+   * @param options Whether the tab is shared at all, decided from its target info.
    * @returns The attachment in phase `attaching`; await its `attached` promise.
    */
-  static attach(host: AttachmentHost, tabId: number): TabAttachment {
-    return new TabAttachment(host, tabId, undefined);
+  static attach(host: AttachmentHost, tabId: number, options: AttachOptions = {}): TabAttachment {
+    return new TabAttachment(host, tabId, undefined, options);
+  }
+
+  /** Whether the first attach decides from the target info if the tab is shared (a popup). */
+  get conditional(): boolean {
+    return this.#admit !== undefined;
   }
 
   /**
@@ -363,7 +389,20 @@ export class TabAttachment {
       }
       if (!this.#is(phase)) {
         await detachDebugger(host, tabId);
-        throw new Error(`Cannot attach to tab ${tabId} as the worker is shutting down`);
+        const current = this.#phase;
+        throw new Error(
+          current.kind === "detached" && current.reason === "tab_closed"
+            ? `Cannot attach to tab ${tabId} as it was closed`
+            : `Cannot attach to tab ${tabId} as the worker is shutting down`,
+        );
+      }
+      if (this.#admit !== undefined) {
+        const admitted = this.#admit(targetInfo);
+        if (admitted === undefined) {
+          await detachDebugger(host, tabId);
+          throw new Error(`Cannot share tab ${tabId} as it was not opened by a shared tab`);
+        }
+        targetInfo = admitted;
       }
       const record: TabRecord = {
         tabId,
@@ -415,6 +454,16 @@ export class TabAttachment {
     }
     this.#host.forget(this);
     this.#host.changed();
+  }
+
+  /**
+   * The tab closed during its first attach: the attach detaches the debugger again and rejects,
+   * and nothing is announced. Does nothing after the first attach (`detach` covers that).
+   */
+  abandon(): void {
+    if (this.#phase.kind !== "attaching") return;
+    this.#enter({ kind: "detached", reason: "tab_closed" });
+    this.#host.forget(this);
   }
 
   /**

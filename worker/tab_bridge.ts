@@ -18,6 +18,7 @@ import type {
   Debuggee,
   DebuggerPort,
   DebuggerTarget,
+  TabInfo,
   TabsPort,
   TimerHandle,
   WindowsPort,
@@ -44,6 +45,20 @@ export interface TabBridgeOptions {
   readonly link: RelayLink;
   /** Called whenever the set or state of attached tabs changes (badges, status page). */
   readonly onChange?: () => void;
+  /**
+   * Whether popups of shared tabs are shared (the `sharePopups` setting), asked when a tab
+   * opens whose `openerTabId` is a shared tab.
+   *
+   * @default {() => Promise.resolve(true)}
+   */
+  readonly sharePopups?: () => Promise<boolean>;
+  /**
+   * Called once a popup of a shared tab is attached and announced: the hook for joining the
+   * opener's tab group.
+   *
+   * @default {nothing}
+   */
+  readonly onShared?: (tabId: number, openerTabId: number) => void;
   /**
    * Deadline of each `chrome.debugger` call the extension makes for itself (attach,
    * `Target.getTargetInfo`, `Runtime.disable`, replay) and of `chrome.tabs.get`.
@@ -154,6 +169,8 @@ export class TabBridge {
   readonly #sessions: TabSessions;
   readonly #link: RelayLink;
   readonly #onChange: () => void;
+  readonly #sharePopups: () => Promise<boolean>;
+  readonly #onShared: (tabId: number, openerTabId: number) => void;
   readonly #debuggerTimeoutMs: number;
   readonly #commandTimeoutMs: number;
   readonly #runtimeEnableGapMs: number;
@@ -202,6 +219,8 @@ export class TabBridge {
     this.#sessions = options.sessions;
     this.#link = options.link;
     this.#onChange = options.onChange ?? (() => {});
+    this.#sharePopups = options.sharePopups ?? (() => Promise.resolve(true));
+    this.#onShared = options.onShared ?? (() => {});
     this.#debuggerTimeoutMs = options.debuggerTimeoutMs ?? 10_000;
     this.#commandTimeoutMs = options.commandTimeoutMs ?? 30_000;
     this.#runtimeEnableGapMs = options.runtimeEnableGapMs ?? 50;
@@ -300,7 +319,12 @@ export class TabBridge {
     const existing = this.#sessions.byTab(tabId);
     if (existing) return Promise.resolve(existing);
     const running = this.#attaching.get(tabId);
-    if (running) return running.attached;
+    // A popup check may refuse the tab (no shared opener); an explicit attach then starts anew.
+    if (running) {
+      return running.conditional
+        ? running.attached.catch(() => this.attachTab(tabId))
+        : running.attached;
+    }
     if (this.#closed) {
       return Promise.reject(
         new Error(`Cannot attach to tab ${tabId} as the worker is shutting down`),
@@ -656,7 +680,53 @@ export class TabBridge {
    * @param tabId The closed tab.
    */
   handleTabRemoved(tabId: number): void {
-    if (!this.#closed) this.#byTab(tabId)?.detach("tab_closed");
+    if (this.#closed) return;
+    // A tab closed during its first attach (a popup closed at once): nothing is announced.
+    this.#attaching.get(tabId)?.abandon();
+    this.#byTab(tabId)?.detach("tab_closed");
+  }
+
+  /**
+   * `chrome.tabs.onCreated`: a tab whose `openerTabId` is a shared tab is attached at once while
+   * the `sharePopups` setting is on. `openerTabId` names the tab that was active when the popup
+   * opened, so it only selects candidates: the popup's own target info decides, and it must name
+   * a shared tab as `openerId` (Chrome reports one for `window.open`, `target=_blank` and
+   * `noopener` alike). Otherwise the debugger is detached again and nothing is announced. A
+   * popup closed before its attach completes is never announced either.
+   *
+   * @param tab The new tab.
+   * @returns Resolves when the popup is shared or known not to be.
+   */
+  async handleTabCreated(tab: TabInfo): Promise<void> {
+    const tabId = tab.id;
+    const openerTabId = tab.openerTabId;
+    if (this.#closed || tabId === undefined || openerTabId === undefined) return;
+    if (this.#sessions.byTab(openerTabId) === undefined) return;
+    let share: boolean;
+    try {
+      share = await this.#sharePopups();
+    } catch {
+      // The setting cannot be read: share nothing the person may have turned off.
+      share = false;
+    }
+    if (!share || this.#closed) return;
+    if (this.#sessions.byTab(tabId) !== undefined || this.#attaching.has(tabId)) return;
+    const attachment = TabAttachment.attach(this.#host, tabId, {
+      admit: (targetInfo) => {
+        const openerId = targetInfo.openerId;
+        return typeof openerId === "string" && this.#sessions.byTarget(openerId) !== undefined
+          ? targetInfo
+          : undefined;
+      },
+    });
+    this.#attaching.set(tabId, attachment);
+    try {
+      await attachment.attached;
+    } catch {
+      // Closed at once, refused by its target info, or a page Chrome does not let us debug.
+      return;
+    }
+    this.#onShared(tabId, openerTabId);
   }
 
   /**

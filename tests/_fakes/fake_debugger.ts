@@ -56,6 +56,7 @@ export class FakeDebugger implements DebuggerPort {
   readonly #replies = new Map<string, FakeReply>();
   readonly #attachScript = new Map<number, FakeAttachOutcome[]>();
   readonly #targetIds = new Map<number, string>();
+  readonly #openerIds = new Map<number, string>();
   /** Every `sendCommand` call, in call order. */
   readonly calls: FakeDebuggerCall[] = [];
   readonly onEvent: FakeEvent<EventListener> = new FakeEvent();
@@ -73,6 +74,14 @@ export class FakeDebugger implements DebuggerPort {
   /** Makes Chrome report a different targetId for a tab (e.g. after a renderer swap). */
   setTargetId(tabId: number, targetId: string): void {
     this.#targetIds.set(tabId, targetId);
+  }
+
+  /**
+   * Makes Chrome report `openerId` for a tab (default: the targetId of its `openerTabId`, none
+   * without one), e.g. a popup whose `openerTabId` names the wrong tab.
+   */
+  setOpenerId(tabId: number, openerId: string): void {
+    this.#openerIds.set(tabId, openerId);
   }
 
   /** True while this extension's debugger is attached to the tab. */
@@ -176,12 +185,16 @@ export class FakeDebugger implements DebuggerPort {
 
   #targetInfo(tabId: number): JsonObject {
     const tab = this.#tabs.peek(tabId);
+    const opener = tab?.openerTabId;
+    const openerId = this.#openerIds.get(tabId) ??
+      (opener === undefined ? undefined : this.targetIdOf(opener));
     return {
       targetId: this.targetIdOf(tabId),
       type: "page",
       title: tab?.title ?? "",
       url: tab?.url ?? "",
       attached: true,
+      ...(openerId === undefined ? {} : { openerId }),
       canAccessOpener: false,
       browserContextId: "CONTEXT-1",
     };
@@ -214,6 +227,7 @@ export class FakeDebugger implements DebuggerPort {
     this.#replies.clear();
     this.#attachScript.clear();
     this.#targetIds.clear();
+    this.#openerIds.clear();
     this.calls.length = 0;
     this.onEvent.reset();
     this.onDetach.reset();

@@ -1,12 +1,13 @@
 /**
  * In-memory `TabsPort` for unit tests: a tab table with Chrome's error texts and
- * `emit*()` helpers for `onRemoved`, `onReplaced` and `onUpdated`.
+ * `emit*()` helpers for `onCreated`, `onRemoved`, `onReplaced` and `onUpdated`.
  *
  * @module
  */
 
 import type { PortEvent, TabInfo, TabsPort } from "../../worker/ports.ts";
 
+type CreatedListener = (tab: TabInfo) => void;
 type RemovedListener = (tabId: number) => void;
 type ReplacedListener = (addedTabId: number, removedTabId: number) => void;
 type UpdatedListener = (
@@ -48,6 +49,7 @@ export interface FakeTabInit {
   readonly title?: string;
   readonly windowId?: number;
   readonly active?: boolean;
+  readonly openerTabId?: number;
 }
 
 /**
@@ -63,6 +65,7 @@ export interface FakeTabInit {
 export class FakeTabs implements TabsPort {
   readonly #tabs = new Map<number, TabInfo>();
   #nextId = 1;
+  readonly onCreated: FakeEvent<CreatedListener> = new FakeEvent();
   readonly onRemoved: FakeEvent<RemovedListener> = new FakeEvent();
   readonly onReplaced: FakeEvent<ReplacedListener> = new FakeEvent();
   readonly onUpdated: FakeEvent<UpdatedListener> = new FakeEvent();
@@ -78,6 +81,7 @@ export class FakeTabs implements TabsPort {
       title: init.title ?? "",
       active: init.active ?? false,
       status: "complete",
+      ...(init.openerTabId === undefined ? {} : { openerTabId: init.openerTabId }),
     };
     this.#tabs.set(id, tab);
     return tab;
@@ -145,6 +149,13 @@ export class FakeTabs implements TabsPort {
     return Promise.resolve();
   }
 
+  /** Adds a tab opened by `openerTabId` (a popup) and fires `onCreated`, as Chrome does. */
+  open(openerTabId: number, init: FakeTabInit = {}): TabInfo & { readonly id: number } {
+    const tab = this.add({ ...init, openerTabId });
+    this.onCreated.emit({ ...tab });
+    return tab;
+  }
+
   /** Removes a tab without firing events (a tab that vanished while the worker slept). */
   drop(tabId: number): void {
     this.#tabs.delete(tabId);
@@ -173,6 +184,7 @@ export class FakeTabs implements TabsPort {
   reset(): void {
     this.#tabs.clear();
     this.#nextId = 1;
+    this.onCreated.reset();
     this.onRemoved.reset();
     this.onReplaced.reset();
     this.onUpdated.reset();

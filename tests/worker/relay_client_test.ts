@@ -149,6 +149,7 @@ Deno.test("RelayClient() registers every listener in the constructor and removes
       h.action.onClicked,
       h.dbg.onEvent,
       h.dbg.onDetach,
+      h.tabs.onCreated,
       h.tabs.onRemoved,
       h.tabs.onReplaced,
       h.tabs.onUpdated,
@@ -193,6 +194,39 @@ Deno.test("RelayClient.clickAction() attaches, connects and announces the tab; c
     assert.deepEqual(await h.client.clickAction(tab), { attached: false });
     assert.equal(h.dbg.isAttached(tab.id), false);
     assert.equal(h.action.badgeOf(tab.id)?.text, "");
+  });
+});
+
+Deno.test("RelayClient() shares a popup of a shared tab unless sharePopups is false", async (t) => {
+  await withClient({}, async (h) => {
+    await h.client.ready;
+    const opener = h.tabs.add({ url: "https://example.com/", title: "Example", active: true });
+    await h.client.clickAction(opener);
+    await h.settle();
+    await t.step("on by default: attached and announced with openerId", async () => {
+      const popup = h.tabs.open(opener.id, { url: "https://popup.example/" });
+      await h.settle();
+      const attaches = eventsOn(h.sockets.last).filter((e) =>
+        e.method === "Target.attachedToTarget"
+      );
+      assert.deepEqual(attaches.map((e) => e.params.sessionId), ["cb-tab-1", "cb-tab-2"]);
+      assert.equal(
+        (attaches[1]?.params.targetInfo as Record<string, unknown>).openerId,
+        `TARGET-${opener.id}`,
+      );
+      assert.equal(h.dbg.isAttached(popup.id), true);
+      assert.equal(h.action.badgeOf(popup.id)?.text, "ON");
+    });
+    await t.step("off: the next popup stays unshared", async () => {
+      await h.storage.local.set({ sharePopups: false });
+      const popup = h.tabs.open(opener.id, { url: "https://popup2.example/" });
+      await h.settle();
+      assert.equal(h.dbg.isAttached(popup.id), false);
+      assert.deepEqual(h.client.status().tabs.map((tab) => tab.sessionId), [
+        "cb-tab-1",
+        "cb-tab-2",
+      ]);
+    });
   });
 });
 

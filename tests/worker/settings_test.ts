@@ -3,6 +3,7 @@ import {
   DEFAULT_SETTINGS,
   parseRelayPort,
   parseSettings,
+  parseSharePopups,
   validateSettings,
 } from "../../worker/settings.ts";
 
@@ -108,5 +109,27 @@ Deno.test("validateSettings() reports a non-boolean openclawRelayCompat", () => 
     received: "string",
     message:
       'Cannot use "openclawRelayCompat" as it must be a boolean: current value is of type string',
+  }]);
+});
+
+Deno.test("parseSharePopups() is on unless the stored value is false", () => {
+  const table: [unknown, boolean][] = [
+    [undefined, true],
+    [true, true],
+    [false, false],
+    [null, true],
+    ["false", true],
+  ];
+  for (const [raw, on] of table) assert.equal(parseSharePopups(raw), on, String(raw));
+});
+
+Deno.test("validateSettings() reports a sharePopups that is not a boolean", () => {
+  assert.deepEqual(validateSettings({ gatewayToken: "t", sharePopups: false }), []);
+  assert.deepEqual(validateSettings({ gatewayToken: "t", sharePopups: "no" }), [{
+    code: "wrong_type",
+    path: ["sharePopups"],
+    expected: "boolean",
+    received: "string",
+    message: 'Cannot use "sharePopups" as it must be a boolean: current value is of type string',
   }]);
 });

@@ -1,0 +1,115 @@
+// Dialog events through the router: like Chrome, only client sessions that enabled Page get
+// them, so a session that never asked for them cannot answer (or auto-dismiss) a dialog.
+import assert from "node:assert/strict";
+import type { JsonObject } from "../../codec/json.ts";
+import { FakeExtension } from "../../harness/fake_extension.ts";
+import { announceAndWait, CdpTestClient, startTestRelay, TOKEN } from "./_helpers.ts";
+
+const OPENING = {
+  url: "https://one.example/",
+  frameId: "T1",
+  message: "hi",
+  type: "alert",
+  hasBrowserHandler: true,
+  defaultPrompt: "",
+};
+const CLOSED = { frameId: "T1", result: true, userInput: "" };
+
+function sessionIds(frames: JsonObject[]): (string | undefined)[] {
+  return frames.map((f) => f.sessionId === undefined ? undefined : String(f.sessionId));
+}
+
+/** Takes every event the client received so far, after a round trip that flushes the socket. */
+async function drained(client: CdpTestClient): Promise<JsonObject[]> {
+  await client.call("Target.getTargets");
+  const taken: JsonObject[] = [];
+  for (let n = client.events().length; n > 0; n--) {
+    taken.push(await client.socket.next((f) => f.id === undefined));
+  }
+  return taken;
+}
+
+async function aliasOf(client: CdpTestClient, targetId: string): Promise<string> {
+  const reply = await client.call("Target.attachToTarget", { targetId, flatten: true });
+  await client.event("Target.attachedToTarget");
+  return String((reply.result as JsonObject).sessionId);
+}
+
+Deno.test("CdpRouter.handleEvent() sends dialog events only to sessions that enabled Page", async (t) => {
+  await using relay = await startTestRelay();
+  await using ext = await FakeExtension.connect({ url: relay.url, token: TOKEN });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one.example/" });
+  await using enabled = await CdpTestClient.connect(relay);
+  await using silent = await CdpTestClient.connect(relay);
+  for (const client of [enabled, silent]) {
+    await client.call("Target.setAutoAttach", { autoAttach: true, flatten: true });
+    await client.event("Target.attachedToTarget");
+  }
+  assert.deepEqual((await enabled.call("Page.enable", {}, "cb-tab-1")).result, {});
+  const quietAlias = await aliasOf(enabled, "T1");
+  const pageAlias = await aliasOf(enabled, "T1");
+  await enabled.call("Page.enable", {}, pageAlias);
+
+  await t.step("one opening and one closed per enabled session, none elsewhere", async () => {
+    ext.event("Page.javascriptDialogOpening", OPENING, "cb-tab-1");
+    ext.event("Page.javascriptDialogClosed", CLOSED, "cb-tab-1");
+    const got = await drained(enabled);
+    assert.deepEqual(got.map((f) => f.method), [
+      "Page.javascriptDialogOpening",
+      "Page.javascriptDialogOpening",
+      "Page.javascriptDialogClosed",
+      "Page.javascriptDialogClosed",
+    ]);
+    assert.deepEqual(sessionIds(got), ["cb-tab-1", pageAlias, "cb-tab-1", pageAlias]);
+    assert.deepEqual(got[0]?.params, OPENING);
+    assert.equal(sessionIds(got).includes(quietAlias), false);
+    assert.deepEqual(await drained(silent), []);
+  });
+
+  await t.step("other events still reach every session", async () => {
+    ext.event("Page.loadEventFired", { timestamp: 1 }, "cb-tab-1");
+    assert.deepEqual(sessionIds(await drained(enabled)), ["cb-tab-1", quietAlias, pageAlias]);
+    assert.deepEqual(sessionIds(await drained(silent)), ["cb-tab-1"]);
+  });
+
+  await t.step("Page.disable stops them for that session only", async () => {
+    await enabled.call("Page.disable", {}, "cb-tab-1");
+    ext.event("Page.javascriptDialogOpening", OPENING, "cb-tab-1");
+    assert.deepEqual(sessionIds(await drained(enabled)), [pageAlias]);
+  });
+
+  await t.step("a client that enables Page later gets the next dialog", async () => {
+    await silent.call("Page.enable", {}, "cb-tab-1");
+    ext.event("Page.javascriptDialogOpening", OPENING, "cb-tab-1");
+    assert.deepEqual(sessionIds(await drained(silent)), ["cb-tab-1"]);
+    assert.deepEqual(sessionIds(await drained(enabled)), [pageAlias]);
+  });
+});
+
+Deno.test("CdpRouter.handleEvent() forgets Page.enable with the target it was sent for", async () => {
+  await using relay = await startTestRelay();
+  await using ext = await FakeExtension.connect({ url: relay.url, token: TOKEN });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one.example/" });
+  await using client = await CdpTestClient.connect(relay);
+  await client.call("Target.setAutoAttach", { autoAttach: true, flatten: true });
+  await client.event("Target.attachedToTarget");
+  await client.call("Page.enable", {}, "cb-tab-1");
+  const alias = await aliasOf(client, "T1");
+  await client.call("Page.enable", {}, alias);
+
+  // A navigation that swapped the target: same relay session, new target.
+  ext.announce("cb-tab-1", { targetId: "T2", url: "https://two.example/" });
+  const detached = await client.event(
+    "Target.detachedFromTarget",
+    (f) => f.sessionId === undefined,
+  );
+  assert.equal((detached.params as JsonObject).targetId, "T1");
+  await client.event("Target.attachedToTarget");
+  ext.event("Page.javascriptDialogOpening", { ...OPENING, frameId: "T2" }, "cb-tab-1");
+  const got = await drained(client);
+  assert.equal(got.some((f) => f.method === "Page.javascriptDialogOpening"), false);
+
+  await client.call("Page.enable", {}, "cb-tab-1");
+  ext.event("Page.javascriptDialogOpening", { ...OPENING, frameId: "T2" }, "cb-tab-1");
+  assert.deepEqual(sessionIds(await drained(client)), ["cb-tab-1"]);
+});
