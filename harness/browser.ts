@@ -208,10 +208,13 @@ async function removeDir(path: string): Promise<void> {
  * navigations.
  */
 async function settleFirstInstall(context: BrowserContext, extensionId: string): Promise<void> {
-  const optionsUrl = `chrome-extension://${extensionId}/options.html`;
+  // The first-install page: setup.html (options.html in builds before the setup page).
+  const installPages = ["setup.html", "options.html"].map((page) =>
+    `chrome-extension://${extensionId}/${page}`
+  );
   const deadline = Date.now() + 5_000;
   while (Date.now() < deadline) {
-    const page = context.pages().find((p) => p.url().startsWith(optionsUrl));
+    const page = context.pages().find((p) => installPages.some((url) => p.url().startsWith(url)));
     if (page !== undefined) {
       await page.waitForLoadState().catch(() => {});
       return;

@@ -41,6 +41,15 @@ function tokenSpaces(values: FormValues): Issue[] {
   }];
 }
 
+/** What the person reads next to a field: no storage key names, and what to do. */
+function fieldMessage(issue: Issue): string {
+  if (issue.path[0] === "relayPort") return "Enter a port number between 1 and 65535";
+  if (issue.expected === "string without whitespace") {
+    return "The token has spaces in it: paste it again in one piece";
+  }
+  return "Paste the token the relay printed when it started";
+}
+
 /**
  * Reads the form's text into settings. Validation is `validateSettings()` from
  * `worker/settings.ts` (shared with the worker), plus a check that the token has no inner
@@ -48,7 +57,8 @@ function tokenSpaces(values: FormValues): Issue[] {
  * the token is trimmed.
  *
  * @param values The raw field values.
- * @returns Settings ready to store, or the issues with one message per field.
+ * @returns Settings ready to store, or the issues (as `validateSettings()` words them) with one
+ *   message per field in the person's words.
  *
  * @example Usage
  * ```ts
@@ -74,7 +84,7 @@ export function readForm(values: FormValues): FormResult {
   const errors: { [K in FormField]?: string } = {};
   for (const found of issues) {
     const field = FIELDS.find((name) => name === found.path[0]);
-    if (field !== undefined && errors[field] === undefined) errors[field] = found.message;
+    if (field !== undefined && errors[field] === undefined) errors[field] = fieldMessage(found);
   }
   return { ok: false, issues: [first, ...rest], errors };
 }

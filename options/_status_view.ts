@@ -107,6 +107,21 @@ export function statusView(response: unknown, now: number): StatusView {
   }
   const relayUrl = text(connection["relayUrl"]);
   const tabs = readTabs(isJsonObject(response) ? response["tabs"] : undefined);
+  // The worker's one-line summary, when sent, is what every surface shows.
+  const summary = isJsonObject(response) ? response["summary"] : undefined;
+  if (isJsonObject(response) && isJsonObject(summary) && typeof summary["text"] === "string") {
+    // The same view without the summary gives the pill label and the tabs.
+    const base = statusView({ connection, tabs: response["tabs"] ?? [] }, now);
+    const tone = summary["tone"];
+    return {
+      ...base,
+      tone: tone === "ok" || tone === "busy" || tone === "error" || tone === "idle"
+        ? tone
+        : base.tone,
+      label: summary["action"] === "setup" ? "Not set up" : base.label,
+      detail: summary["text"],
+    };
+  }
   const error = errorMessage(connection);
   const relayVersion = text(connection["relayVersion"]);
   const legacy = connection["legacy"] === true;

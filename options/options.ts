@@ -19,9 +19,11 @@
 import {
   parseSettings,
   parseSharePopups,
+  parseUseTabGroups,
   type Settings,
   SETTINGS_KEYS,
   SHARE_POPUPS_KEY,
+  TAB_GROUPS_KEY,
 } from "../worker/settings.ts";
 import type { StorageChange, TimerHandle } from "../worker/ports.ts";
 import { chromePagePorts, type PagePorts } from "./chrome_page_ports.ts";
@@ -78,6 +80,8 @@ class Elements {
   readonly noTabs = byId("no-tabs", HTMLElement);
   readonly tabsTable = byId("tabs-table", HTMLTableElement);
   readonly tabsBody = byId("tabs-body", HTMLTableSectionElement);
+  readonly useTabGroups = byId("useTabGroups", HTMLInputElement);
+  readonly groupsState = byId("groups-state", HTMLElement);
 }
 
 /** The options page controller: owns its poll timer and its storage listener. */
@@ -91,8 +95,13 @@ class OptionsPage {
   #saved: Settings | undefined;
   /** The compatibility checkbox was changed since the last load or save. */
   #compatDirty = false;
-  /** Set after Save until the worker reports the outcome for the saved port. */
-  #awaitingRelayUrl: string | undefined;
+  /**
+   * The connection state (tone and label without digits) when the shown check result was
+   * made; once the state moves on, the result describes the past and is cleared.
+   */
+  #checkedIn: string | undefined;
+  #stateKey = "";
+  #statusTone = "";
   #pollTimer: TimerHandle | undefined;
   #polling = false;
   #lastAnnounced = "";
@@ -127,6 +136,7 @@ class OptionsPage {
     });
     toggleToken.addEventListener("click", () => this.#toggleToken());
     this.#wireSharePopups();
+    this.#el.useTabGroups.addEventListener("change", () => void this.#saveGroups());
     check.addEventListener("click", () => void this.#check());
     detachAll.addEventListener("click", () => void this.#detachAll());
     this.#ports.storage.onChanged.addListener(this.#onStorageChanged);
@@ -178,12 +188,16 @@ class OptionsPage {
     areaName: string,
   ): void => {
     if (areaName !== "local") return;
+    if (TAB_GROUPS_KEY in changes) {
+      this.#el.useTabGroups.checked = parseUseTabGroups(changes[TAB_GROUPS_KEY]?.newValue);
+    }
     if (!SETTINGS_KEYS.some((key) => key in changes)) return;
     void this.#load();
   };
 
   async #load(): Promise<void> {
-    const raw = await this.#ports.storage.local.get(SETTINGS_KEYS);
+    const raw = await this.#ports.storage.local.get([...SETTINGS_KEYS, TAB_GROUPS_KEY]);
+    this.#el.useTabGroups.checked = parseUseTabGroups(raw[TAB_GROUPS_KEY]);
     const settings = parseSettings(raw);
     this.#saved = settings;
     const values = { relayPort: String(settings.relayPort), gatewayToken: settings.gatewayToken };
@@ -266,8 +280,9 @@ class OptionsPage {
       this.#compatDirty = false;
       fields.relayPort.value = String(settings.relayPort);
       fields.gatewayToken.value = settings.gatewayToken;
-      this.#awaitingRelayUrl = `http://127.0.0.1:${settings.relayPort}`;
-      saveState.textContent = "Saved. Reconnecting…";
+      // Only what stays true: how the connection goes is the status panel's job, so no
+      // "Connected" here that the next relay failure would make stale.
+      saveState.textContent = "Saved.";
       void this.#refresh();
     } catch (error) {
       saveState.textContent = `Not saved: ${errorText(error)}`;
@@ -305,7 +320,7 @@ class OptionsPage {
         type: "checkConnection",
         port: relayPort,
         token: gatewayToken,
-        openclawRelayCompat: this.#el.openclawRelayCompat.checked,
+        ...(this.#el.openclawRelayCompat.checked ? { openclawRelayCompat: true } : {}),
       });
     } catch (error) {
       response = { error: errorText(error) };
@@ -313,6 +328,8 @@ class OptionsPage {
       check.disabled = false;
     }
     this.#showCheck(checkView(response));
+    this.#checkedIn = this.#stateKey;
+    this.#oneMessagePerProblem();
     const saved = this.#saved;
     this.#el.checkNote.hidden = saved !== undefined && saved.relayPort === relayPort &&
       saved.gatewayToken === gatewayToken;
@@ -336,6 +353,18 @@ class OptionsPage {
     checkUrl.parentElement?.toggleAttribute("hidden", view.url === "");
     this.#el.checkNote.hidden = true;
     checkResult.hidden = false;
+  }
+
+  async #saveGroups(): Promise<void> {
+    const { useTabGroups, groupsState } = this.#el;
+    try {
+      await this.#ports.storage.local.set({ [TAB_GROUPS_KEY]: useTabGroups.checked });
+      groupsState.textContent = useTabGroups.checked
+        ? "Saved: shared tabs go in the Browser Relay group."
+        : "Saved: shared tabs stay where they are.";
+    } catch (error) {
+      groupsState.textContent = `Not saved: ${errorText(error)}`;
+    }
   }
 
   async #detachAll(): Promise<void> {
@@ -372,7 +401,7 @@ class OptionsPage {
   }
 
   #renderStatus(view: StatusView): void {
-    const { phase, phaseAnnounce, statusDetail, relayUrl, detachAll, saveState } = this.#el;
+    const { phase, phaseAnnounce, statusDetail, relayUrl, detachAll } = this.#el;
     phase.dataset.tone = view.tone;
     phase.textContent = view.label;
     statusDetail.textContent = view.detail;
@@ -385,18 +414,22 @@ class OptionsPage {
     }
     this.#renderTabs(view.tabs);
     detachAll.disabled = view.tabs.length === 0;
-    if (this.#awaitingRelayUrl !== undefined && view.relayUrl === this.#awaitingRelayUrl) {
-      if (view.tone === "ok") {
-        saveState.textContent = "Saved. Connected to the relay.";
-        this.#awaitingRelayUrl = undefined;
-      } else if (view.tone === "error") {
-        saveState.textContent = `Saved, but not connected: ${view.detail}`;
-        this.#awaitingRelayUrl = undefined;
-      } else if (view.tone === "idle") {
-        saveState.textContent = "Saved. The extension connects when a tab is attached.";
-        this.#awaitingRelayUrl = undefined;
-      }
+    // Honest states: results made in an earlier connection state are cleared, not kept green.
+    this.#stateKey = announce;
+    const { checkResult } = this.#el;
+    if (this.#checkedIn !== undefined && this.#checkedIn !== announce) {
+      checkResult.hidden = true;
+      this.#checkedIn = undefined;
     }
+    this.#statusTone = view.tone;
+    this.#oneMessagePerProblem();
+  }
+
+  /** A shown failed check already says what the status detail would: show it only once. */
+  #oneMessagePerProblem(): void {
+    const { checkResult, statusDetail } = this.#el;
+    statusDetail.hidden = !checkResult.hidden && checkResult.dataset.tone === "error" &&
+      this.#statusTone === "error";
   }
 
   #renderTabs(tabs: readonly TabRow[]): void {

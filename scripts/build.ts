@@ -9,6 +9,7 @@
 
 import * as esbuild from "esbuild";
 import { fileURLToPath } from "node:url";
+import { ICON_SIZES, iconPng } from "./_icon.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = `${root}dist`;
@@ -26,7 +27,9 @@ await Deno.remove(dist, { recursive: true }).catch(() => {});
 await Deno.mkdir(dist, { recursive: true });
 
 const entryPoints: Record<string, string> = { worker: `${root}worker/main.ts` };
-if (await exists(`${root}options/options.ts`)) entryPoints.options = `${root}options/options.ts`;
+for (const page of ["options", "popup", "setup"]) {
+  if (await exists(`${root}options/${page}.ts`)) entryPoints[page] = `${root}options/${page}.ts`;
+}
 
 try {
   await esbuild.build({
@@ -45,7 +48,16 @@ try {
 }
 
 await Deno.copyFile(`${root}manifest.json`, `${dist}/manifest.json`);
-for (const file of ["options.html", "options.css"]) {
+for (
+  const file of [
+    "options.html",
+    "options.css",
+    "popup.html",
+    "popup.css",
+    "setup.html",
+    "setup.css",
+  ]
+) {
   if (await exists(`${root}options/${file}`)) {
     await Deno.copyFile(`${root}options/${file}`, `${dist}/${file}`);
   }
@@ -57,5 +69,10 @@ if (await exists(`${root}icons`)) {
       await Deno.copyFile(`${root}icons/${entry.name}`, `${dist}/icons/${entry.name}`);
     }
   }
+}
+// Icons are drawn from one description (scripts/_icon.ts); no binary icon is committed.
+await Deno.mkdir(`${dist}/icons`, { recursive: true });
+for (const size of ICON_SIZES) {
+  await Deno.writeFile(`${dist}/icons/icon-${size}.png`, iconPng(size));
 }
 console.log(`Built ${dist}`);

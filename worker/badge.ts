@@ -1,10 +1,11 @@
 /**
  * Per-tab badges (protocol §10): a pure function of the connection status and the tab's own
- * state. Titles say what is going on and what a click on the action does.
+ * state. Titles say whether the tab is shared and how the connection is, in a few words.
  *
  * @module
  */
 
+import { summarizeConnection } from "./connection_summary.ts";
 import type { ConnectionStatus } from "./relay_link.ts";
 
 /** The tab's side of the badge. */
@@ -47,57 +48,31 @@ function badge(kind: BadgeKind, title: string): Badge {
   return { kind, ...BADGE_STYLE[kind], title: `Browser Relay: ${title}` };
 }
 
-function relayOf(status: ConnectionStatus): string {
-  return status.relayUrl;
-}
-
-function errorSentence(status: ConnectionStatus): string {
-  return status.lastError ? ` Last error: ${status.lastError.message}.` : "";
-}
-
-function stoppedTitle(status: ConnectionStatus, click: string): string {
-  const message = status.lastError?.message ?? `Not connected to the relay at ${relayOf(status)}`;
-  const fix = status.lastError?.code === "incompatible_relay"
-    ? "Update the relay or point the extension at a compatible one in the options"
-    : "Fix the relay port or gateway token in the extension options";
-  return `${message}. ${fix}; the extension retries as soon as they change. ${click}`;
-}
-
-function connectingTitle(status: ConnectionStatus, now: number | undefined): string {
-  switch (status.phase) {
-    case "connecting":
-    case "handshaking":
-      return status.attempt > 0
-        ? `reconnecting to the relay at ${relayOf(status)} (attempt ${status.attempt + 1}).${
-          errorSentence(status)
-        }`
-        : `connecting to the relay at ${relayOf(status)}.`;
-    case "backoff": {
-      const wait = status.nextRetryAt !== undefined && now !== undefined
-        ? ` in ${Math.max(0, Math.ceil((status.nextRetryAt - now) / 1000))} s`
-        : " shortly";
-      return `relay at ${relayOf(status)} is not connected; retrying${wait}.${
-        errorSentence(status)
-      }`;
-    }
-    default:
-      return `waiting to reconnect to the relay at ${relayOf(status)}.${errorSentence(status)}`;
-  }
+/** What {@linkcode badgeFor} needs besides the status. */
+export interface BadgeContext {
+  /**
+   * True when a gateway token is saved.
+   *
+   * @default {true}
+   */
+  readonly configured?: boolean;
 }
 
 /**
- * Computes the badge of one tab.
+ * Computes the badge of one tab. The tooltip is short: the tab's state, then the same one-line
+ * connection summary the popup and the options page show (`worker/connection_summary.ts`).
  *
- * - `ON`: the tab is attached and the connection is `ready`.
- * - `…`: attached (or attaching, or re-attaching) while connecting, handshaking, waiting on
+ * - `ON`: the tab is shared and the connection is `ready`.
+ * - `…`: shared (or being shared, or re-attaching) while connecting, handshaking, waiting on
  *   backoff or idle before the next attempt.
  * - `!`: the connection is `stopped` (missing or rejected token, incompatible relay) and the tab
- *   is attached or waiting to attach.
- * - empty: not attached.
+ *   is shared or being shared.
+ * - empty: not shared.
  *
  * @param status The connection status.
  * @param tab The tab's state.
  * @param now Epoch ms, to say how long until the next retry; omit for a time-free title.
+ * @param context Whether a token is saved.
  * @returns Text, background colour and title.
  *
  * @example
@@ -105,39 +80,29 @@ function connectingTitle(status: ConnectionStatus, now: number | undefined): str
  * badgeFor({ phase: "ready", relayUrl: "http://127.0.0.1:18792", attempt: 0 }, "attached").text; // "ON"
  * ```
  */
-export function badgeFor(status: ConnectionStatus, tab: TabBadgeState, now?: number): Badge {
-  const detach = "Click to detach this tab.";
+export function badgeFor(
+  status: ConnectionStatus,
+  tab: TabBadgeState,
+  now?: number,
+  context: BadgeContext = {},
+): Badge {
+  const summary = summarizeConnection(status, {
+    configured: context.configured ?? true,
+    sharedCount: tab === "detached" ? 0 : 1,
+    ...(now === undefined ? {} : { now }),
+  });
   if (tab === "detached") {
-    if (status.phase === "stopped") {
-      return badge(
-        "off",
-        `not attached. ${stoppedTitle(status, "Click to retry and attach this tab.")}`,
-      );
-    }
-    return badge("off", "not attached. Click to attach this tab to the relay.");
+    return badge("off", `this tab is not shared. ${summary.text}`);
   }
-  if (status.phase === "stopped") {
-    return badge(
-      "error",
-      stoppedTitle(
-        status,
-        tab === "attaching" ? "Click to retry." : "Click to retry, or detach this tab.",
-      ),
-    );
+  const what = tab === "attaching"
+    ? "sharing this tab…"
+    : tab === "reattaching"
+    ? "this tab is shared, resuming after a navigation"
+    : "this tab is shared";
+  if (status.phase === "stopped") return badge("error", `${what}. ${summary.text}`);
+  if (tab === "reattaching" || tab === "attaching") {
+    return badge("connecting", `${what}. ${summary.text}`);
   }
-  if (tab === "reattaching") {
-    return badge(
-      "connecting",
-      `re-attaching the debugger after a navigation. ${detach}`,
-    );
-  }
-  if (status.phase === "ready") {
-    if (tab === "attaching") return badge("connecting", `attaching this tab. ${detach}`);
-    const mode = status.legacy ? " (legacy relay)" : "";
-    return badge(
-      "on",
-      `attached and connected to the relay at ${relayOf(status)}${mode}. ${detach}`,
-    );
-  }
-  return badge("connecting", `${connectingTitle(status, now)} ${detach}`);
+  if (status.phase === "ready") return badge("on", `${what}. ${summary.text}`);
+  return badge("connecting", `${what}. ${summary.text}`);
 }

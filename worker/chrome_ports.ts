@@ -19,6 +19,7 @@ import type {
   SocketFactory,
   StorageArea,
   StorageChange,
+  TabGroupInfo,
   TabInfo,
 } from "./ports.ts";
 import { systemClock } from "./system_clock.ts";
@@ -70,7 +71,52 @@ function tabInfo(tab: chrome.tabs.Tab): TabInfo {
     active: tab.active,
     ...(tab.status === undefined ? {} : { status: tab.status }),
     ...(tab.openerTabId === undefined ? {} : { openerTabId: tab.openerTabId }),
+    ...(tab.groupId === undefined ? {} : { groupId: tab.groupId }),
+    ...(tab.favIconUrl === undefined ? {} : { favIconUrl: tab.favIconUrl }),
   };
+}
+
+function tabGroupInfo(group: chrome.tabGroups.TabGroup): TabGroupInfo {
+  return { id: group.id, windowId: group.windowId, title: group.title ?? "", color: group.color };
+}
+
+/** Chrome's group colours; anything else is refused before it reaches Chrome. */
+const GROUP_COLORS = new Set<string>([
+  "grey",
+  "blue",
+  "red",
+  "yellow",
+  "green",
+  "pink",
+  "purple",
+  "cyan",
+  "orange",
+]);
+
+function groupColor(color: string): chrome.tabGroups.Color {
+  if (!GROUP_COLORS.has(color)) {
+    throw new TypeError(`Cannot colour a tab group "${color}": it is not one of Chrome's colours`);
+  }
+  return color as chrome.tabGroups.Color;
+}
+
+/** Tab ids as Chrome's `[number, ...number[]]`. */
+function tabIdList(tabIds: readonly number[]): [number, ...number[]] {
+  const [first, ...rest] = tabIds;
+  if (first === undefined) throw new TypeError("Cannot group or ungroup an empty list of tabs");
+  return [first, ...rest];
+}
+
+async function openSetup(reason: string | undefined): Promise<void> {
+  const base = chrome.runtime.getURL("setup.html");
+  const url = reason === undefined ? base : `${base}?reason=${encodeURIComponent(reason)}`;
+  const open = (await chrome.tabs.query({})).find((tab) => tab.url?.startsWith(base) === true);
+  if (open?.id !== undefined) {
+    await chrome.tabs.update(open.id, { active: true, url });
+    await chrome.windows.update(open.windowId, { focused: true });
+    return;
+  }
+  await chrome.tabs.create({ url, active: true });
 }
 
 function debuggee(source: chrome.debugger.DebuggerSession): Debuggee {
@@ -306,6 +352,50 @@ export function chromePorts(): Ports {
     },
     socket: openSocket,
     http: httpGet,
+    tabGroups: {
+      get: async (groupId) => tabGroupInfo(await chrome.tabGroups.get(groupId)),
+      query: async (query) =>
+        (await chrome.tabGroups.query(
+          query.windowId === undefined ? {} : { windowId: query.windowId },
+        )).map(tabGroupInfo),
+      group: (tabIds, into) =>
+        chrome.tabs.group(
+          "groupId" in into
+            ? { tabIds: tabIdList(tabIds), groupId: into.groupId }
+            : { tabIds: tabIdList(tabIds), createProperties: { windowId: into.windowId } },
+        ),
+      ungroup: (tabIds) => chrome.tabs.ungroup(tabIdList(tabIds)),
+      update: async (groupId, properties) => {
+        await chrome.tabGroups.update(groupId, {
+          title: properties.title,
+          color: groupColor(properties.color),
+        });
+      },
+      tabsIn: async (groupId) => (await chrome.tabs.query({ groupId })).map(tabInfo),
+      onTabGrouped: adaptEvent(
+        chrome.tabs.onUpdated,
+        (listener: (tabId: number, groupId: number) => void) =>
+        (tabId: number, changeInfo: chrome.tabs.OnUpdatedInfo) => {
+          if (changeInfo.groupId !== undefined) listener(tabId, changeInfo.groupId);
+        },
+      ),
+      onRemoved: adaptEvent(
+        chrome.tabGroups.onRemoved,
+        (listener: (group: TabGroupInfo) => void) => (group: chrome.tabGroups.TabGroup) =>
+          listener(tabGroupInfo(group)),
+      ),
+    },
+    commands: {
+      shortcut: async (command) =>
+        (await chrome.commands.getAll()).find((c) => c.name === command)?.shortcut ?? "",
+      onCommand: adaptEvent(
+        chrome.commands.onCommand,
+        (listener: (command: string, tab: TabInfo | undefined) => void) =>
+        (command: string, tab?: chrome.tabs.Tab) =>
+          listener(command, tab === undefined ? undefined : tabInfo(tab)),
+      ),
+    },
+    pages: { openSetup },
   };
 }
 

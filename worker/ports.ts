@@ -91,7 +91,14 @@ export interface TabInfo {
    * active when it opened, which is usually but not always the real opener.
    */
   readonly openerTabId?: number;
+  /** The tab group the tab is in; absent or {@linkcode TAB_GROUP_NONE} when in none. */
+  readonly groupId?: number;
+  /** The tab's favicon URL, when Chrome has one. */
+  readonly favIconUrl?: string;
 }
+
+/** `chrome.tabGroups.TAB_GROUP_ID_NONE`: the `groupId` of a tab that is in no group. */
+export const TAB_GROUP_NONE = -1;
 
 /** `chrome.tabs`. `get` rejects when the tab does not exist. */
 export interface TabsPort {
@@ -129,6 +136,62 @@ export interface ActionPort {
     badge: { readonly text: string; readonly color: string; readonly title: string },
   ): Promise<void>;
   readonly onClicked: PortEvent<(tab: TabInfo) => void>;
+}
+
+/** The parts of `chrome.tabGroups.TabGroup` the worker uses. */
+export interface TabGroupInfo {
+  readonly id: number;
+  readonly windowId: number;
+  readonly title: string;
+  /** One of Chrome's group colours (`grey`, `blue`, `red`, `yellow`, `green`, `pink`, …). */
+  readonly color: string;
+}
+
+/** `chrome.tabGroups` plus the group-related parts of `chrome.tabs`. */
+export interface TabGroupsPort {
+  /** The group; rejects when it does not exist. */
+  get(groupId: number): Promise<TabGroupInfo>;
+  /** Every group, optionally only those of one window. */
+  query(query: { readonly windowId?: number }): Promise<TabGroupInfo[]>;
+  /**
+   * `chrome.tabs.group`: adds tabs to `groupId`, or to a new group in `windowId`.
+   *
+   * @returns The group id.
+   */
+  group(
+    tabIds: readonly number[],
+    into: { readonly groupId: number } | { readonly windowId: number },
+  ): Promise<number>;
+  /** `chrome.tabs.ungroup`. A group left without tabs disappears, as in Chrome. */
+  ungroup(tabIds: readonly number[]): Promise<void>;
+  /** Sets a group's title and colour. */
+  update(
+    groupId: number,
+    properties: { readonly title: string; readonly color: string },
+  ): Promise<void>;
+  /** The tabs in a group. */
+  tabsIn(groupId: number): Promise<TabInfo[]>;
+  /** A tab's `groupId` changed (`chrome.tabs.onUpdated` with `changeInfo.groupId`). */
+  readonly onTabGrouped: PortEvent<(tabId: number, groupId: number) => void>;
+  /** A group was removed (closed, ungrouped or emptied). */
+  readonly onRemoved: PortEvent<(group: TabGroupInfo) => void>;
+}
+
+/** `chrome.commands`: keyboard shortcuts of the manifest's `commands`. */
+export interface CommandsPort {
+  /** The shortcut assigned to a command, or empty when none (the person may have removed it). */
+  shortcut(command: string): Promise<string>;
+  readonly onCommand: PortEvent<(command: string, tab: TabInfo | undefined) => void>;
+}
+
+/** Opens the extension's own pages. */
+export interface PagesPort {
+  /**
+   * Opens `setup.html` in a new tab, or focuses the one already open.
+   *
+   * @param reason Why the page was opened (`share` when a share was refused), shown by the page.
+   */
+  openSetup(reason?: string): Promise<void>;
 }
 
 /** `chrome.alarms`. */
@@ -192,4 +255,10 @@ export interface Ports {
   readonly runtime: RuntimePort;
   readonly socket: SocketFactory;
   readonly http: HttpGet;
+  /** Tab groups as visible consent; without it the client never groups tabs. */
+  readonly tabGroups?: TabGroupsPort;
+  /** Keyboard shortcuts; without it there is no shortcut. */
+  readonly commands?: CommandsPort;
+  /** The setup page; without it a share without a token only refuses. */
+  readonly pages?: PagesPort;
 }

@@ -8,9 +8,16 @@
 import type { JsonObject } from "../codec/json.ts";
 import { type Badge, BADGE_STYLE, badgeFor, type TabBadgeState } from "./badge.ts";
 import { checkConnection, type CheckResult, type CheckTarget } from "./check_connection.ts";
-import type { Debuggee, Ports, RuntimeMessageListener, TabInfo } from "./ports.ts";
+import type {
+  Debuggee,
+  Ports,
+  RuntimeMessageListener,
+  StorageChange,
+  TabGroupInfo,
+  TabInfo,
+} from "./ports.ts";
 import { RelayConnection, type RelayConnectionOptions } from "./relay_connection.ts";
-import type { ConnectionHooks, ConnectionStatus } from "./relay_link.ts";
+import type { ConnectionHooks } from "./relay_link.ts";
 import {
   type PendingWork,
   TabBridge,
@@ -18,8 +25,27 @@ import {
   type ToggleResult,
 } from "./tab_bridge.ts";
 import { TabSessions } from "./tab_sessions.ts";
-import { parseSharePopups, SHARE_POPUPS_KEY } from "./settings.ts";
-import { isJsonObject } from "../codec/is_json_object.ts";
+import { deriveRelayToken } from "../codec/derive_relay_token.ts";
+import { type ConnectionSummary, summarizeConnection } from "./connection_summary.ts";
+import { type Endpoints, endpoints } from "./endpoints.ts";
+import { isShareableUrl } from "./is_shareable_url.ts";
+import { originOf } from "./origin_of.ts";
+import {
+  parseClientMessage,
+  type PopupState,
+  type SharedTabView,
+  type ShareReply,
+  type StatusSnapshot,
+} from "./messages.ts";
+import {
+  parseSettings,
+  parseSharePopups,
+  parseUseTabGroups,
+  SETTINGS_KEYS,
+  SHARE_POPUPS_KEY,
+  TAB_GROUPS_KEY,
+} from "./settings.ts";
+import { TabGroups } from "./tab_groups.ts";
 
 /** Name of the keepalive alarm (protocol §10). */
 export const KEEPALIVE_ALARM = "relay-keepalive";
@@ -27,40 +53,10 @@ export const KEEPALIVE_ALARM = "relay-keepalive";
 /** Period of the keepalive alarm in minutes: the packed-extension minimum (platform notes §1). */
 export const KEEPALIVE_PERIOD_MINUTES = 0.5;
 
-/** One attached tab in the status snapshot. */
-export interface StatusTab {
-  readonly tabId: number;
-  readonly sessionId: string;
-  readonly title: string;
-  readonly url: string;
-  /** `attached` or `reattaching`. */
-  readonly state: string;
-}
+export type { ClientMessage, StatusSnapshot, StatusTab } from "./messages.ts";
 
-/** The answer to `{type: "status"}`. */
-export interface StatusSnapshot {
-  readonly connection: ConnectionStatus;
-  readonly tabs: readonly StatusTab[];
-}
-
-/**
- * Messages the options page (and tests) send with `chrome.runtime.sendMessage`:
- * - `{type: "status"}` → {@linkcode StatusSnapshot};
- * - `{type: "detachAll"}` → `{ok: true}` once every tab is detached;
- * - `{type: "checkConnection", port, token}` → the `CheckResult` of `worker/check_connection.ts`.
- *
- * A failure is answered with `{error: string}`.
- */
-export type ClientMessage =
-  | { readonly type: "status" }
-  | { readonly type: "detachAll" }
-  | {
-    readonly type: "checkConnection";
-    readonly port: number;
-    readonly token: string;
-    /** Check as the OpenClaw flow does (the form's checkbox). */
-    readonly openclawRelayCompat?: boolean;
-  };
+/** The `commands` entry whose shortcut toggles sharing of the current tab. */
+export const TOGGLE_COMMAND = "toggle-sharing";
 
 /** Options of {@linkcode RelayClient}. */
 export interface RelayClientOptions {
@@ -123,6 +119,15 @@ export class RelayClient {
   /** Tabs whose last click failed, with the reason, shown as `!` until the next click. */
   readonly #tabErrors = new Map<number, string>();
   readonly #removers: (() => void)[] = [];
+  /** Tab groups as visible consent; undefined without a `tabGroups` port. */
+  readonly #groups: TabGroups | undefined;
+  /** True when a gateway token is saved (kept in step with `storage.onChanged`). */
+  #configured = false;
+  #groupsEnabled = true;
+  /** Tabs shared as last told to the groups, to turn bridge changes into shared/unshared. */
+  #shared = new Set<number>();
+  /** False until the init gate has restored the tab table and the groups. */
+  #groupsReady = false;
   #closed = false;
 
   /**
@@ -157,7 +162,22 @@ export class RelayClient {
       clock: ports.clock,
       sessions: this.#sessions,
       link: this.#connection,
-      onChange: () => this.#refreshBadges(),
+      onChange: () => {
+        this.#refreshBadges();
+        this.#syncGroups();
+      },
+    });
+    this.#groups = ports.tabGroups === undefined ? undefined : new TabGroups({
+      groups: ports.tabGroups,
+      tabs: ports.tabs,
+      storage: ports.storage.session,
+      clock: ports.clock,
+      isShared: (tabId) => this.#isShared(tabId),
+      share: async (tabId) => (await this.#share(tabId)).ok,
+      unshare: async (tabId) => {
+        await this.#bridge.detachTab(tabId, "toggle");
+      },
+      log: (message) => this.#log(message),
     });
     this.#listen();
     this.#init = this.#initialize();
@@ -176,8 +196,37 @@ export class RelayClient {
     }
     this.#gateOpen = true;
     if (this.#closed) return;
+    await this.#readSettings();
+    this.#shared = new Set(this.#bridge.tabs().map((tab) => tab.tabId));
+    this.#groupsReady = true;
+    // Queued first on the groups' chain: events that woke the worker are read after it.
+    void this.#groups?.restore(this.#groupsEnabled, [...this.#shared]);
+    if (this.#closed) return;
     this.#connection.start();
     this.#refreshBadges();
+  }
+
+  async #readSettings(): Promise<void> {
+    try {
+      const raw = await this.#ports.storage.local.get([...SETTINGS_KEYS, TAB_GROUPS_KEY]);
+      this.#configured = parseSettings(raw).gatewayToken !== "";
+      this.#groupsEnabled = parseUseTabGroups(raw[TAB_GROUPS_KEY]);
+    } catch (error) {
+      this.#log(`Cannot read the settings: ${errorText(error)}`);
+    }
+  }
+
+  #isShared(tabId: number): boolean {
+    return this.#bridge.tabs().some((tab) => tab.tabId === tabId);
+  }
+
+  /** Tells the groups which tabs started or stopped being shared since the last call. */
+  #syncGroups(): void {
+    if (!this.#groupsReady || this.#closed) return;
+    const now = new Set(this.#bridge.tabs().map((tab) => tab.tabId));
+    for (const tabId of now) if (!this.#shared.has(tabId)) void this.#groups?.shared(tabId);
+    for (const tabId of this.#shared) if (!now.has(tabId)) void this.#groups?.unshared(tabId);
+    this.#shared = now;
   }
 
   /**
@@ -221,6 +270,7 @@ export class RelayClient {
       this.#gated(() => {
         this.#tabErrors.delete(tabId);
         this.#badged.delete(tabId);
+        this.#groups?.handleTabRemoved(tabId);
         this.#bridge.handleTabRemoved(tabId);
       });
     const onReplaced = (added: number, removed: number) =>
@@ -237,12 +287,36 @@ export class RelayClient {
     const onMessage: RuntimeMessageListener = (message, sendResponse) =>
       this.#onMessage(message, sendResponse);
     const onInstalled = (details: { readonly reason: string }) => {
-      if (details.reason === "install") {
-        void runtime.openOptionsPage().catch((error) =>
-          this.#log(`Cannot open the options page: ${errorText(error)}`)
-        );
-      }
+      if (details.reason !== "install") return;
+      const open = this.#ports.pages === undefined
+        ? runtime.openOptionsPage()
+        : this.#ports.pages.openSetup();
+      void open.catch((error) => this.#log(`Cannot open the setup page: ${errorText(error)}`));
     };
+    const onLocalChanged = (changes: Record<string, StorageChange>, areaName: string) => {
+      if (areaName !== "local") return;
+      if (!("gatewayToken" in changes) && !(TAB_GROUPS_KEY in changes)) return;
+      this.#gated(async () => {
+        const enabled = this.#groupsEnabled;
+        await this.#readSettings();
+        this.#refreshBadges();
+        if (enabled !== this.#groupsEnabled) {
+          await this.#groups?.setEnabled(this.#groupsEnabled, [...this.#shared]);
+        }
+      });
+    };
+    const onCommand = (command: string, tab: TabInfo | undefined) => {
+      if (command !== TOGGLE_COMMAND) return;
+      this.#gated(async () => {
+        const target = tab ??
+          (await this.#ports.tabs.query({ active: true, lastFocusedWindow: true }))[0];
+        if (target !== undefined) await this.clickAction(target);
+      });
+    };
+    const onTabGrouped = (tabId: number, groupId: number) =>
+      this.#gated(() => this.#groups?.handleTabGrouped(tabId, groupId));
+    const onGroupRemoved = (group: TabGroupInfo) =>
+      this.#gated(() => this.#groups?.handleGroupRemoved(group));
     // onStartup only has to wake the worker; the init gate does the rest.
     const onStartup = () => this.#gated(() => {});
 
@@ -270,6 +344,21 @@ export class RelayClient {
       () => runtime.onInstalled.removeListener(onInstalled),
       () => runtime.onStartup.removeListener(onStartup),
     );
+    this.#ports.storage.onChanged.addListener(onLocalChanged);
+    this.#removers.push(() => this.#ports.storage.onChanged.removeListener(onLocalChanged));
+    const { commands, tabGroups } = this.#ports;
+    if (commands !== undefined) {
+      commands.onCommand.addListener(onCommand);
+      this.#removers.push(() => commands.onCommand.removeListener(onCommand));
+    }
+    if (tabGroups !== undefined) {
+      tabGroups.onTabGrouped.addListener(onTabGrouped);
+      tabGroups.onRemoved.addListener(onGroupRemoved);
+      this.#removers.push(
+        () => tabGroups.onTabGrouped.removeListener(onTabGrouped),
+        () => tabGroups.onRemoved.removeListener(onGroupRemoved),
+      );
+    }
   }
 
   /**
@@ -287,11 +376,12 @@ export class RelayClient {
   }
 
   /**
-   * The toolbar click: attaches or detaches the clicked tab. While the connection is `stopped`
-   * (missing or rejected token, incompatible relay), a click on an attached tab only retries
-   * the connection; on a detached tab it attaches and retries.
+   * The toolbar click and the keyboard shortcut: shares or stops sharing the tab. Before a
+   * token is saved, sharing opens the setup page instead and attaches nothing. While the
+   * connection is `stopped` (rejected token, incompatible relay), toggling a shared tab only
+   * retries the connection; a tab that is not shared is shared and the connection retried.
    *
-   * @param tab The clicked tab.
+   * @param tab The tab.
    * @returns What happened to the tab, or undefined when nothing changed.
    */
   async clickAction(tab: TabInfo): Promise<ToggleResult | undefined> {
@@ -299,25 +389,20 @@ export class RelayClient {
     const tabId = tab.id;
     if (this.#closed || tabId === undefined) return undefined;
     this.#tabErrors.delete(tabId);
-    const stopped = this.#connection.status().phase === "stopped";
-    if (stopped && this.#bridge.tabs().some((t) => t.tabId === tabId)) {
+    const shared = this.#isShared(tabId);
+    if (shared && this.#connection.status().phase === "stopped") {
       this.#connection.requestConnect("user");
       this.#refreshBadges();
       return undefined;
     }
-    this.#attaching.add(tabId);
-    this.#refreshBadges();
-    try {
-      const result = await this.#bridge.toggleTab(tabId);
-      if (result.attached) this.#connection.requestConnect("user");
-      return result;
-    } catch (error) {
-      this.#tabErrors.set(tabId, errorText(error));
-      return undefined;
-    } finally {
-      this.#attaching.delete(tabId);
-      this.#refreshBadges();
+    if (shared) {
+      await this.#bridge.detachTab(tabId, "toggle");
+      return { attached: false };
     }
+    const reply = await this.#share(tabId);
+    if (!reply.ok) return undefined;
+    const sessionId = this.#bridge.tabs().find((t) => t.tabId === tabId)?.sessionId;
+    return sessionId === undefined ? undefined : { attached: true, sessionId };
   }
 
   /**
@@ -332,13 +417,94 @@ export class RelayClient {
   }
 
   /**
-   * The connection status and the attached tabs.
+   * Shares a tab (the popup's "Share this tab", a tab dragged into the group). Before a token
+   * is saved it opens the setup page and attaches nothing.
    *
-   * @returns The snapshot the options page shows.
+   * @param tabId The tab.
+   * @returns Whether the tab is shared, or why not in the person's words.
+   */
+  async share(tabId: number): Promise<ShareReply> {
+    return await this.#share(tabId);
+  }
+
+  /**
+   * Stops sharing a tab.
+   *
+   * @param tabId The tab.
+   * @returns `{ok: true, shared: false}`.
+   */
+  async stop(tabId: number): Promise<ShareReply> {
+    await this.#init;
+    this.#tabErrors.delete(tabId);
+    await this.#bridge.detachTab(tabId, "toggle");
+    this.#refreshBadges();
+    return { ok: true, shared: false };
+  }
+
+  async #share(tabId: number): Promise<ShareReply> {
+    await this.#init;
+    if (this.#closed) {
+      return { ok: false, reason: "refused", message: "The extension is restarting: try again" };
+    }
+    if (this.#isShared(tabId)) return { ok: true, shared: true };
+    await this.#readSettings();
+    if (!this.#configured) {
+      void this.#ports.pages?.openSetup("share").catch((error) =>
+        this.#log(`Cannot open the setup page: ${errorText(error)}`)
+      );
+      return {
+        ok: false,
+        reason: "not_configured",
+        message: "Nothing was shared: finish the setup first (the relay's token is missing)",
+      };
+    }
+    this.#tabErrors.delete(tabId);
+    const tab = await this.#ports.tabs.get(tabId).catch(() => undefined);
+    if (tab === undefined) {
+      return { ok: false, reason: "refused", message: "This tab is gone" };
+    }
+    if (!isShareableUrl(tab.url)) {
+      const message = "Chrome does not let extensions share this page";
+      this.#tabErrors.set(tabId, message);
+      this.#refreshBadges();
+      return { ok: false, reason: "refused", message };
+    }
+    this.#attaching.add(tabId);
+    this.#refreshBadges();
+    try {
+      await this.#bridge.attachTab(tabId);
+      this.#connection.requestConnect("user");
+      return { ok: true, shared: true };
+    } catch (error) {
+      this.#log(`Cannot share tab ${tabId}: ${errorText(error)}`);
+      const message = /already attached/i.test(errorText(error))
+        ? "Another tool (DevTools or an extension) is already debugging this tab"
+        : "Chrome did not let the extension share this tab";
+      this.#tabErrors.set(tabId, message);
+      return { ok: false, reason: "refused", message };
+    } finally {
+      this.#attaching.delete(tabId);
+      this.#refreshBadges();
+    }
+  }
+
+  #summary(): ConnectionSummary {
+    return summarizeConnection(this.#connection.status(), {
+      configured: this.#configured,
+      sharedCount: this.#bridge.attachedTabCount(),
+      now: this.#ports.clock.now(),
+    });
+  }
+
+  /**
+   * The connection status, its summary and the shared tabs.
+   *
+   * @returns The snapshot the pages show.
    */
   status(): StatusSnapshot {
     return {
       connection: this.#connection.status(),
+      summary: this.#summary(),
       tabs: this.#bridge.tabs().map(({ tabId, sessionId, title, url, state }) => ({
         tabId,
         sessionId,
@@ -347,6 +513,74 @@ export class RelayClient {
         state,
       })),
     };
+  }
+
+  /**
+   * What the popup shows: the summary, the tab it acts on and every shared tab with its
+   * favicon, origin and place (our group, the person's own group, none).
+   *
+   * @param tabId The tab the popup acts on; default the active tab of the last focused window.
+   * @returns The popup state.
+   */
+  async popupState(tabId?: number): Promise<PopupState> {
+    await this.#init;
+    const current = tabId === undefined
+      ? (await this.#ports.tabs.query({ active: true, lastFocusedWindow: true }))[0]
+      : await this.#ports.tabs.get(tabId).catch(() => undefined);
+    const tabs = await Promise.all(
+      this.#bridge.tabs().map(async (view) => {
+        const info = await this.#ports.tabs.get(view.tabId).catch(() => undefined);
+        const url = info?.url ?? view.url;
+        const shared: SharedTabView = {
+          tabId: view.tabId,
+          title: info?.title ?? view.title,
+          url,
+          origin: originOf(url),
+          favIconUrl: info?.favIconUrl ?? "",
+          state: view.state,
+          placement: this.#groups?.placement(view.tabId) ?? { kind: "none" },
+        };
+        return shared;
+      }),
+    );
+    const shortcut = await this.#ports.commands?.shortcut(TOGGLE_COMMAND).catch(() => "") ?? "";
+    return {
+      summary: this.#summary(),
+      configured: this.#configured,
+      groupsEnabled: this.#groups !== undefined && this.#groupsEnabled,
+      shortcut,
+      ...(current?.id === undefined ? {} : {
+        current: {
+          tabId: current.id,
+          title: current.title ?? "",
+          origin: originOf(current.url ?? ""),
+          shared: this.#isShared(current.id),
+          shareable: isShareableUrl(current.url),
+        },
+      }),
+      tabs,
+    };
+  }
+
+  /**
+   * The copyable endpoint texts for the saved settings.
+   *
+   * @returns The texts.
+   * @throws {Error} Before a token is saved.
+   */
+  async endpoints(): Promise<Endpoints> {
+    const settings = parseSettings(await this.#ports.storage.local.get(SETTINGS_KEYS));
+    if (settings.gatewayToken === "") {
+      throw new Error("Not set up yet: the relay's token is missing");
+    }
+    const relayToken = await deriveRelayToken(settings.gatewayToken, settings.relayPort);
+    return endpoints(settings.relayPort, relayToken);
+  }
+
+  async #show(tabId: number): Promise<{ ok: true }> {
+    const tab = await this.#ports.tabs.update(tabId, { active: true });
+    await this.#ports.windows.update(tab.windowId, { focused: true });
+    return { ok: true };
   }
 
   /**
@@ -360,7 +594,13 @@ export class RelayClient {
   }
 
   #onMessage(message: unknown, sendResponse: (response: unknown) => void): boolean {
-    if (!isJsonObject(message) || this.#closed) return false;
+    if (this.#closed) return false;
+    const request = parseClientMessage(message);
+    if (request === undefined) return false;
+    if ("error" in request) {
+      sendResponse({ error: request.error });
+      return false;
+    }
     const answer = (work: () => Promise<unknown>) => {
       void this.#init.then(work).then(
         (response) => sendResponse(response),
@@ -368,27 +608,53 @@ export class RelayClient {
       );
       return true;
     };
-    switch (message.type) {
+    switch (request.type) {
       case "status":
         return answer(() => Promise.resolve(this.status()));
+      case "state":
+        return answer(() => this.popupState(request.tabId));
+      case "share":
+        return answer(() => this.#share(request.tabId));
+      case "stop":
+        return answer(() => this.stop(request.tabId));
+      case "stopAll":
       case "detachAll":
         return answer(async () => {
           await this.#bridge.detachAll("toggle");
           return { ok: true };
         });
-      case "checkConnection": {
-        const { port, token } = message;
-        if (typeof port !== "number" || typeof token !== "string") {
-          sendResponse({
-            error: 'Cannot check the connection as "port" must be a number and "token" a string',
-          });
-          return false;
-        }
-        const compat = message.openclawRelayCompat === true ? { openclawRelayCompat: true } : {};
-        return answer(() => this.#check({ port, token, ...compat }));
+      case "show":
+        return answer(() => this.#show(request.tabId));
+      case "retry":
+        return answer(() => {
+          this.#connection.requestConnect("user");
+          this.#refreshBadges();
+          return Promise.resolve({ ok: true });
+        });
+      case "openSettings":
+        return answer(async () => {
+          await this.#ports.runtime.openOptionsPage();
+          return { ok: true };
+        });
+      case "openSetup":
+        return answer(async () => {
+          await (this.#ports.pages?.openSetup() ?? this.#ports.runtime.openOptionsPage());
+          return { ok: true };
+        });
+      case "endpoints":
+        return answer(() => this.endpoints());
+      case "checkConnection":
+        return answer(() =>
+          this.#check({
+            port: request.port,
+            token: request.token,
+            ...(request.openclawRelayCompat === true ? { openclawRelayCompat: true } : {}),
+          })
+        );
+      default: {
+        const _exhaustive: never = request;
+        return _exhaustive;
       }
-      default:
-        return false;
     }
   }
 
@@ -403,7 +669,7 @@ export class RelayClient {
     const badged = new Set<number>();
     for (const [tabId, state] of states) {
       if (state !== "detached") badged.add(tabId);
-      this.#setBadge(tabId, badgeFor(status, state, now));
+      this.#setBadge(tabId, badgeFor(status, state, now, { configured: this.#configured }));
     }
     for (const [tabId, message] of this.#tabErrors) {
       if (states.has(tabId) && states.get(tabId) !== "detached") continue;
@@ -411,7 +677,7 @@ export class RelayClient {
       this.#setBadge(tabId, {
         kind: "error",
         ...BADGE_STYLE.error,
-        title: `Browser Relay: ${message}. Click to try again.`,
+        title: `Browser Relay: ${message}`,
       });
     }
     this.#badged = badged;
@@ -437,6 +703,7 @@ export class RelayClient {
     for (const remove of this.#removers.splice(0)) remove();
     this.#connection.close();
     this.#bridge.close();
+    this.#groups?.close();
   }
 
   /** Same as {@linkcode RelayClient.prototype.close}. */

@@ -55,6 +55,29 @@ export function parseSharePopups(raw: unknown): boolean {
   return raw === undefined ? DEFAULT_SHARE_POPUPS : raw !== false;
 }
 
+/**
+ * The `chrome.storage.local` key of the "put shared tabs in a Browser Relay tab group" setting.
+ * It is not one of {@linkcode SETTINGS_KEYS}: changing it regroups tabs and never restarts the
+ * connection.
+ */
+export const TAB_GROUPS_KEY = "useTabGroups";
+
+/**
+ * Reads the tab-group setting: on unless stored as `false`.
+ *
+ * @param raw The stored value of {@linkcode TAB_GROUPS_KEY}.
+ * @returns Whether shared tabs go in a tab group.
+ *
+ * @example
+ * ```ts
+ * parseUseTabGroups(undefined); // true
+ * parseUseTabGroups(false); // false
+ * ```
+ */
+export function parseUseTabGroups(raw: unknown): boolean {
+  return raw !== false;
+}
+
 /** The `chrome.storage.local` key of the "options page opened after an error" latch. */
 export const HELP_ON_ERROR_SHOWN_KEY = "helpOnErrorShown";
 

@@ -169,6 +169,13 @@ export class FakeTabs implements TabsPort {
     this.onUpdated.emit(tabId, change);
   }
 
+  /** Sets a tab's `groupId` without firing events (used by `FakeTabGroups`). */
+  setGroupId(tabId: number, groupId: number): void {
+    const tab = this.#tabs.get(tabId);
+    if (!tab) throw new Error(`No tab with id: ${tabId}.`);
+    this.#tabs.set(tabId, { ...tab, groupId });
+  }
+
   /** Replaces a tab (prerender swap): a new id takes its place, then `onReplaced` fires. */
   replace(removedTabId: number): number {
     const tab = this.#tabs.get(removedTabId);

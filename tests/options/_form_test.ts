@@ -20,10 +20,12 @@ Deno.test("readForm() reports each field's first issue next to it", async (t) =>
     const result = readForm({ relayPort: "18792abc", gatewayToken: "t" });
     assert.equal(result.ok, false);
     assert.ok(!result.ok);
-    assert.deepEqual(result.errors, {
-      relayPort:
-        'Cannot use "relayPort" as it must be an integer between 1 and 65535: current value is "18792abc"',
-    });
+    // The page shows the person's words; the issue keeps the exact diagnostic.
+    assert.deepEqual(result.errors, { relayPort: "Enter a port number between 1 and 65535" });
+    assert.equal(
+      result.issues[0].message,
+      'Cannot use "relayPort" as it must be an integer between 1 and 65535: current value is "18792abc"',
+    );
     assert.deepEqual(result.issues.map((issue) => [issue.code, issue.path]), [
       ["wrong_type", ["relayPort"]],
     ]);
@@ -32,10 +34,13 @@ Deno.test("readForm() reports each field's first issue next to it", async (t) =>
     const result = readForm({ relayPort: "70000", gatewayToken: "   " });
     assert.ok(!result.ok);
     assert.deepEqual(result.errors, {
-      relayPort: 'Cannot use "relayPort" as it must be between 1 and 65535: current value is 70000',
-      gatewayToken:
-        'Cannot connect as "gatewayToken" is empty: enter the gateway token of your relay',
+      relayPort: "Enter a port number between 1 and 65535",
+      gatewayToken: "Paste the token the relay printed when it started",
     });
+    assert.deepEqual(result.issues.map((issue) => issue.message), [
+      'Cannot use "relayPort" as it must be between 1 and 65535: current value is 70000',
+      'Cannot connect as "gatewayToken" is empty: enter the gateway token of your relay',
+    ]);
     assert.deepEqual(result.issues.map((issue) => issue.code), ["out_of_range", "missing_field"]);
   });
   await t.step("port 0", () => {
@@ -54,5 +59,8 @@ Deno.test("readForm() reports each field's first issue next to it", async (t) =>
       message:
         'Cannot use "gatewayToken" as it contains whitespace: paste the token again in one piece',
     }]);
+    assert.deepEqual(result.errors, {
+      gatewayToken: "The token has spaces in it: paste it again in one piece",
+    });
   });
 });

@@ -96,3 +96,29 @@ Deno.test("statusView() reports a missing or malformed status", () => {
   assert.deepEqual(statusView(undefined, 0), expected);
   assert.deepEqual(statusView({ connection: { phase: "flying" } }, 0), expected);
 });
+
+Deno.test("statusView() shows the worker's summary as the detail, in the person's words", () => {
+  const view = statusView({
+    connection: {
+      phase: "stopped",
+      relayUrl: "http://127.0.0.1:18792",
+      attempt: 0,
+      lastError: {
+        code: "missing_token",
+        message: "Missing gatewayToken in extension settings (chrome.storage.local.gatewayToken)",
+      },
+    },
+    summary: {
+      tone: "error",
+      text: "Not set up yet: the relay's token is missing",
+      action: "setup",
+      actionLabel: "Finish setup",
+    },
+    tabs: [],
+  }, 0);
+  assert.deepEqual([view.tone, view.label, view.detail], [
+    "error",
+    "Not set up",
+    "Not set up yet: the relay's token is missing",
+  ]);
+});

@@ -49,27 +49,38 @@ Deno.test("badgeFor() maps status and tab state to the §10 badge table", () => 
   }
 });
 
-Deno.test("badgeFor() titles explain the state and what a click does", () => {
+Deno.test("badgeFor() titles are short: the tab's state, then the connection summary", () => {
   assert.equal(
     badgeFor(READY, "attached").title,
-    `Browser Relay: attached and connected to the relay at ${URL}. Click to detach this tab.`,
+    "Browser Relay: this tab is shared. Connected to the relay on port 18792",
   );
   assert.equal(
     badgeFor(BACKOFF, "attached", 7_100).title,
-    `Browser Relay: relay at ${URL} is not connected; retrying in 3 s. Last error: Relay server not reachable at ${URL} (x). Click to detach this tab.`,
+    "Browser Relay: this tab is shared. No relay is running on port 18792: retrying in 3 s",
   );
   assert.equal(
     badgeFor(STOPPED, "attached").title,
-    "Browser Relay: Missing gatewayToken in extension settings (chrome.storage.local.gatewayToken). Fix the relay port or gateway token in the extension options; the extension retries as soon as they change. Click to retry, or detach this tab.",
+    "Browser Relay: this tab is shared. Not set up yet: the relay's token is missing",
   );
   assert.equal(
     badgeFor(READY, "detached").title,
-    "Browser Relay: not attached. Click to attach this tab to the relay.",
+    "Browser Relay: this tab is not shared. Connected to the relay on port 18792",
+  );
+  assert.equal(
+    badgeFor(IDLE, "detached", undefined, { configured: false }).title,
+    "Browser Relay: this tab is not shared. Not set up yet: the relay's token is missing",
   );
   assert.match(
     badgeFor({ ...STOPPED, lastError: { code: "incompatible_relay", message: "m" } }, "attached")
       .title,
-    /Update the relay/,
+    /not a compatible relay/,
   );
-  assert.match(badgeFor({ ...READY, legacy: true }, "attached").title, /legacy relay/);
+  assert.match(badgeFor({ ...READY, legacy: true }, "attached").title, /older relay/);
+  for (const status of [READY, CONNECTING, BACKOFF, IDLE, STOPPED]) {
+    for (const tab of ["detached", "attaching", "attached", "reattaching"] as const) {
+      const { title } = badgeFor(status, tab, 0);
+      assert.ok(title.length <= 120, `${status.phase}/${tab}: ${title.length} characters`);
+      assert.doesNotMatch(title, /gatewayToken|chrome\.storage/);
+    }
+  }
 });

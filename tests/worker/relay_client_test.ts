@@ -160,7 +160,8 @@ Deno.test("RelayClient() registers every listener in the constructor and removes
     ];
     // Synchronously, before any await: the event that woke the worker is not missed.
     assert.deepEqual(events.map((e) => e.size), events.map(() => 1));
-    assert.equal(h.storage.listenerCount, 1);
+    // The connection's settings listener and the client's own (token and tab-group setting).
+    assert.equal(h.storage.listenerCount, 2);
     await h.client.ready;
     h.client.close();
     assert.deepEqual(events.map((e) => e.size), events.map(() => 0));
@@ -258,7 +259,7 @@ Deno.test("RelayClient.clickAction() shows ! with the reason when Chrome refuses
     assert.equal(badge?.text, "!");
     assert.equal(
       badge?.title,
-      'Browser Relay: Cannot attach to tab 1 as Chrome does not allow debugging this page: URL is "chrome://settings/". Click to try again.',
+      "Browser Relay: Chrome does not let extensions share this page",
     );
   });
 });

@@ -328,7 +328,7 @@ Deno.test("RelayConnection() does no network I/O without a token, opens the opti
     assert.equal(h.conn.status().phase, "stopped");
     const badge = badgeFor(h.conn.status(), "attached");
     assert.equal(badge.text, "!");
-    assert.match(badge.title, /extension options/);
+    assert.match(badge.title, /Not set up yet: the relay.s token is missing/);
     assert.equal(h.runtime.optionsOpened, 1);
     assert.deepEqual(await h.storage.local.get(["helpOnErrorShown"]), { helpOnErrorShown: true });
     // A second click retries (still missing) but the options page stays at one opening.
