@@ -128,7 +128,10 @@ export function summarizeConnection(
     }
     case "stopped":
       switch (status.lastError?.code) {
+        // mutual-v1: the relay could not prove this token, almost always a wrong token; the
+        // connection's lastError adds that another program may hold the port.
         case "token_rejected":
+        case "relay_unproven":
           return summary(
             "error",
             "The relay refused the token: paste the one it printed in the settings",
