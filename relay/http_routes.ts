@@ -201,7 +201,10 @@ export async function handleHttpRequest(
       protocol: 3,
       // The tokenless `/extension?auth=mutual-v1&nonce=…` upgrade is accepted (issue 14).
       auth: [MUTUAL_AUTH_SCHEME],
-      ...(proof === undefined ? {} : { proof }),
+      // With a proof, what `/json/version` would say, so a check needs no token at all.
+      ...(proof === undefined
+        ? {}
+        : { proof, browser: `BrowserRelay/${ctx.version}`, protocolVersion: "1.3" }),
     });
   }
   return text(res, 404, "not found");

@@ -5,9 +5,9 @@
  * The worker runs the check, not the page: it has the host permissions, so there is no CORS
  * trouble, and it can set the `x-openclaw-relay-token` header.
  *
- * In scheme `mutual-v1` (unless `openclawRelayCompat`) the relay first proves that it knows the
- * token, over a fresh nonce in the status request, and only then is the relay token sent: an
- * impostor on the port gets no credential from a check either (docs/protocol-extensions.md).
+ * In scheme `mutual-v1` (unless `openclawRelayCompat`) the relay proves that it knows the token,
+ * over a fresh nonce in the status request, and no credential is sent: an impostor on the port
+ * gets nothing from a check either (docs/protocol-extensions.md).
  *
  * @module
  */
@@ -301,8 +301,9 @@ export function classifyCheck(requests: CheckRequests): CheckResult {
 
 /**
  * Scheme `mutual-v1`: the status answer must offer the scheme and carry the relay's proof over
- * `clientNonce` for this port and token. `undefined` when it does; otherwise the result to show,
- * and no credential is sent.
+ * `clientNonce` for this port and token. Either way the result comes from this one answer: no
+ * credential is sent, not even after the proof (a second request could reach another program
+ * that took the port in between).
  */
 async function checkRelayProof(
   baseUrl: string,
@@ -310,8 +311,8 @@ async function checkRelayProof(
   token: string,
   clientNonce: string,
   status: CheckedRequest,
-): Promise<CheckResult | undefined> {
-  if (status.outcome.kind !== "response") return undefined;
+): Promise<CheckResult> {
+  if (status.outcome.kind !== "response") return classifyCheck({ baseUrl, status });
   const { url } = status;
   const { status: code, contentType, body } = status.outcome;
   if (looksLikeHtml(contentType, body)) {
@@ -343,7 +344,22 @@ async function checkRelayProof(
     clientNonce,
     relayNonce: proof.relayNonce,
   }, proof.proof);
-  if (proven) return undefined;
+  if (proven && isJsonObject(json)) {
+    const browser = typeof json["browser"] === "string" ? json["browser"] : "a Browser Relay";
+    const protocol = typeof json["protocolVersion"] === "string" ? json["protocolVersion"] : "1.3";
+    const connected = typeof json["connected"] === "boolean" ? json["connected"] : undefined;
+    const ok: CheckResult = {
+      kind: "ok",
+      url,
+      relayVersion: browser,
+      protocolVersion: protocol,
+      challengeHandshake: true,
+      message:
+        `Connected to ${browser} at ${baseUrl}: token accepted (the relay proved it knows it), CDP ${protocol}, supports the connect.challenge handshake`,
+      hint: "",
+    };
+    return connected === undefined ? ok : { ...ok, extensionConnected: connected };
+  }
   return {
     kind: "token_rejected",
     url,
@@ -359,8 +375,8 @@ async function checkRelayProof(
  *
  * Sends `GET http://127.0.0.1:<port>/extension/status` (no credentials), then
  * `GET /json/version` with the `x-openclaw-relay-token` header set to the derived relay token.
- * In scheme `mutual-v1` (the default) the status request carries a fresh nonce, and the relay
- * token is sent only once the status answer proved that the relay knows the token.
+ * In scheme `mutual-v1` (the default) only the status request is made, with a fresh nonce: its
+ * answer must prove that the relay knows the token, and no credential is sent at all.
  * Each request has its own deadline; neither uses `AbortSignal.timeout()`. Never throws: bad
  * input yields an `invalid_input` result and network failures yield results too.
  *
@@ -416,10 +432,7 @@ export async function checkConnection(
     outcome: await getWithDeadline(ports, statusUrl, { timeoutMs }),
   };
   if (status.outcome.kind !== "response") return classifyCheck({ baseUrl, status });
-  if (mutual) {
-    const unproven = await checkRelayProof(baseUrl, port, token, clientNonce, status);
-    if (unproven !== undefined) return unproven;
-  }
+  if (mutual) return await checkRelayProof(baseUrl, port, token, clientNonce, status);
   const relayToken = await deriveRelayToken(token, port);
   const versionUrl = `${baseUrl}/json/version`;
   const version: CheckedRequest = {

@@ -128,10 +128,16 @@ export function summarizeConnection(
     }
     case "stopped":
       switch (status.lastError?.code) {
-        // mutual-v1: the relay could not prove this token, almost always a wrong token; the
-        // connection's lastError adds that another program may hold the port.
         case "token_rejected":
+          return summary(
+            "error",
+            "The relay refused the token: paste the one it printed in the settings",
+            "settings",
+          );
         case "relay_unproven":
+          // mutual-v1: the relay could not prove this token, almost always a wrong token, so the
+          // words are a refused token's; the connection's lastError adds that another program may
+          // hold the port.
           return summary(
             "error",
             "The relay refused the token: paste the one it printed in the settings",

@@ -119,9 +119,12 @@ Deno.test({
         assert.match(text, /Relay reachable and token accepted/);
         assert.match(text, /BrowserRelay\/0\.1\.0/);
         assert.match(text, /supports the connect\.challenge handshake/);
+        // Scheme mutual-v1: the status request alone, whose answer proves the relay (issue 14).
         assert.match(
           text,
-          new RegExp(`URL tried: http://127\\.0\\.0\\.1:${relay.port}/json/version`),
+          new RegExp(
+            `URL tried: http://127\\.0\\.0\\.1:${relay.port}/extension/status\\?auth=mutual-v1&nonce=`,
+          ),
         );
         const path = await screenshot(page, "options-connected");
         // The README's copy changes only on request: ports differ per run, and a modified

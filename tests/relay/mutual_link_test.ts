@@ -266,6 +266,8 @@ Deno.test("handleHttpRequest() proves the relay in /extension/status for a clien
   const clientNonce = nonce(3);
   const reply = await http(relay, `/extension/status?auth=mutual-v1&nonce=${clientNonce}`);
   const body = JSON.parse(reply.body) as JsonObject;
+  assert.equal(body.browser, "BrowserRelay/0.1.0");
+  assert.equal(body.protocolVersion, "1.3");
   const parsed = parseMutualChallengeNonce(String(body.proof));
   assert.ok(parsed);
   const key = await mutualAuthKey(TOKEN, relay.port);

@@ -334,6 +334,8 @@ async function provenStatus(token: string, port = 18792): Promise<Reply> {
       protocol: 3,
       auth: ["mutual-v1"],
       proof: mutualChallengeNonce(relayNonce, proof),
+      browser: "BrowserRelay/0.1.0",
+      protocolVersion: "1.3",
     }),
   };
 }
@@ -343,14 +345,23 @@ async function runMutualCheck(http: RoutedHttp, token = "test-token") {
   return await checkConnection(ports, { port: 18792, token }, { clientNonce: () => NONCE });
 }
 
-Deno.test("checkConnection() in scheme mutual-v1 sends the relay token only after the relay's proof", async () => {
+Deno.test("checkConnection() in scheme mutual-v1 accepts the relay's proof and sends no credential", async () => {
   const http = new RoutedHttp()
     .route(MUTUAL_STATUS_URL, await provenStatus("test-token"))
     .route(VERSION_URL, RELAY_VERSION);
-  const result = await runMutualCheck(http);
-  assert.equal(result.kind, "ok");
-  assert.deepEqual(http.requests.map((request) => request.url), [MUTUAL_STATUS_URL, VERSION_URL]);
-  assert.deepEqual(http.requests[0]!.headers, {});
+  assert.deepEqual(await runMutualCheck(http), {
+    kind: "ok",
+    url: MUTUAL_STATUS_URL,
+    relayVersion: "BrowserRelay/0.1.0",
+    protocolVersion: "1.3",
+    challengeHandshake: true,
+    extensionConnected: false,
+    message:
+      "Connected to BrowserRelay/0.1.0 at http://127.0.0.1:18792: token accepted (the relay proved it knows it), CDP 1.3, supports the connect.challenge handshake",
+    hint: "",
+  });
+  // One request, without headers: not even a proven relay gets the relay token.
+  assert.deepEqual(http.requests, [{ url: MUTUAL_STATUS_URL, headers: {} }]);
 });
 
 Deno.test("checkConnection() in scheme mutual-v1 gives a relay that cannot prove the token nothing", async (t) => {
