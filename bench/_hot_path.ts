@@ -29,6 +29,12 @@ export interface FloorProbes {
   readonly debuggerInWorker: (n: number) => Promise<number[]>;
   /** `n` WebSocket echoes of a command-sized frame from the worker to a loopback server. */
   readonly socketFromWorker: (n: number) => Promise<number[]>;
+  /**
+   * `n` sequential commands through relay + extension that the worker answers without a
+   * `chrome.*` call (a session it does not know), each timed by the client: the relay's and the
+   * worker's own cost on top of the worker's socket.
+   */
+  readonly withoutDebugger?: (n: number) => Promise<number[]>;
 }
 
 /** End to end against the extension floor, with the floor's two parts. */
@@ -38,6 +44,8 @@ export interface FloorResult {
   readonly floor: Summary;
   readonly debuggerInWorker: Summary;
   readonly socketFromWorker: Summary;
+  /** Only when the probe was given. */
+  readonly withoutDebugger?: Summary;
 }
 
 /**
@@ -63,9 +71,14 @@ export async function endToEndVsFloor(
   const debuggerSamples: number[] = [];
   const socketSamples: number[] = [];
   const floor: number[] = [];
+  const withoutDebugger: number[] = [];
+  if (probes.withoutDebugger !== undefined) await probes.withoutDebugger(20);
   for (let done = 0; done < total; done += block) {
     const n = Math.min(block, total - done);
     endToEnd.push(...await probes.endToEnd(n));
+    if (probes.withoutDebugger !== undefined) {
+      withoutDebugger.push(...await probes.withoutDebugger(n));
+    }
     const d = await probes.debuggerInWorker(n);
     const s = await probes.socketFromWorker(n);
     debuggerSamples.push(...d);
@@ -77,6 +90,9 @@ export async function endToEndVsFloor(
     floor: summarize(floor),
     debuggerInWorker: summarize(debuggerSamples),
     socketFromWorker: summarize(socketSamples),
+    ...(probes.withoutDebugger === undefined
+      ? {}
+      : { withoutDebugger: summarize(withoutDebugger) }),
   };
 }
 
@@ -198,4 +214,24 @@ export function cpuSpent(before: CpuByRole, after: CpuByRole): [string, number][
     .map(([role, seconds]): [string, number] => [role, seconds - (before[role] ?? 0)])
     .filter(([, seconds]) => seconds >= 0.005)
     .sort((a, b) => b[1] - a[1]);
+}
+
+/** The pid of the browser process using `userDataDir` (Linux `/proc`), if it can be found. */
+export async function browserPid(userDataDir: string): Promise<number | undefined> {
+  try {
+    for await (const entry of Deno.readDir("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
+      const args = cmdline.split("\0");
+      if (
+        args.some((a) => a === `--user-data-dir=${userDataDir}`) &&
+        !args.some((a) => a.startsWith("--type="))
+      ) {
+        return Number(entry.name);
+      }
+    }
+  } catch {
+    // not Linux
+  }
+  return undefined;
 }

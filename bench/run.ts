@@ -5,7 +5,8 @@
  *
  * Flags: `--quick` (small sizes, for trying the script), `--json` (raw numbers after the table),
  * `--codec-only`, `--system-only`, `--only=floor,concurrency` (system sections: `roundTrip`,
- * `floor`, `concurrency`, `screenshot`, `flood`, `recovery`).
+ * `floor`, `concurrency`, `screenshot`, `flood`, `recovery`), `--dist=DIR` (load another build of
+ * the extension, e.g. a copy of `dist/` from an earlier commit, to compare two versions).
  *
  * @module
  */

@@ -17,6 +17,7 @@ import { Rig, TOKEN, waitUntil } from "../harness/rig.ts";
 import { FakeExtension } from "../harness/fake_extension.ts";
 import { type CdpEvent, CdpSocket } from "./_cdp_socket.ts";
 import {
+  browserPid,
   type CpuByRole,
   cpuByRole,
   cpuSpent,
@@ -52,6 +53,8 @@ export interface SystemBenchOptions {
    * empty runs all.
    */
   readonly only: readonly string[];
+  /** The extension build to load; `dist/` when absent (`--dist=DIR` compares two builds). */
+  readonly dist?: string;
   /** Progress output. */
   readonly log: (line: string) => void;
 }
@@ -119,6 +122,26 @@ async function timeCalls(
   for (let i = 0; i < count; i++) {
     const start = performance.now();
     await client.call(method, params, sessionId);
+    samples.push(performance.now() - start);
+  }
+  return samples;
+}
+
+/** A relay session id the extension never hands out: the worker answers it with an error. */
+const UNKNOWN_SESSION = "cb-tab-999999";
+
+/** Like {@linkcode timeCalls}, but an error reply is a sample too. */
+async function timeReplies(
+  client: CdpSocket,
+  method: string,
+  params: Record<string, unknown>,
+  sessionId: string,
+  count: number,
+): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    await client.send(method, params, sessionId);
     samples.push(performance.now() - start);
   }
   return samples;
@@ -307,26 +330,6 @@ function startEcho(): { url: string; close(): Promise<void> } {
   return { url: `ws://127.0.0.1:${server.addr.port}/`, close: () => server.shutdown() };
 }
 
-/** The pid of the browser process using `userDataDir` (Linux `/proc`), if it can be found. */
-async function browserPid(userDataDir: string): Promise<number | undefined> {
-  try {
-    for await (const entry of Deno.readDir("/proc")) {
-      if (!/^\d+$/.test(entry.name)) continue;
-      const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
-      const args = cmdline.split("\0");
-      if (
-        args.some((a) => a === `--user-data-dir=${userDataDir}`) &&
-        !args.some((a) => a.startsWith("--type="))
-      ) {
-        return Number(entry.name);
-      }
-    }
-  } catch {
-    // not Linux
-  }
-  return undefined;
-}
-
 /** Resident memory of a process in bytes (Linux), or `NaN`. */
 async function rssOf(pid: number | undefined): Promise<number> {
   if (pid === undefined) return Number.NaN;
@@ -450,7 +453,10 @@ export async function runSystemBench(
   const want = (section: string) => options.only.length === 0 || options.only.includes(section);
   const rows: BenchRow[] = [];
   const details: Record<string, unknown> = {};
-  const rig = await Rig.start({}, { args: ["--remote-debugging-port=0"] });
+  const rig = await Rig.start({}, {
+    args: ["--remote-debugging-port=0"],
+    ...(options.dist === undefined ? {} : { dist: options.dist }),
+  });
   const sockets: CdpSocket[] = [];
   const cleanups: (() => Promise<unknown>)[] = [];
   const open = async (url: string) => {
@@ -558,6 +564,7 @@ export async function runSystemBench(
         debuggerInWorker: (n) =>
           debuggerFloor(rig.browser.worker, tabId, "Runtime.evaluate", params, n),
         socketFromWorker: (n) => workerSocketFloor(rig.browser.worker, echo.url, 150, n),
+        withoutDebugger: (n) => timeReplies(relay, "Runtime.evaluate", params, UNKNOWN_SESSION, n),
       }, options.calls);
       details.endToEndVsFloor = result;
       const e = result.endToEnd;
@@ -582,6 +589,20 @@ export async function runSystemBench(
         target: "—",
         met: "—",
       });
+      const w = result.withoutDebugger;
+      if (w !== undefined) {
+        breakdown.push({
+          benchmark:
+            "  through relay + worker without chrome.debugger (unknown session), p50 (p95)",
+          baseline: `worker socket echo ${ms(result.socketFromWorker.p50)} (${
+            ms(result.socketFromWorker.p95)
+          })`,
+          ours: `${ms(w.p50)} (${ms(w.p95)})`,
+          ratio: `relay + worker code at p50 ${ms(w.p50 - result.socketFromWorker.p50)}`,
+          target: "—",
+          met: "—",
+        });
+      }
     }
 
     if (want("concurrency")) {
@@ -989,13 +1010,15 @@ export async function runSystemBench(
 }
 
 /**
- * Options from the command line: `--quick` (small sizes) and `--only=floor,concurrency,…`.
+ * Options from the command line: `--quick` (small sizes), `--only=floor,concurrency,…` and
+ * `--dist=DIR` (another build of the extension).
  *
  * @param args Command-line arguments.
  * @returns Overrides for {@linkcode runSystemBench}.
  */
 export function optionsFromArgs(args: readonly string[]): Partial<SystemBenchOptions> {
   const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+  const dist = args.find((a) => a.startsWith("--dist="))?.slice("--dist=".length);
   return {
     ...(args.includes("--quick")
       ? {
@@ -1009,6 +1032,7 @@ export function optionsFromArgs(args: readonly string[]): Partial<SystemBenchOpt
       }
       : {}),
     ...(only === undefined ? {} : { only: only.split(",") }),
+    ...(dist === undefined ? {} : { dist }),
   };
 }
 

@@ -132,18 +132,19 @@ export class Rig {
    * Starts relay, page servers and Chromium, and points the extension at the relay.
    *
    * @param relayOptions Relay options over the defaults (token, free port).
-   * @param launch Extra Chromium flags, e.g. `--remote-debugging-port=0` for the benchmarks.
+   * @param launch Extra Chromium flags, e.g. `--remote-debugging-port=0` for the benchmarks, and
+   *   the extension to load (default `dist/`).
    */
   static async start(
     relayOptions: Partial<RelayOptions> = {},
-    launch: { readonly args?: readonly string[] } = {},
+    launch: { readonly args?: readonly string[]; readonly dist?: string } = {},
   ): Promise<Rig> {
     const executablePath = await findBrowser();
     if (executablePath === undefined) throw new Error("Chromium is required for e2e tests");
     const relay = await startRelay({ token: TOKEN, port: 0, ...relayOptions });
     const pages = startPages();
     const browser = await launchWithExtension({
-      dist: DIST,
+      dist: launch.dist ?? DIST,
       executablePath,
       headless: true,
       ...(launch.args === undefined ? {} : { args: launch.args }),

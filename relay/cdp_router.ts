@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { CdpFrame } from "../codec/cdp_frame.ts";
+import type { CdpFrame, CdpOutcome } from "../codec/cdp_frame.ts";
 import { encodeCdpFrame } from "../codec/encode_cdp_frame.ts";
 import type { CdpCall, Outcome } from "../codec/extension_frame.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
@@ -88,6 +88,28 @@ export interface CdpRouterOptions {
   readonly userAgent: () => string | undefined;
   /** Called when the last client holding a top-level session goes away. */
   readonly onSessionReleased?: (sessionId: string) => void;
+  /**
+   * Answers `Browser.setDownloadBehavior` (the download emulation, `relay/download_emulation.ts`)
+   * with exactly one outcome; `browserSessionId` is the relay-made browser session it was sent
+   * on, if any. Without it the relay answers `{}` and downloads are not emulated.
+   */
+  readonly setDownloadBehavior?: (
+    client: CdpClient,
+    params: JsonObject,
+    browserSessionId: string | undefined,
+  ) => Promise<CdpOutcome>;
+  /**
+   * Answers `Browser.grantPermissions`, `Browser.setPermission` and `Browser.resetPermissions`
+   * (the permission emulation, `relay/permission_emulation.ts`) with exactly one outcome.
+   * Without it they are unsupported.
+   */
+  readonly permissions?: (
+    client: CdpClient,
+    method: string,
+    params: JsonObject,
+  ) => Promise<CdpOutcome>;
+  /** Called once when a client is removed, after its sessions are released. */
+  readonly onClientRemoved?: (client: CdpClient) => void;
   /**
    * Relay-made sessions one client may hold at once.
    *
@@ -207,6 +229,20 @@ export class CdpRouter {
         this.#options.onSessionReleased?.(sessionId);
       }
     }
+    this.#options.onClientRemoved?.(client);
+  }
+
+  /**
+   * Sends one event to one open client: a browser-level event (no `sessionId`) or one on a
+   * session the client holds.
+   *
+   * @param client The client.
+   * @param method The CDP event.
+   * @param params Its params.
+   * @param sessionId The session it belongs to, if any.
+   */
+  sendEvent(client: CdpClient, method: string, params: JsonObject, sessionId?: string): void {
+    this.#event(client, method, params, sessionId);
   }
 
   /**
@@ -236,6 +272,7 @@ export class CdpRouter {
       ? undefined
       : via.topLevel;
     const local = this.#local(client, command, effective, via);
+    if (local === "answered") return;
     if (local === "forward") {
       this.#forward(client, command, effective);
     } else if (typeof local === "string") {
@@ -357,7 +394,7 @@ export class CdpRouter {
     command: CdpCommand,
     effective: string | undefined,
     via: ClientSession | undefined,
-  ): JsonObject | string | "forward" {
+  ): JsonObject | string | "forward" | "answered" {
     const params = command.params ?? {};
     const { method } = command;
     // Relay-private methods belong to the relay ↔ extension protocol only: a client could
@@ -376,7 +413,21 @@ export class CdpRouter {
             jsVersion: "V8",
           };
         }
-        case "Browser.setDownloadBehavior":
+        case "Browser.setDownloadBehavior": {
+          const answer = this.#options.setDownloadBehavior;
+          if (answer === undefined) return {};
+          const browserSession = via?.kind === "browser" ? command.sessionId : undefined;
+          this.#answerLater(client, command, answer(client, params, browserSession));
+          return "answered";
+        }
+        case "Browser.grantPermissions":
+        case "Browser.setPermission":
+        case "Browser.resetPermissions": {
+          const answer = this.#options.permissions;
+          if (answer === undefined) return unsupportedMethodError(method);
+          this.#answerLater(client, command, answer(client, method, params));
+          return "answered";
+        }
         case "Browser.close":
           return {};
         default:
@@ -512,6 +563,31 @@ export class CdpRouter {
       id,
       ...(sessionId === undefined ? {} : { sessionId }),
       outcome: { ok: true, result },
+    });
+  }
+
+  /** The one reply of a command the relay answered asynchronously. */
+  /** Sends the one reply once `pending` settles; a rejection becomes an error reply. */
+  #answerLater(client: CdpClient, command: CdpCommand, pending: Promise<CdpOutcome>): void {
+    void pending.then(
+      (outcome) => this.#answer(client, command, outcome),
+      (error: unknown) =>
+        this.#answer(client, command, {
+          ok: false,
+          error: {
+            code: -32000,
+            message: error instanceof Error ? error.message : String(error),
+          },
+        }),
+    );
+  }
+
+  #answer(client: CdpClient, command: CdpCommand, outcome: CdpOutcome): void {
+    this.#send(client, {
+      kind: "response",
+      id: command.id,
+      ...(command.sessionId === undefined ? {} : { sessionId: command.sessionId }),
+      outcome,
     });
   }
 

@@ -28,7 +28,10 @@ import {
   mutualProof,
 } from "../codec/mutual_auth.ts";
 import { createTokenVerifier, isAllowedOrigin, redactToken, type TokenVerifier } from "./auth.ts";
-import { CdpRouter } from "./cdp_router.ts";
+import { type CdpClient, CdpRouter } from "./cdp_router.ts";
+import { DownloadEmulation } from "./download_emulation.ts";
+import type { DownloadFs } from "./downloads.ts";
+import { PermissionEmulation } from "./permission_emulation.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { ExtensionChannel } from "./extension_channel.ts";
 import { checkHostAndPeer, handleHttpRequest, presentedToken } from "./http_routes.ts";
@@ -131,6 +134,13 @@ export interface RelayOptions {
    * @default {MAX_CLIENT_SESSIONS (10000)}
    */
   readonly maxClientSessions?: number;
+  /**
+   * File operations of the download emulation (moving finished downloads into a client's
+   * `downloadPath`); tests pass an in-memory one.
+   *
+   * @default {denoDownloadFs}
+   */
+  readonly downloadFs?: DownloadFs;
 }
 
 /** Counters for tests and benchmarks. */
@@ -147,6 +157,8 @@ export interface RelayStats {
   readonly extensionConnected: boolean;
   /** Whether the grace period after an extension drop is running. */
   readonly inGracePeriod: boolean;
+  /** Downloads in flight plus clients with a download behavior set. */
+  readonly downloads: number;
 }
 
 /** A running relay. */
@@ -217,6 +229,8 @@ class Relay implements RelayServer {
   readonly #targets = new TargetRegistry();
   readonly #router: CdpRouter;
   readonly #channel: ExtensionChannel;
+  readonly #downloads: DownloadEmulation<CdpClient>;
+  readonly #permissions: PermissionEmulation<CdpClient>;
   /** Every upgraded socket, with the endpoint it was upgraded on. */
   readonly #sockets = new Map<WebSocket, "/extension" | "/cdp">();
   readonly #clock: Clock;
@@ -287,7 +301,10 @@ class Relay implements RelayServer {
           (this.#verifier?.isGatewayToken(token) ?? false),
       },
       hasState: () => this.#targets.size > 0 || this.#router.size > 0,
-      onEvent: (event) => this.#router.handleEvent(event),
+      onEvent: (event) => {
+        if (!this.#downloads.handleEvent(event)) this.#router.handleEvent(event);
+      },
+      onReady: () => this.#permissions.resync(),
       onGraceExpired: () => this.#onGraceExpired(),
       log: this.#log,
     });
@@ -299,6 +316,18 @@ class Relay implements RelayServer {
       ),
       forward: (command) => this.#channel.forward(command),
       userAgent: () => this.#channel.userAgent,
+      setDownloadBehavior: (client, params, browserSessionId) =>
+        this.#downloads.setBehavior(client, params, browserSessionId),
+      permissions: (client, method, params) =>
+        method === "Browser.grantPermissions"
+          ? this.#permissions.grant(client, params)
+          : method === "Browser.setPermission"
+          ? this.#permissions.setPermission(client, params)
+          : this.#permissions.reset(client, params),
+      onClientRemoved: (client) => {
+        this.#downloads.clientGone(client);
+        this.#permissions.clientGone(client);
+      },
       onSessionReleased: (sessionId) => {
         // The legacy extension answers with an error; either way there is nothing to do.
         if (this.#channel.connected) {
@@ -309,6 +338,40 @@ class Relay implements RelayServer {
           });
         }
       },
+    });
+    this.#downloads = new DownloadEmulation<CdpClient>({
+      clients: () => this.#router.clients(),
+      sendEvent: (client, method, params, sessionId) =>
+        this.#router.sendEvent(client, method, params, sessionId),
+      toExtension: (method, params) => {
+        if (this.#channel.connected) this.#channel.forward({ method, params, settle: () => {} });
+      },
+      contextIds: () => this.#contextIds(),
+      log: this.#log,
+      ...(options.downloadFs === undefined ? {} : { fs: options.downloadFs }),
+    });
+    this.#permissions = new PermissionEmulation<CdpClient>({
+      clients: () => this.#router.clients(),
+      sharedUrls: () =>
+        this.#targets.list().flatMap((entry) =>
+          entry.targetInfo.type === "page" && typeof entry.targetInfo.url === "string"
+            ? [entry.targetInfo.url]
+            : []
+        ),
+      contextIds: () => this.#contextIds(),
+      toExtension: (method, params) =>
+        new Promise((resolve) => {
+          this.#channel.forward({
+            method,
+            params,
+            settle: (outcome) =>
+              resolve(
+                outcome.ok
+                  ? outcome
+                  : { ok: false, error: { code: -32000, message: outcome.error } },
+              ),
+          });
+        }),
     });
     this.#http = createServer((req, res) => {
       // Refused requests are logged (token redacted) so a user can see a wrong token or origin.
@@ -347,6 +410,18 @@ class Relay implements RelayServer {
     this.#wss.on("error", (error: Error) => this.#log(`WebSocket server error: ${error.message}`));
     this.#http.on("upgrade", (req, socket, head) => this.#onUpgrade(req, socket, head));
     this.#http.on("clientError", (_error: Error, socket: Duplex) => socket.destroy());
+  }
+
+  /** Browser context ids a client may name: those of the shared tabs' targets. */
+  #contextIds(): string[] {
+    return [
+      ...new Set(
+        this.#targets.list().flatMap((entry) => {
+          const id = entry.targetInfo.browserContextId;
+          return typeof id === "string" ? [id] : [];
+        }),
+      ),
+    ];
   }
 
   get url(): string {
@@ -390,6 +465,7 @@ class Relay implements RelayServer {
       targets: this.#targets.size,
       extensionConnected: this.#channel.connected,
       inGracePeriod: this.#channel.inGracePeriod,
+      downloads: this.#downloads.size,
     };
   }
 

@@ -10,8 +10,11 @@
 import { CloseCode } from "../codec/close_codes.ts";
 import type { JsonObject } from "../codec/json.ts";
 import type {
+  ContentSettingType,
   Debuggee,
   DebuggerTarget,
+  DownloadDeltaView,
+  DownloadItemView,
   HttpGet,
   PortEvent,
   Ports,
@@ -54,6 +57,28 @@ function adaptEvent<L, C>(
       event.removeListener(wrapper);
     },
   };
+}
+
+/** The part of a `chrome.contentSettings.ContentSetting` the permission emulation uses. */
+interface ContentSettingApi {
+  clear(details: { scope?: "regular" }): Promise<void>;
+  set(details: { primaryPattern: string; setting: "allow" | "block" | "ask" }): Promise<void>;
+}
+
+/** One explicit case per content type the permission emulation sets (no reflection). */
+function contentSetting(type: ContentSettingType): ContentSettingApi {
+  switch (type) {
+    case "location":
+      return chrome.contentSettings.location;
+    case "notifications":
+      return chrome.contentSettings.notifications;
+    case "camera":
+      return chrome.contentSettings.camera;
+    case "microphone":
+      return chrome.contentSettings.microphone;
+    case "clipboard":
+      return chrome.contentSettings.clipboard;
+  }
 }
 
 /** Chrome's CDP results and params are parsed JSON: an object is a JsonObject. */
@@ -208,8 +233,17 @@ export function chromePorts(): Ports {
       attach: (target, requiredVersion) =>
         chrome.debugger.attach({ tabId: target.tabId }, requiredVersion),
       detach: (target) => chrome.debugger.detach({ tabId: target.tabId }),
-      sendCommand: async (target, method, params) =>
-        jsonObject(await chrome.debugger.sendCommand(debuggeeSession(target), method, params)),
+      // The hot path: one `then`, not an async wrapper's extra promise. A synchronous throw
+      // (bad arguments) still becomes a rejection.
+      sendCommand: (target, method, params) => {
+        try {
+          return chrome.debugger.sendCommand(debuggeeSession(target), method, params).then(
+            jsonObject,
+          );
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
       getTargets: async () =>
         (await chrome.debugger.getTargets()).map((t): DebuggerTarget => ({
           type: t.type,
@@ -279,6 +313,44 @@ export function chromePorts(): Ports {
           });
         },
       ),
+    },
+    downloads: {
+      cancel: (downloadId) => chrome.downloads.cancel(downloadId),
+      state: async (downloadId) => (await chrome.downloads.search({ id: downloadId }))[0]?.state,
+      removeFile: (downloadId) => chrome.downloads.removeFile(downloadId),
+      erase: async (downloadId) => {
+        await chrome.downloads.erase({ id: downloadId });
+      },
+      onCreated: adaptEvent(
+        chrome.downloads.onCreated,
+        (listener: (item: DownloadItemView) => void) => (item: chrome.downloads.DownloadItem) =>
+          listener({
+            id: item.id,
+            url: item.url,
+            ...(item.finalUrl === undefined ? {} : { finalUrl: item.finalUrl }),
+            filename: item.filename,
+            state: item.state,
+          }),
+      ),
+      onChanged: adaptEvent(
+        chrome.downloads.onChanged,
+        (listener: (delta: DownloadDeltaView) => void) => (delta: chrome.downloads.DownloadDelta) =>
+          listener({
+            id: delta.id,
+            ...(delta.filename === undefined ? {} : {
+              filename: delta.filename.current === undefined
+                ? {}
+                : { current: delta.filename.current },
+            }),
+            ...(delta.state === undefined ? {} : {
+              state: delta.state.current === undefined ? {} : { current: delta.state.current },
+            }),
+          }),
+      ),
+    },
+    contentSettings: {
+      clear: (type) => contentSetting(type).clear({}),
+      set: (type, primaryPattern, setting) => contentSetting(type).set({ primaryPattern, setting }),
     },
     windows: {
       create: async (properties) => {

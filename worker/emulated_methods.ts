@@ -9,9 +9,16 @@
 
 import type { CdpCall } from "../codec/extension_frame.ts";
 import type { JsonObject } from "../codec/json.ts";
+import { isJsonObject } from "../codec/is_json_object.ts";
 import { noSessionError } from "../codec/messages.ts";
+import {
+  CONTENT_SETTING_TYPES,
+  type ContentSettingRuleView,
+  type ContentSettingsBridge,
+} from "./content_settings_bridge.ts";
+import type { DownloadBridge } from "./download_bridge.ts";
 import { ErrorText } from "./error_text.ts";
-import type { DebuggerTarget, TabsPort, WindowsPort } from "./ports.ts";
+import type { ContentSettingType, DebuggerTarget, TabsPort, WindowsPort } from "./ports.ts";
 import type { TabRecord } from "./tab_sessions.ts";
 
 /** What an emulated method may use: the bridge hands itself over as this. */
@@ -34,6 +41,13 @@ export interface EmulationHost {
    * Wait between creating a tab for `Target.createTarget` and attaching to it.
    */
   readonly createTargetSettleMs: number;
+  /** The download emulation's worker half; absent where `chrome.downloads` is not available. */
+  readonly downloads?: DownloadBridge;
+  /**
+   * The permission emulation's worker half; absent where `chrome.contentSettings` is not
+   * available.
+   */
+  readonly contentSettings?: ContentSettingsBridge;
 }
 
 /** One emulated method: the result object, or a rejection whose message is the error text. */
@@ -117,6 +131,91 @@ async function resetSession(host: EmulationHost, cdp: CdpCall): Promise<JsonObje
   return {};
 }
 
+function downloadsOf(host: EmulationHost, method: string): DownloadBridge {
+  if (host.downloads === undefined) {
+    throw new Error(`Cannot run "${method}" as chrome.downloads is not available`);
+  }
+  return host.downloads;
+}
+
+/**
+ * `BrowserRelay.setDownloadBehavior {behavior}`: the relay's behavior in force; `deny` cancels
+ * downloads of shared tabs.
+ */
+// deno-lint-ignore require-await -- async so that every throw becomes the one error reply
+async function setDownloadBehavior(host: EmulationHost, cdp: CdpCall): Promise<JsonObject> {
+  const behavior = cdp.params?.behavior;
+  if (typeof behavior !== "string") {
+    throw new TypeError('Cannot set download behavior as "behavior" is not a string');
+  }
+  downloadsOf(host, cdp.method).setBehavior(behavior);
+  return {};
+}
+
+/** `BrowserRelay.cancelDownload {guid}`: cancels a shared tab's download (its client left). */
+// deno-lint-ignore require-await -- async so that every throw becomes the one error reply
+async function cancelDownload(host: EmulationHost, cdp: CdpCall): Promise<JsonObject> {
+  const guid = cdp.params?.guid;
+  if (typeof guid !== "string") {
+    throw new TypeError('Cannot cancel download as "guid" is not a string');
+  }
+  return { known: downloadsOf(host, cdp.method).cancel(guid) };
+}
+
+/** `BrowserRelay.eraseDownload {downloadId}`: drops the list entry of a file the relay moved. */
+async function eraseDownload(host: EmulationHost, cdp: CdpCall): Promise<JsonObject> {
+  const downloadId = cdp.params?.downloadId;
+  if (typeof downloadId !== "number" || !Number.isInteger(downloadId)) {
+    throw new TypeError('Cannot erase download as "downloadId" is not an integer');
+  }
+  await downloadsOf(host, cdp.method).erase(downloadId);
+  return {};
+}
+
+function isContentSettingType(value: unknown): value is ContentSettingType {
+  return CONTENT_SETTING_TYPES.some((type) => type === value);
+}
+
+/**
+ * `BrowserRelay.setContentSettings {type, rules: [{pattern, setting}]}`: the relay's rules in
+ * force for one content type replace the extension's.
+ */
+async function setContentSettings(host: EmulationHost, cdp: CdpCall): Promise<JsonObject> {
+  const params = cdp.params ?? {};
+  const { type, rules } = params;
+  if (!isContentSettingType(type)) {
+    throw new TypeError(
+      `Cannot set content settings as "type" is not one of ${
+        CONTENT_SETTING_TYPES.map((t) => `"${t}"`).join(", ")
+      }: current value is ${JSON.stringify(type ?? null)}`,
+    );
+  }
+  if (!Array.isArray(rules)) {
+    throw new TypeError('Cannot set content settings as "rules" is not an array');
+  }
+  const checked: ContentSettingRuleView[] = [];
+  for (const rule of rules) {
+    const pattern = isJsonObject(rule) ? rule.pattern : undefined;
+    const setting = isJsonObject(rule) ? rule.setting : undefined;
+    if (
+      typeof pattern !== "string" ||
+      (setting !== "allow" && setting !== "block" && setting !== "ask")
+    ) {
+      throw new TypeError(
+        `Cannot set content settings as a rule is not {pattern, setting: "allow" | "block" | "ask"}: current value is ${
+          JSON.stringify(rule)
+        }`,
+      );
+    }
+    checked.push({ pattern, setting });
+  }
+  if (host.contentSettings === undefined) {
+    throw new Error(`Cannot run "${cdp.method}" as chrome.contentSettings is not available`);
+  }
+  await host.contentSettings.replace(type, checked);
+  return {};
+}
+
 /**
  * The emulated methods by CDP method name. A method found here is never forwarded to a tab.
  *
@@ -134,4 +233,8 @@ export const EMULATED_METHODS: ReadonlyMap<string, EmulatedMethod> = new Map<
   ["Target.closeTarget", closeTarget],
   ["Target.activateTarget", activateTarget],
   ["BrowserRelay.resetSession", resetSession],
+  ["BrowserRelay.setDownloadBehavior", setDownloadBehavior],
+  ["BrowserRelay.cancelDownload", cancelDownload],
+  ["BrowserRelay.eraseDownload", eraseDownload],
+  ["BrowserRelay.setContentSettings", setContentSettings],
 ]);

@@ -129,6 +129,62 @@ export interface WindowsPort {
   getLastFocused(): Promise<{ readonly id?: number }>;
 }
 
+/** A `chrome.downloads` item as the download tracker needs it. */
+export interface DownloadItemView {
+  readonly id: number;
+  readonly url: string;
+  readonly finalUrl?: string;
+  /** Absolute path; empty until Chrome has chosen it. */
+  readonly filename: string;
+  readonly state: "in_progress" | "interrupted" | "complete";
+}
+
+/** A `chrome.downloads.onChanged` delta as the download tracker needs it. */
+export interface DownloadDeltaView {
+  readonly id: number;
+  readonly filename?: { readonly current?: string };
+  readonly state?: { readonly current?: string };
+}
+
+/** `chrome.downloads` (the `downloads` permission). */
+export interface DownloadsPort {
+  cancel(downloadId: number): Promise<void>;
+  /** The item's state, or `undefined` when Chrome no longer knows it. */
+  state(downloadId: number): Promise<string | undefined>;
+  /** Deletes the file of a completed download. */
+  removeFile(downloadId: number): Promise<void>;
+  /** Removes the entry from the person's download list (the file stays). */
+  erase(downloadId: number): Promise<void>;
+  readonly onCreated: PortEvent<(item: DownloadItemView) => void>;
+  readonly onChanged: PortEvent<(delta: DownloadDeltaView) => void>;
+}
+
+/** A `chrome.contentSettings` type the permission emulation sets. */
+export type ContentSettingType =
+  | "location"
+  | "notifications"
+  | "camera"
+  | "microphone"
+  | "clipboard";
+
+/** A content setting value the permission emulation sets. */
+export type ContentSettingValue = "allow" | "block" | "ask";
+
+/**
+ * `chrome.contentSettings` (the `contentSettings` permission). Its rules are the extension's
+ * own layer above the person's settings: `clear` removes only rules this extension set.
+ */
+export interface ContentSettingsPort {
+  /** Removes every rule this extension set for `type`. */
+  clear(type: ContentSettingType): Promise<void>;
+  /** Sets one rule for `type` on `primaryPattern`. */
+  set(
+    type: ContentSettingType,
+    primaryPattern: string,
+    setting: ContentSettingValue,
+  ): Promise<void>;
+}
+
 /** `chrome.action`. Badge calls are best effort. */
 export interface ActionPort {
   setBadge(
@@ -261,4 +317,8 @@ export interface Ports {
   readonly commands?: CommandsPort;
   /** The setup page; without it a share without a token only refuses. */
   readonly pages?: PagesPort;
+  /** Absent in fakes that do not exercise downloads; then downloads are not emulated. */
+  readonly downloads?: DownloadsPort;
+  /** Absent in fakes that do not exercise permissions; then permissions are not emulated. */
+  readonly contentSettings?: ContentSettingsPort;
 }

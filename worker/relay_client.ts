@@ -10,6 +10,8 @@ import { type Badge, BADGE_STYLE, badgeFor, type TabBadgeState } from "./badge.t
 import { checkConnection, type CheckResult, type CheckTarget } from "./check_connection.ts";
 import type {
   Debuggee,
+  DownloadDeltaView,
+  DownloadItemView,
   Ports,
   RuntimeMessageListener,
   StorageChange,
@@ -46,6 +48,8 @@ import {
   TAB_GROUPS_KEY,
 } from "./settings.ts";
 import { TabGroups } from "./tab_groups.ts";
+import { ContentSettingsBridge } from "./content_settings_bridge.ts";
+import { DownloadBridge } from "./download_bridge.ts";
 
 /** Name of the keepalive alarm (protocol §10). */
 export const KEEPALIVE_ALARM = "relay-keepalive";
@@ -107,6 +111,8 @@ export class RelayClient {
   readonly #sessions: TabSessions;
   readonly #connection: RelayConnection;
   readonly #bridge: TabBridge;
+  readonly #downloads: DownloadBridge | undefined;
+  readonly #contentSettings: ContentSettingsBridge | undefined;
   readonly #init: Promise<void>;
   /** True once the tab table is restored: gated calls may then run at once. */
   #gateOpen = false;
@@ -145,13 +151,30 @@ export class RelayClient {
       onWriteError: (error) => this.#log(`Cannot save tab state: ${errorText(error)}`),
     });
     const hooks: ConnectionHooks = {
-      onReady: () => this.#gated(() => this.#bridge.onReady()),
+      onReady: () =>
+        this.#gated(() => {
+          // Grants belong to the relay's clients: a new connection starts with none.
+          this.#clearContentSettings();
+          this.#bridge.onReady();
+        }),
       onCommand: (id, cdp) => this.#gated(() => this.#bridge.onCommand(id, cdp)),
-      onClosed: () => this.#gated(() => this.#bridge.onClosed()),
+      onClosed: () =>
+        this.#gated(() => {
+          this.#bridge.onClosed();
+          this.#clearContentSettings();
+        }),
       onStatus: () => this.#refreshBadges(),
       attachedTabCount: () => this.#bridge.attachedTabCount(),
     };
     this.#connection = new RelayConnection(ports, hooks, options.connection ?? {});
+    this.#downloads = ports.downloads === undefined ? undefined : new DownloadBridge({
+      downloads: ports.downloads,
+      sendEvent: (cdp) => void this.#connection.sendEvent(cdp),
+      log: this.#log,
+    });
+    this.#contentSettings = ports.contentSettings === undefined
+      ? undefined
+      : new ContentSettingsBridge(ports.contentSettings);
     this.#bridge = new TabBridge({
       sharePopups: async () =>
         parseSharePopups((await ports.storage.local.get([SHARE_POPUPS_KEY]))[SHARE_POPUPS_KEY]),
@@ -166,6 +189,8 @@ export class RelayClient {
         this.#refreshBadges();
         this.#syncGroups();
       },
+      ...(this.#downloads === undefined ? {} : { downloads: this.#downloads }),
+      ...(this.#contentSettings === undefined ? {} : { contentSettings: this.#contentSettings }),
     });
     this.#groups = ports.tabGroups === undefined ? undefined : new TabGroups({
       groups: ports.tabGroups,
@@ -216,6 +241,15 @@ export class RelayClient {
     }
   }
 
+  /** Removes the extension's content settings rules (the permission emulation's grants). */
+  #clearContentSettings(): void {
+    this.#contentSettings?.clearAll().catch((error: unknown) =>
+      this.#log(
+        `Cannot clear content settings: ${error instanceof Error ? error.message : String(error)}`,
+      )
+    );
+  }
+
   #isShared(tabId: number): boolean {
     return this.#bridge.tabs().some((tab) => tab.tabId === tabId);
   }
@@ -262,7 +296,11 @@ export class RelayClient {
     const dbg = this.#ports.debugger;
     const onClicked = (tab: TabInfo) => void this.clickAction(tab);
     const onEvent = (source: Debuggee, method: string, params?: JsonObject) =>
-      this.#gated(() => this.#bridge.handleDebuggerEvent(source, method, params));
+      this.#gated(() => {
+        // Only shared tabs have our debugger attached, so only their downloads are seen.
+        if (source.tabId !== undefined) this.#downloads?.pageEvent(source.tabId, method, params);
+        this.#bridge.handleDebuggerEvent(source, method, params);
+      });
     const onDetach = (source: Debuggee, reason: string) =>
       this.#gated(() => this.#bridge.handleDebuggerDetach(source, reason));
     const onCreated = (tab: TabInfo) => this.#gated(() => this.#bridge.handleTabCreated(tab));
@@ -357,6 +395,19 @@ export class RelayClient {
       this.#removers.push(
         () => tabGroups.onTabGrouped.removeListener(onTabGrouped),
         () => tabGroups.onRemoved.removeListener(onGroupRemoved),
+      );
+    }
+    const { downloads } = this.#ports;
+    const bridge = this.#downloads;
+    if (downloads !== undefined && bridge !== undefined) {
+      // Gated like the debugger events, so a download's page events and items keep their order.
+      const onCreated = (item: DownloadItemView) => this.#gated(() => bridge.itemCreated(item));
+      const onChanged = (delta: DownloadDeltaView) => this.#gated(() => bridge.itemChanged(delta));
+      downloads.onCreated.addListener(onCreated);
+      downloads.onChanged.addListener(onChanged);
+      this.#removers.push(
+        () => downloads.onCreated.removeListener(onCreated),
+        () => downloads.onChanged.removeListener(onChanged),
       );
     }
   }

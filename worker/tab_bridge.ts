@@ -12,6 +12,8 @@ import type { JsonObject } from "../codec/json.ts";
 import { noSessionError } from "../codec/messages.ts";
 import { ErrorText } from "./error_text.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
+import type { ContentSettingsBridge } from "./content_settings_bridge.ts";
+import type { DownloadBridge } from "./download_bridge.ts";
 import { EMULATED_METHODS, type EmulationHost } from "./emulated_methods.ts";
 import type {
   Clock,
@@ -31,7 +33,8 @@ import {
   TabAttachment,
 } from "./tab_attachment.ts";
 import type { TabRecord, TabSessions, TabState } from "./tab_sessions.ts";
-import { type DeadlinePromise, TimeoutError, withDeadline } from "./with_deadline.ts";
+import { DeadlineSweep } from "./deadline_sweep.ts";
+import { TimeoutError, withDeadline } from "./with_deadline.ts";
 
 /** Options of {@linkcode TabBridge}. */
 export interface TabBridgeOptions {
@@ -68,7 +71,8 @@ export interface TabBridgeOptions {
   readonly debuggerTimeoutMs?: number;
   /**
    * Deadline of each forwarded command's `sendCommand`. A frozen tab never answers; this frees
-   * the command and sends its one error response. Matches the relay's own 30 s deadline.
+   * the command and sends its one error response. Matches the relay's own 30 s deadline. Must
+   * be positive and finite.
    *
    * @default {30000}
    */
@@ -103,6 +107,10 @@ export interface TabBridgeOptions {
    * @default {50}
    */
   readonly runtimeEnableGapMs?: number;
+  /** The download emulation's worker half, for the `BrowserRelay.*Download*` methods. */
+  readonly downloads?: DownloadBridge;
+  /** The permission emulation's worker half, for `BrowserRelay.setContentSettings`. */
+  readonly contentSettings?: ContentSettingsBridge;
 }
 
 /** One attached tab as shown to the options page. */
@@ -196,10 +204,10 @@ export class TabBridge {
    */
   readonly #gates = new Map<string, Promise<void>>();
   /**
-   * Deadlines of forwarded commands still waiting for Chrome, cleared on close. Cheaper per
-   * command than an abort listener on a shared signal.
+   * Deadlines of forwarded commands still waiting for Chrome, all `commandTimeoutMs` long: one
+   * timer for all of them instead of a timer and a promise per command. Released on close.
    */
-  readonly #sending = new Set<DeadlinePromise<JsonObject>>();
+  readonly #sending: DeadlineSweep;
   /** The bridge's own waits (`Runtime.enable` gap, `createTarget` settle). */
   readonly #timers = new Set<TimerHandle>();
   /** Increments on every ready and close: stale re-announces check it. */
@@ -211,6 +219,7 @@ export class TabBridge {
    * methods once its init gate has resolved.
    *
    * @param options Ports, the tab table, the relay link and timings.
+   * @throws {RangeError} If `commandTimeoutMs` is not positive and finite.
    */
   constructor(options: TabBridgeOptions) {
     this.#debugger = options.debugger;
@@ -223,6 +232,7 @@ export class TabBridge {
     this.#onShared = options.onShared ?? (() => {});
     this.#debuggerTimeoutMs = options.debuggerTimeoutMs ?? 10_000;
     this.#commandTimeoutMs = options.commandTimeoutMs ?? 30_000;
+    this.#sending = new DeadlineSweep(options.clock, this.#commandTimeoutMs);
     this.#runtimeEnableGapMs = options.runtimeEnableGapMs ?? 50;
     this.#host = {
       debugger: options.debugger,
@@ -251,6 +261,10 @@ export class TabBridge {
       attachTab: (tabId) => this.attachTab(tabId),
       resetSession: (sessionId) => this.#attachments.get(sessionId)?.reset() ?? Promise.resolve(),
       sleep: (ms) => this.#sleep(ms),
+      ...(options.downloads === undefined ? {} : { downloads: options.downloads }),
+      ...(options.contentSettings === undefined
+        ? {}
+        : { contentSettings: options.contentSettings }),
     };
   }
 
@@ -551,9 +565,9 @@ export class TabBridge {
   }
 
   /**
-   * The forwarded command's one `sendCommand`, under `commandTimeoutMs`. The timeout error is
-   * built only if the deadline passes: an `Error` per command (and its stack capture) is the
-   * most expensive thing this path would otherwise do.
+   * The forwarded command's one `sendCommand`, under `commandTimeoutMs` on the shared sweep: no
+   * timer, `Error` or extra promise per command. A reply that comes after the deadline's error
+   * is dropped, as is its replay note.
    */
   #send(attachment: TabAttachment, debuggee: Debuggee, topLevel: boolean, command: Command): void {
     const { cdp } = command;
@@ -568,24 +582,21 @@ export class TabBridge {
       this.#reply(command, failure(error));
       return;
     }
-    const ms = this.#commandTimeoutMs;
-    const bounded = withDeadline(this.#clock, sent, {
-      milliseconds: ms,
-      error: () =>
-        new TimeoutError(
-          `Cannot complete "${method}" as the tab's debugger did not answer: waited ${ms} ms`,
-        ),
+    const deadline = this.#sending.add(() => {
+      const ms = this.#commandTimeoutMs;
+      this.#reply(command, {
+        ok: false,
+        error: `Cannot complete "${method}" as the tab's debugger did not answer: waited ${ms} ms`,
+      });
     });
-    this.#sending.add(bounded);
-    bounded.then((result) => {
-      this.#sending.delete(bounded);
+    sent.then((result) => {
+      if (!this.#sending.settle(deadline)) return;
       if (topLevel && attachment.phase.kind !== "detached") {
         this.#sessions.noteCommand(attachment.tabId, method, cdp.params, result);
       }
       this.#reply(command, { ok: true, result: isJsonObject(result) ? result : {} });
     }, (error) => {
-      this.#sending.delete(bounded);
-      this.#reply(command, failure(error));
+      if (this.#sending.settle(deadline)) this.#reply(command, failure(error));
     });
   }
 
@@ -813,8 +824,7 @@ export class TabBridge {
     for (const attachment of this.#attachments.values()) attachment.close();
     for (const handle of this.#timers) this.#clock.clearTimeout(handle);
     this.#timers.clear();
-    for (const bounded of this.#sending) bounded.clear();
-    this.#sending.clear();
+    this.#sending.close();
     this.#abort.abort(new Error("Cannot complete the command as the worker is shutting down"));
   }
 

@@ -37,8 +37,9 @@ Deno.test("CdpRouter.handleCommand() answers Browser.* locally", async (t) => {
     });
   });
   await t.step("setDownloadBehavior and close are no-ops, other methods unsupported", async () => {
+    // The download emulation (download_emulation_test.ts) answers it: `default` needs no folder.
     assert.deepEqual(
-      (await client.call("Browser.setDownloadBehavior", { behavior: "allowAndName" })).result,
+      (await client.call("Browser.setDownloadBehavior", { behavior: "default" })).result,
       {},
     );
     assert.deepEqual((await client.call("Browser.close")).result, {});

@@ -46,6 +46,7 @@ Deno.test("startRelay() reports its address, relay token and stats", async () =>
     targets: 0,
     extensionConnected: false,
     inGracePeriod: false,
+    downloads: 0,
   });
 });
 

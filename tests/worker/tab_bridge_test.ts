@@ -226,6 +226,43 @@ Deno.test("TabBridge.onCommand() answers a command whose sendCommand never resol
   });
 });
 
+Deno.test("TabBridge.onCommand() times every command out on its own deadline with one timer", async () => {
+  await withHarness(async (h, clock) => {
+    h.connect();
+    const tab = h.tabs.add({ url: "https://frozen.test/" });
+    await h.bridge.attachTab(tab.id);
+    await clock.tickAsync(0);
+    const before = clock.countTimers();
+    h.dbg.hang("Page.navigate");
+    const late = err(
+      `Cannot complete "Page.navigate" as the tab's debugger did not answer: waited 30000 ms`,
+    );
+    h.command(1, "Page.navigate", "cb-tab-1", { url: "https://next.test/" });
+    await clock.tickAsync(10_000);
+    h.command(2, "Page.navigate", "cb-tab-1", { url: "https://next.test/" });
+    // Answered at once: its deadline leaves without a timer of its own.
+    h.command(3, "Runtime.evaluate", "cb-tab-1", { expression: "1" });
+    await clock.tickAsync(10_000);
+    h.command(4, "Page.navigate", "cb-tab-1", { url: "https://next.test/" });
+    await clock.tickAsync(0);
+    assert.equal(clock.countTimers(), before + 1);
+    assert.equal(h.link.responsesFor(3).length, 1);
+    await clock.tickAsync(9_999);
+    assert.deepEqual([1, 2, 4].map((id) => h.link.responsesFor(id).length), [0, 0, 0]);
+    await clock.tickAsync(1);
+    assert.deepEqual(h.link.responsesFor(1), [late]);
+    assert.deepEqual([2, 4].map((id) => h.link.responsesFor(id).length), [0, 0]);
+    await clock.tickAsync(9_999);
+    assert.deepEqual(h.link.responsesFor(2), []);
+    await clock.tickAsync(1);
+    assert.deepEqual(h.link.responsesFor(2), [late]);
+    await clock.tickAsync(10_000);
+    assert.deepEqual(h.link.responsesFor(4), [late]);
+    assert.equal(clock.countTimers(), before);
+    assert.deepEqual(h.bridge.pendingWork(), { inflight: 0, buffered: 0, reattaching: 0 });
+  });
+});
+
 Deno.test("TabBridge.close() releases the deadline of a command Chrome never answers", async () => {
   await withHarness(async (h, clock) => {
     h.connect();
