@@ -1,8 +1,8 @@
 /**
  * Browser Relay codec: a zero-dependency frame codec and validator for the Browser Relay
  * protocol (OpenClaw-compatible), covering the `/extension` relay frames, the gateway-style
- * handshake frames and standard CDP frames on `/cdp`, plus relay token derivation, the close-code
- * table and an id-indexed pending-request map. Runs unchanged in browsers, MV3 service workers,
+ * handshake frames and standard CDP frames on `/cdp`, plus relay token derivation, the `mutual-v1`
+ * nonce-bound proofs of the handshake, the close-code table and an id-indexed pending-request map. Runs unchanged in browsers, MV3 service workers,
  * Deno and Node.
  *
  * @example Decode and encode a relay frame
@@ -69,6 +69,22 @@ export {
   RELAY_TOKEN_CONTEXT,
   RELAY_TOKEN_HEADER,
 } from "./codec/limits.ts";
+export {
+  encodeNonce,
+  isMutualToken,
+  MUTUAL_AUTH_CONTEXT,
+  MUTUAL_AUTH_SCHEME,
+  mutualAuthKey,
+  mutualChallengeNonce,
+  mutualConnectToken,
+  mutualProof,
+  type MutualRole,
+  mutualSocketUrl,
+  type MutualTranscript,
+  parseMutualChallengeNonce,
+  parseMutualConnectToken,
+  verifyMutualProof,
+} from "./codec/mutual_auth.ts";
 export {
   type PendingRequestOptions,
   PendingRequests,

@@ -65,6 +65,8 @@ export const CloseReason: {
   readonly ExtensionDisconnected: "extension disconnected";
   readonly HeartbeatTimeout: "heartbeat timeout";
   readonly SendBufferOverflow: "send buffer overflow";
+  readonly RelayProofInvalid: "relay proof invalid";
+  readonly MutualAuthMissing: "mutual authentication missing";
 } = Object.freeze({
   SettingsChanged: "settings changed",
   ServerStopping: "server stopping",
@@ -80,6 +82,8 @@ export const CloseReason: {
   ExtensionDisconnected: "extension disconnected",
   HeartbeatTimeout: "heartbeat timeout",
   SendBufferOverflow: "send buffer overflow",
+  RelayProofInvalid: "relay proof invalid",
+  MutualAuthMissing: "mutual authentication missing",
 });
 
 const CODES: ReadonlySet<number> = new Set(Object.values(CloseCode));

@@ -156,9 +156,11 @@ export class Rig {
       ...(launch.userDataDir === undefined ? {} : { userDataDir: launch.userDataDir }),
     });
     const rig = new Rig(relay, browser, pages, relayOptions);
+    // A legacy relay cannot prove the token (mutual-v1): the user opts into the OpenClaw flow.
     await browser.worker.evaluate(
-      ([relayPort, gatewayToken]) => chrome.storage.local.set({ relayPort, gatewayToken }),
-      [relay.port, TOKEN] as const,
+      ([relayPort, gatewayToken, openclawRelayCompat]) =>
+        chrome.storage.local.set({ relayPort, gatewayToken, openclawRelayCompat }),
+      [relay.port, TOKEN, relayOptions.legacy === true] as const,
     );
     return rig;
   }

@@ -59,6 +59,8 @@ class Elements {
     relayPort: byId("relayPort-error", HTMLElement),
     gatewayToken: byId("gatewayToken-error", HTMLElement),
   };
+  /** Not a text field: a checkbox saved with the form, outside `FIELDS` (issue 14). */
+  readonly openclawRelayCompat = byId("openclawRelayCompat", HTMLInputElement);
   readonly toggleToken = byId("toggle-token", HTMLButtonElement);
   readonly sharePopups = byId("sharePopups", HTMLInputElement);
   readonly save = byId("save", HTMLButtonElement);
@@ -91,6 +93,8 @@ class OptionsPage {
   /** Fields whose errors are shown (left once, or after a submit). */
   readonly #shown = new Set<FormField>();
   #saved: Settings | undefined;
+  /** The compatibility checkbox was changed since the last load or save. */
+  #compatDirty = false;
   /**
    * The connection state (tone and label without digits) when the shown check result was
    * made; once the state moves on, the result describes the past and is cleared.
@@ -126,6 +130,10 @@ class OptionsPage {
         this.#validate();
       });
     }
+    this.#el.openclawRelayCompat.addEventListener("change", () => {
+      this.#compatDirty = true;
+      this.#el.saveState.textContent = "";
+    });
     toggleToken.addEventListener("click", () => this.#toggleToken());
     this.#wireSharePopups();
     this.#el.useTabGroups.addEventListener("change", () => void this.#saveGroups());
@@ -199,6 +207,9 @@ class OptionsPage {
       if (this.#dirty.has(name) || document.activeElement === field) continue;
       field.value = values[name];
     }
+    if (!this.#compatDirty) {
+      this.#el.openclawRelayCompat.checked = settings.openclawRelayCompat === true;
+    }
   }
 
   #values(): { readonly [K in FormField]: string } {
@@ -241,13 +252,19 @@ class OptionsPage {
       saveState.textContent = "Not saved: fix the highlighted fields.";
       return;
     }
-    const { settings } = result;
+    const compat = this.#el.openclawRelayCompat.checked;
+    const settings: Settings = {
+      ...result.settings,
+      ...(compat ? { openclawRelayCompat: true } : {}),
+    };
     const saved = this.#saved;
     if (
       saved !== undefined && saved.relayPort === settings.relayPort &&
-      saved.gatewayToken === settings.gatewayToken
+      saved.gatewayToken === settings.gatewayToken &&
+      (saved.openclawRelayCompat === true) === compat
     ) {
       this.#dirty.clear();
+      this.#compatDirty = false;
       saveState.textContent = "No changes to save.";
       return;
     }
@@ -256,9 +273,11 @@ class OptionsPage {
       await this.#ports.storage.local.set({
         relayPort: settings.relayPort,
         gatewayToken: settings.gatewayToken,
+        openclawRelayCompat: compat,
       });
       this.#saved = settings;
       this.#dirty.clear();
+      this.#compatDirty = false;
       fields.relayPort.value = String(settings.relayPort);
       fields.gatewayToken.value = settings.gatewayToken;
       // Only what stays true: how the connection goes is the status panel's job, so no
@@ -301,6 +320,7 @@ class OptionsPage {
         type: "checkConnection",
         port: relayPort,
         token: gatewayToken,
+        ...(this.#el.openclawRelayCompat.checked ? { openclawRelayCompat: true } : {}),
       });
     } catch (error) {
       response = { error: errorText(error) };

@@ -29,6 +29,8 @@ export const ErrorText: {
   readonly ProtocolMismatch: "protocol mismatch";
   readonly UnauthorizedTokenMissing: "unauthorized: gateway token missing";
   readonly UnauthorizedTokenMismatch: "unauthorized: gateway token mismatch";
+  readonly UnauthorizedProofMismatch: "unauthorized: mutual-v1 proof mismatch";
+  readonly ExtensionAlreadyConnected: "Extension already connected";
   readonly CannotCreateBrowserContext:
     "Cannot create a browser context through Browser Relay as an extension cannot create browser contexts: use the default context (browser.contexts()[0] in Playwright, browser.defaultBrowserContext() in Puppeteer)";
 } = Object.freeze({
@@ -41,6 +43,8 @@ export const ErrorText: {
   ProtocolMismatch: "protocol mismatch",
   UnauthorizedTokenMissing: "unauthorized: gateway token missing",
   UnauthorizedTokenMismatch: "unauthorized: gateway token mismatch",
+  UnauthorizedProofMismatch: "unauthorized: mutual-v1 proof mismatch",
+  ExtensionAlreadyConnected: "Extension already connected",
   CannotCreateBrowserContext:
     "Cannot create a browser context through Browser Relay as an extension cannot create browser contexts: use the default context (browser.contexts()[0] in Playwright, browser.defaultBrowserContext() in Puppeteer)",
 });

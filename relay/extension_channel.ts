@@ -13,7 +13,7 @@ import type { DecodeResult } from "../codec/issue.ts";
 import { heldQueueFullError, RelayBounds } from "./bounds.ts";
 import { ErrorText, requestTimeoutError } from "./error_text.ts";
 import type { Clock } from "./clock.ts";
-import { ExtensionLink, type ExtensionLinkOptions } from "./extension_link.ts";
+import { ExtensionLink, type ExtensionLinkOptions, type MutualLinkAuth } from "./extension_link.ts";
 
 /** A command for the extension. `settle` runs exactly once with its outcome. */
 export interface ChannelCommand extends CdpCall {
@@ -56,7 +56,7 @@ export type ChannelPhase =
 /** The link settings the channel passes through to each {@linkcode ExtensionLink}. */
 export type ChannelLinkOptions = Omit<
   ExtensionLinkOptions,
-  "clock" | "beforeSend" | "onReady" | "onFrame" | "onClose" | "log"
+  "clock" | "beforeSend" | "onReady" | "onFrame" | "onClose" | "log" | "mutual" | "onProven"
 >;
 
 /** Options of {@linkcode ExtensionChannel}. */
@@ -128,6 +128,11 @@ export class ExtensionChannel {
   readonly #held: Pending[] = [];
   readonly #maxHeld: number;
   #phase: ChannelPhase = { name: "absent" };
+  /**
+   * `mutual-v1` sockets that have not proven the gateway token yet. They are no part of the
+   * phase: an unauthenticated socket never holds, replaces or delays the extension's link.
+   */
+  readonly #unproven = new Set<ExtensionLink>();
   #sweepTimer: unknown;
   #sweepAt = Infinity;
   // One relay-wide counter, never reset across extension reconnects (§4.2).
@@ -188,6 +193,79 @@ export class ExtensionChannel {
     if (phase.name !== "handshaking" && phase.name !== "ready") return true;
     if (phase.link.socket.readyState === phase.link.socket.OPEN) return false;
     phase.link.terminate();
+    return true;
+  }
+
+  /** Whether the current extension socket is open (a new one would be refused), without side effects. */
+  get busy(): boolean {
+    const phase = this.#phase;
+    if (phase.name === "stopping") return true;
+    if (phase.name !== "handshaking" && phase.name !== "ready") return false;
+    return phase.link.socket.readyState === phase.link.socket.OPEN;
+  }
+
+  /** `mutual-v1` sockets still proving themselves. */
+  get unprovenCount(): number {
+    return this.#unproven.size;
+  }
+
+  /**
+   * Takes over an `/extension` socket that arrived without a token (scheme `mutual-v1`) and sends
+   * it the relay's challenge. It becomes the channel's link only once its proof verified: then it
+   * is admitted like a new socket (refused while another extension's socket is open).
+   *
+   * @param ws The socket; it already has an `error` listener.
+   * @param mutual Key, port and both nonces of this socket.
+   * @param beforeSend Called before each frame the link sends, e.g. to batch writes.
+   * @param onProven Called once the extension's proof verified (the socket is then no longer
+   *   an unauthenticated one for the connection guard).
+   */
+  connectMutual(
+    ws: WebSocket,
+    mutual: MutualLinkAuth,
+    beforeSend?: () => void,
+    onProven?: () => void,
+  ): void {
+    if (this.#phase.name === "stopping") {
+      ws.close(CloseCode.GoingAway, CloseReason.ServerStopping);
+      return;
+    }
+    const link = new ExtensionLink(ws, {
+      ...this.#options.link,
+      clock: this.#clock,
+      ...(beforeSend === undefined ? {} : { beforeSend }),
+      mutual,
+      onProven: (proven) => {
+        onProven?.();
+        return this.#adopt(proven);
+      },
+      onReady: (ready) => this.#onReady(ready),
+      onFrame: (from, result) => this.#onFrame(from, result),
+      onClose: (closed) => {
+        // Logged so a user can see a wrong token (or a stranger) in the relay's output.
+        if (this.#unproven.delete(closed)) {
+          this.#options.log(
+            "Rejected extension socket (mutual-v1): closed before proving the token",
+          );
+        }
+        this.#onClose(closed);
+      },
+      log: this.#options.log,
+    });
+    this.#unproven.add(link);
+    link.start();
+  }
+
+  /** A `mutual-v1` socket proved the token: it becomes the handshaking link, if admitted. */
+  #adopt(link: ExtensionLink): boolean {
+    this.#unproven.delete(link);
+    if (!this.admit()) return false;
+    const phase = this.#phase;
+    if (phase.name === "handshaking" || phase.name === "ready") phase.link.terminate();
+    const current = this.#phase;
+    const grace = current.name === "grace" ? current.grace : undefined;
+    this.#options.log("Extension socket opened (mutual-v1)");
+    this.#enter({ name: "handshaking", link, grace });
     return true;
   }
 
@@ -276,6 +354,9 @@ export class ExtensionChannel {
     const link = phase.name === "handshaking" || phase.name === "ready" ? phase.link : undefined;
     this.#enter({ name: "stopping", link });
     this.#failAll(ErrorText.ServerStopping);
+    for (const unproven of [...this.#unproven]) {
+      unproven.close(CloseCode.GoingAway, CloseReason.ServerStopping);
+    }
   }
 
   /**

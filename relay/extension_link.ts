@@ -14,10 +14,27 @@ import { formatIssues } from "../codec/format_issues.ts";
 import type { DecodeResult } from "../codec/issue.ts";
 import type { JsonObject } from "../codec/json.ts";
 import { GATEWAY_PROTOCOL, PREAUTH_MAX_FRAME_BYTES } from "../codec/limits.ts";
+import {
+  mutualChallengeNonce,
+  mutualProof,
+  type MutualTranscript,
+  parseMutualConnectToken,
+  verifyMutualProof,
+} from "../codec/mutual_auth.ts";
 import { receiveLimit } from "./receive_limit.ts";
 import { ErrorText } from "./error_text.ts";
 import { utf8ByteLength } from "../codec/utf8_byte_length.ts";
 import type { Clock } from "./clock.ts";
+
+/**
+ * Scheme `mutual-v1` for one socket (docs/protocol-extensions.md): the relay proves that it knows
+ * the gateway token in its challenge, and accepts `connect` only with the extension's proof over
+ * the same transcript. The socket arrived without a token, so it is unauthenticated until then.
+ */
+export interface MutualLinkAuth extends MutualTranscript {
+  /** `mutualAuthKey(gatewayToken, port)` of the relay. */
+  readonly key: CryptoKey;
+}
 
 /** Options of {@linkcode ExtensionLink}. */
 export interface ExtensionLinkOptions {
@@ -41,6 +58,20 @@ export interface ExtensionLinkOptions {
   readonly uptimeMs: () => number;
   /** Tells whether the `auth.token` of `connect` is accepted (raw or derived). */
   readonly verifyToken: (token: string) => boolean;
+  /**
+   * Scheme `mutual-v1` for this socket; `verifyToken` is then never asked: only a proof over this
+   * socket's nonces opens it.
+   *
+   * @default {undefined (the token flow of protocol §3.8)}
+   */
+  readonly mutual?: MutualLinkAuth;
+  /**
+   * Scheme `mutual-v1`: called once the extension's proof verified, before hello-ok. `false`
+   * refuses the socket (another extension is connected).
+   *
+   * @default {() => true}
+   */
+  readonly onProven?: (link: ExtensionLink) => boolean;
   /** Called once when the link becomes ready (hello-ok sent, or in `start()` in legacy mode). */
   readonly onReady: (link: ExtensionLink) => void;
   /** Called for every frame after ready, decoded with `maxFrameBytes`. */
@@ -67,6 +98,8 @@ export class ExtensionLink {
   // One phase instead of ready/closed flags; an ended link remembers whether it was ready.
   #phase:
     | { readonly name: "handshaking" }
+    // mutual-v1: a connect with a well-formed proof arrived and is being verified.
+    | { readonly name: "verifying" }
     | { readonly name: "ready" }
     | { readonly name: "ended"; readonly wasReady: boolean } = { name: "handshaking" };
   #userAgent: string | undefined;
@@ -101,10 +134,36 @@ export class ExtensionLink {
       this.#handshakeTimer = undefined;
       this.close(CloseCode.PolicyViolation, CloseReason.HandshakeTimeout);
     }, this.#options.handshakeTimeoutMs);
+    const mutual = this.#options.mutual;
+    if (mutual !== undefined) {
+      void this.#sendMutualChallenge(mutual);
+      return;
+    }
     this.#sendFrame({
       kind: "connect_challenge",
       nonce: crypto.randomUUID(),
       ts: clock.now(),
+    });
+  }
+
+  /**
+   * Sends the challenge of scheme `mutual-v1` once the relay's proof is computed (WebCrypto is
+   * asynchronous). The handshake deadline already runs; a socket that ended meanwhile gets nothing.
+   */
+  async #sendMutualChallenge(mutual: MutualLinkAuth): Promise<void> {
+    let proof: string;
+    try {
+      proof = await mutualProof(mutual.key, "relay", mutual);
+    } catch (error) {
+      this.#options.log(`Cannot compute the relay proof: ${String(error)}`);
+      this.close(CloseCode.InternalError, CloseReason.GatewayConnectFailed);
+      return;
+    }
+    if (this.#phase.name !== "handshaking") return;
+    this.#sendFrame({
+      kind: "connect_challenge",
+      nonce: mutualChallengeNonce(mutual.relayNonce, proof),
+      ts: this.#options.clock.now(),
     });
   }
 
@@ -229,6 +288,18 @@ export class ExtensionLink {
       this.#onHandshakeMessage(data, isBinary);
       return;
     }
+    if (this.#phase.name === "verifying") {
+      // Nothing may follow `connect` before hello-ok.
+      this.close(
+        byteLength(data) > PREAUTH_MAX_FRAME_BYTES
+          ? CloseCode.MessageTooBig
+          : CloseCode.PolicyViolation,
+        byteLength(data) > PREAUTH_MAX_FRAME_BYTES
+          ? CloseReason.PreauthPayloadTooLarge
+          : CloseReason.InvalidRequestFrame,
+      );
+      return;
+    }
     this.#touch();
     if (isBinary) return;
     this.#options.onFrame(
@@ -283,6 +354,11 @@ export class ExtensionLink {
       return;
     }
     const token = params.auth?.token?.trim() ?? "";
+    const mutual = this.#options.mutual;
+    if (mutual !== undefined && token !== "") {
+      this.#onMutualConnect(id, params, mutual, token);
+      return;
+    }
     if (token === "") {
       this.#reject(id, ErrorText.UnauthorizedTokenMissing, CloseCode.PolicyViolation, {
         code: "AUTH_TOKEN_MISSING",
@@ -297,6 +373,50 @@ export class ExtensionLink {
       });
       return;
     }
+    this.#accept(id, params);
+  }
+
+  /**
+   * Scheme `mutual-v1`: `auth.token` must be `mutual-v1.<proof>` over this socket's transcript.
+   * A gateway or relay token is a mismatch here, so a token never opens this path. The
+   * transcript lives only in this link, and the link ends or becomes ready after this one
+   * `connect`, so each relay nonce is used once.
+   */
+  #onMutualConnect(id: string, params: ConnectParams, mutual: MutualLinkAuth, token: string): void {
+    const proof = parseMutualConnectToken(token);
+    if (proof === undefined) {
+      this.#rejectProof(id);
+      return;
+    }
+    this.#phase = { name: "verifying" };
+    verifyMutualProof(mutual.key, "extension", mutual, proof).then(
+      (ok) => this.#onVerified(id, params, ok),
+      () => this.#onVerified(id, params, false),
+    );
+  }
+
+  #onVerified(id: string, params: ConnectParams, ok: boolean): void {
+    if (this.#phase.name !== "verifying") return; // ended meanwhile (deadline, close)
+    if (!ok) {
+      this.#rejectProof(id);
+      return;
+    }
+    if (!(this.#options.onProven?.(this) ?? true)) {
+      this.#reject(id, ErrorText.ExtensionAlreadyConnected, CloseCode.PolicyViolation);
+      return;
+    }
+    this.#accept(id, params);
+  }
+
+  #rejectProof(id: string): void {
+    this.#reject(id, ErrorText.UnauthorizedProofMismatch, CloseCode.PolicyViolation, {
+      code: "AUTH_TOKEN_MISMATCH",
+      authReason: "token_mismatch",
+    });
+  }
+
+  /** Sends hello-ok and becomes ready. */
+  #accept(id: string, params: ConnectParams): void {
     this.#options.clock.clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = undefined;
     if (params.userAgent !== undefined && params.userAgent !== "") {

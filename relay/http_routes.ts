@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { JsonValue } from "../codec/json.ts";
 import { RELAY_TOKEN_HEADER } from "../codec/limits.ts";
+import { MUTUAL_AUTH_SCHEME } from "../codec/mutual_auth.ts";
 import { ErrorText } from "./error_text.ts";
 import { isAllowedHost, isAllowedOrigin, isLoopbackAddress } from "./auth.ts";
 import type { TargetEntry } from "./targets.ts";
@@ -24,6 +25,15 @@ export interface HttpContext {
   readonly verifyToken: (token: string | undefined) => boolean;
   /** Whether an extension completed the handshake and is connected. */
   readonly extensionConnected: () => boolean;
+  /**
+   * Scheme `mutual-v1`: the relay's challenge nonce (`mutual-v1.<Nr>.<proof>`) for a client
+   * nonce, or `undefined` when the nonce is malformed. Lets the options page's check see the
+   * relay prove the token before the extension sends any credential; it reveals nothing the
+   * `/extension` challenge does not.
+   *
+   * @default {undefined (not offered)}
+   */
+  readonly mutualChallenge?: (clientNonce: string) => Promise<string | undefined>;
   /** The cached top-level targets. */
   readonly targets: () => TargetEntry[];
   /**
@@ -182,10 +192,22 @@ export async function handleHttpRequest(
   }
   if (path === "/extension/status") {
     const connected = ctx.extensionConnected();
-    return json(
-      res,
-      ctx.legacy ? { connected } : { connected, handshake: "connect.challenge", protocol: 3 },
-    );
+    if (ctx.legacy) return json(res, { connected });
+    const nonce = url.searchParams.get("nonce");
+    const proof = url.searchParams.get("auth") === MUTUAL_AUTH_SCHEME && nonce !== null
+      ? await ctx.mutualChallenge?.(nonce)
+      : undefined;
+    return json(res, {
+      connected,
+      handshake: "connect.challenge",
+      protocol: 3,
+      // The tokenless `/extension?auth=mutual-v1&nonce=…` upgrade is accepted (issue 14).
+      auth: [MUTUAL_AUTH_SCHEME],
+      // With a proof, what `/json/version` would say, so a check needs no token at all.
+      ...(proof === undefined
+        ? {}
+        : { proof, browser: `BrowserRelay/${ctx.version}`, protocolVersion: "1.3" }),
+    });
   }
   return text(res, 404, "not found");
 }

@@ -25,6 +25,14 @@ import {
   PREAUTH_MAX_FRAME_BYTES,
 } from "../codec/limits.ts";
 import {
+  encodeNonce,
+  isMutualToken,
+  MUTUAL_AUTH_SCHEME,
+  mutualAuthKey,
+  mutualChallengeNonce,
+  mutualProof,
+} from "../codec/mutual_auth.ts";
+import {
   createTokenVerifier,
   isAllowedOrigin,
   isLoopbackAddress,
@@ -284,6 +292,8 @@ class Relay implements RelayServer {
   readonly #requestedPort: number;
   readonly #acceptRaw: boolean;
   #verifier: TokenVerifier | undefined;
+  /** `mutualAuthKey(token, port)`, once the port is bound. */
+  #mutualKey: CryptoKey | undefined;
   #closing: Promise<void> | undefined;
   #stopping = false;
 
@@ -435,6 +445,7 @@ class Relay implements RelayServer {
         legacy: this.#legacy,
         verifyToken: (token) => this.#verifier?.verify(token) ?? false,
         extensionConnected: () => this.#channel.connected,
+        mutualChallenge: (clientNonce) => this.#mutualChallenge(clientNonce),
         targets: () => this.#targets.list(),
         forward: (method, targetId) =>
           new Promise<void>((resolve, reject) => {
@@ -523,6 +534,7 @@ class Relay implements RelayServer {
       this.#verifier = await createTokenVerifier(token, this.port, {
         acceptRawGatewayToken: this.#acceptRaw,
       });
+      if (!this.#legacy) this.#mutualKey = await mutualAuthKey(token, this.port);
     } catch (error) {
       await this.close();
       throw error;
@@ -613,6 +625,9 @@ class Relay implements RelayServer {
     const url = new URL(req.url ?? "/", "http://relay.invalid");
     const path = url.pathname;
     if (path !== "/extension" && path !== "/cdp") return reject(404, "Not Found");
+    if (path === "/extension" && url.searchParams.get("auth") === MUTUAL_AUTH_SCHEME) {
+      return this.#onMutualUpgrade(req, socket, head, url, reject);
+    }
     if (!(this.#verifier?.verify(presentedToken(req, url).token) ?? false)) {
       return reject(401, "Unauthorized");
     }
@@ -630,6 +645,51 @@ class Relay implements RelayServer {
       const hold = createWriteBatcher(socket);
       if (path === "/extension") this.#channel.connect(ws, hold);
       else this.#acceptClient(ws, hold);
+    });
+  }
+
+  /** The relay's proof for `clientNonce` over a fresh relay nonce, as a challenge nonce. */
+  async #mutualChallenge(clientNonce: string): Promise<string | undefined> {
+    const key = this.#mutualKey;
+    if (key === undefined || !isMutualToken(clientNonce)) return undefined;
+    const relayNonce = encodeNonce(crypto.getRandomValues(new Uint8Array(32)));
+    const proof = await mutualProof(key, "relay", { port: this.port, clientNonce, relayNonce });
+    return mutualChallengeNonce(relayNonce, proof);
+  }
+
+  /**
+   * Scheme `mutual-v1`: an `/extension` upgrade without a token, carrying the extension's nonce.
+   * The socket is unauthenticated until its proof verifies (extension_link.ts); legacy mode does
+   * not offer the scheme. A token in the same request is ignored: this path never uses one.
+   */
+  #onMutualUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    url: URL,
+    reject: (status: number, body: string) => void,
+  ): void {
+    const key = this.#mutualKey;
+    const clientNonce = url.searchParams.get("nonce") ?? "";
+    if (key === undefined || !isMutualToken(clientNonce)) return reject(401, "Unauthorized");
+    if (this.#channel.busy) return reject(409, "Extension already connected");
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      // Unauthenticated until the proof verifies: the pre-handshake frame limit applies, and the
+      // connection guard counts it with the other unauthenticated sockets until then.
+      receiveLimit(ws, PREAUTH_MAX_FRAME_BYTES);
+      this.#track(ws, "/extension", socket);
+      this.#channel.connectMutual(
+        ws,
+        {
+          key,
+          port: this.port,
+          clientNonce,
+          // A fresh relay nonce per socket: the transcript, and so each proof, is used once.
+          relayNonce: encodeNonce(crypto.getRandomValues(new Uint8Array(32))),
+        },
+        createWriteBatcher(socket),
+        () => this.#guard.authenticate(socket),
+      );
     });
   }
 

@@ -109,11 +109,14 @@ async function shareFirstTab(
   url: string,
   relay: { readonly port: number },
   token: string,
+  legacy: boolean,
 ): Promise<AttachResult> {
-  // Configure the extension as the options page would: the worker reconnects on the change.
+  // Configure the extension as the options page would: the worker reconnects on the change. A
+  // legacy relay cannot prove the token (mutual-v1): opt into the OpenClaw flow for it.
   await cli.step(browser.worker.evaluate(
-    ([relayPort, gatewayToken]) => chrome.storage.local.set({ relayPort, gatewayToken }),
-    [relay.port, token] as const,
+    ([relayPort, gatewayToken, openclawRelayCompat]) =>
+      chrome.storage.local.set({ relayPort, gatewayToken, openclawRelayCompat }),
+    [relay.port, token, legacy] as const,
   ));
   // A tab of its own: on first install the extension opens its options page, which may take
   // over the initial blank tab (and interrupt a navigation there).
@@ -231,7 +234,14 @@ async function main(cli: CliContext): Promise<void> {
     }
   });
 
-  const attached = await shareFirstTab(cli, browser, url ?? welcomePage(headless), relay, token);
+  const attached = await shareFirstTab(
+    cli,
+    browser,
+    url ?? welcomePage(headless),
+    relay,
+    token,
+    args.flag("legacy"),
+  );
   if (!attached.ok) {
     cli.warn(
       `The first tab is not shared yet (${attached.detail}): the relay keeps waiting for it`,

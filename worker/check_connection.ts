@@ -5,10 +5,21 @@
  * The worker runs the check, not the page: it has the host permissions, so there is no CORS
  * trouble, and it can set the `x-openclaw-relay-token` header.
  *
+ * In scheme `mutual-v1` (unless `openclawRelayCompat`) the relay proves that it knows the token,
+ * over a fresh nonce in the status request, and no credential is sent: an impostor on the port
+ * gets nothing from a check either (docs/protocol-extensions.md).
+ *
  * @module
  */
 
 import { deriveRelayToken } from "../codec/derive_relay_token.ts";
+import {
+  encodeNonce,
+  MUTUAL_AUTH_SCHEME,
+  mutualAuthKey,
+  parseMutualChallengeNonce,
+  verifyMutualProof,
+} from "../codec/mutual_auth.ts";
 import { RELAY_TOKEN_HEADER } from "../codec/limits.ts";
 import type { Clock, HttpGet } from "./ports.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
@@ -21,6 +32,12 @@ export interface CheckTarget {
   readonly port: number;
   /** The raw gateway token; it is trimmed first. */
   readonly token: string;
+  /**
+   * Check as the OpenClaw flow does: the relay token goes out without a proof from the relay.
+   *
+   * @default {false}
+   */
+  readonly openclawRelayCompat?: boolean;
 }
 
 /** The ports the check needs. */
@@ -37,6 +54,12 @@ export interface CheckConnectionOptions {
    * @default {2000}
    */
   readonly timeoutMs?: number;
+  /**
+   * Scheme `mutual-v1`: the fresh client nonce of the status request.
+   *
+   * @default {32 bytes from crypto.getRandomValues}
+   */
+  readonly clientNonce?: () => string;
 }
 
 export type { HttpOutcome } from "./get_with_deadline.ts";
@@ -48,7 +71,13 @@ export interface CheckedRequest {
 }
 
 /** Why an answering server is not taken for a relay. */
-export type WrongPortReason = "html" | "not_json" | "missing_cdp_keys" | "unexpected_status";
+export type WrongPortReason =
+  | "html"
+  | "not_json"
+  | "missing_cdp_keys"
+  | "unexpected_status"
+  /** Scheme `mutual-v1`: the status does not offer it (an OpenClaw relay, or not a relay). */
+  | "no_mutual_auth";
 
 /** Fields every check result carries. */
 interface CheckResultBase {
@@ -74,7 +103,11 @@ export type CheckResult =
     /** `connected` from `/extension/status`, when the relay reported it. */
     readonly extensionConnected?: boolean;
   }
-  | CheckResultBase & { readonly kind: "token_rejected"; readonly status: 401 }
+  | CheckResultBase & {
+    readonly kind: "token_rejected";
+    /** 401 from `/json/version`; absent when the relay's `mutual-v1` proof did not verify. */
+    readonly status?: 401;
+  }
   | CheckResultBase & {
     readonly kind: "wrong_port";
     readonly status: number;
@@ -267,10 +300,83 @@ export function classifyCheck(requests: CheckRequests): CheckResult {
 }
 
 /**
+ * Scheme `mutual-v1`: the status answer must offer the scheme and carry the relay's proof over
+ * `clientNonce` for this port and token. Either way the result comes from this one answer: no
+ * credential is sent, not even after the proof (a second request could reach another program
+ * that took the port in between).
+ */
+async function checkRelayProof(
+  baseUrl: string,
+  port: number,
+  token: string,
+  clientNonce: string,
+  status: CheckedRequest,
+): Promise<CheckResult> {
+  if (status.outcome.kind !== "response") return classifyCheck({ baseUrl, status });
+  const { url } = status;
+  const { status: code, contentType, body } = status.outcome;
+  if (looksLikeHtml(contentType, body)) {
+    return wrongPort(url, code, "html", `it returned an HTML page (HTTP ${code})`);
+  }
+  if (code !== 200) {
+    return wrongPort(url, code, "unexpected_status", `it answered HTTP ${code}`);
+  }
+  const json = parseJson(body);
+  const auth = isJsonObject(json) ? json["auth"] : undefined;
+  if (!Array.isArray(auth) || !auth.includes(MUTUAL_AUTH_SCHEME)) {
+    return {
+      ...wrongPort(
+        url,
+        code,
+        "no_mutual_auth",
+        "it does not offer mutual authentication (mutual-v1)",
+      ),
+      hint:
+        "Update the relay, or, for an OpenClaw relay, turn on OpenClaw relay compatibility and save.",
+    };
+  }
+  const proof = isJsonObject(json) && typeof json["proof"] === "string"
+    ? parseMutualChallengeNonce(json["proof"])
+    : undefined;
+  const key = await mutualAuthKey(token, port);
+  const proven = proof !== undefined && await verifyMutualProof(key, "relay", {
+    port,
+    clientNonce,
+    relayNonce: proof.relayNonce,
+  }, proof.proof);
+  if (proven && isJsonObject(json)) {
+    const browser = typeof json["browser"] === "string" ? json["browser"] : "a Browser Relay";
+    const protocol = typeof json["protocolVersion"] === "string" ? json["protocolVersion"] : "1.3";
+    const connected = typeof json["connected"] === "boolean" ? json["connected"] : undefined;
+    const ok: CheckResult = {
+      kind: "ok",
+      url,
+      relayVersion: browser,
+      protocolVersion: protocol,
+      challengeHandshake: true,
+      message:
+        `Connected to ${browser} at ${baseUrl}: token accepted (the relay proved it knows it), CDP ${protocol}, supports the connect.challenge handshake`,
+      hint: "",
+    };
+    return connected === undefined ? ok : { ...ok, extensionConnected: connected };
+  }
+  return {
+    kind: "token_rejected",
+    url,
+    message:
+      `The relay at ${baseUrl} could not prove that it knows this token: the token differs, or another program is listening on port ${port}`,
+    hint:
+      "Copy the gateway token the relay printed at start into the token field and save; if it matches, stop the program that holds the port.",
+  };
+}
+
+/**
  * Checks whether a relay answers on `port` and accepts `token`, and explains the outcome.
  *
  * Sends `GET http://127.0.0.1:<port>/extension/status` (no credentials), then
  * `GET /json/version` with the `x-openclaw-relay-token` header set to the derived relay token.
+ * In scheme `mutual-v1` (the default) only the status request is made, with a fresh nonce: its
+ * answer must prove that the relay knows the token, and no credential is sent at all.
  * Each request has its own deadline; neither uses `AbortSignal.timeout()`. Never throws: bad
  * input yields an `invalid_input` result and network failures yield results too.
  *
@@ -314,12 +420,19 @@ export async function checkConnection(
       hint: "Paste the gateway token the relay printed at start.",
     };
   }
-  const statusUrl = `${baseUrl}/extension/status`;
+  const mutual = target.openclawRelayCompat !== true;
+  const clientNonce = mutual
+    ? (options.clientNonce ?? (() => encodeNonce(crypto.getRandomValues(new Uint8Array(32)))))()
+    : "";
+  const statusUrl = mutual
+    ? `${baseUrl}/extension/status?auth=${MUTUAL_AUTH_SCHEME}&nonce=${clientNonce}`
+    : `${baseUrl}/extension/status`;
   const status: CheckedRequest = {
     url: statusUrl,
     outcome: await getWithDeadline(ports, statusUrl, { timeoutMs }),
   };
   if (status.outcome.kind !== "response") return classifyCheck({ baseUrl, status });
+  if (mutual) return await checkRelayProof(baseUrl, port, token, clientNonce, status);
   const relayToken = await deriveRelayToken(token, port);
   const versionUrl = `${baseUrl}/json/version`;
   const version: CheckedRequest = {

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { CloseCode } from "../codec/close_codes.ts";
 import type { JsonObject } from "../codec/json.ts";
 import type {
   ContentSettingType,
@@ -173,7 +174,16 @@ const openSocket: SocketFactory = (url, handlers) => {
   socket.onerror = () => handlers.onError();
   return {
     send: (text) => socket.send(text),
-    close: (code, reason) => socket.close(code, reason),
+    // A browser may send only 1000 or 3000–4999: `close(1008)` throws InvalidAccessError and
+    // leaves the socket open (a refused relay would keep it). Other codes go out as 1000 with
+    // their reason.
+    close: (code, reason) =>
+      socket.close(
+        code === undefined || code === CloseCode.Normal || (code >= 3000 && code <= 4999)
+          ? code
+          : CloseCode.Normal,
+        reason,
+      ),
     get bufferedAmount() {
       return socket.bufferedAmount;
     },

@@ -32,6 +32,8 @@ export type ConnectionErrorCode =
   | "handshake_rejected"
   | "rate_limited"
   | "incompatible_relay"
+  /** Scheme `mutual-v1`: the relay did not prove that it knows the gateway token. */
+  | "relay_unproven"
   | "unexpected_frame"
   | "late_challenge"
   | "connection_closed"

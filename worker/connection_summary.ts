@@ -134,6 +134,15 @@ export function summarizeConnection(
             "The relay refused the token: paste the one it printed in the settings",
             "settings",
           );
+        case "relay_unproven":
+          // mutual-v1: the relay could not prove this token, almost always a wrong token, so the
+          // words are a refused token's; the connection's lastError adds that another program may
+          // hold the port.
+          return summary(
+            "error",
+            "The relay refused the token: paste the one it printed in the settings",
+            "settings",
+          );
         case "incompatible_relay":
           return summary(
             "error",

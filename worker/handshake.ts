@@ -21,7 +21,7 @@ import {
   mutualProof,
   parseMutualChallengeNonce,
   verifyMutualProof,
-} from "./mutual_auth.ts";
+} from "../codec/mutual_auth.ts";
 import { relayBaseUrl } from "./settings.ts";
 
 /** What {@linkcode buildConnectRequest} needs. */

@@ -34,7 +34,13 @@ export type ClientMessage =
   | { readonly type: "openSettings" }
   | { readonly type: "openSetup" }
   | { readonly type: "endpoints" }
-  | { readonly type: "checkConnection"; readonly port: number; readonly token: string };
+  | {
+    readonly type: "checkConnection";
+    readonly port: number;
+    readonly token: string;
+    /** Check as the OpenClaw flow does (the options form's checkbox); absent means off. */
+    readonly openclawRelayCompat?: true;
+  };
 
 /** One shared tab in the status snapshot. */
 export interface StatusTab {
@@ -162,7 +168,10 @@ export function parseClientMessage(
           error: 'Cannot check the connection as "port" must be a number and "token" a string',
         };
       }
-      return { type, port, token };
+      // Only an explicit `true` checks the OpenClaw way (the relay token without a proof).
+      return message["openclawRelayCompat"] === true
+        ? { type, port, token, openclawRelayCompat: true }
+        : { type, port, token };
     }
     default:
       return undefined;

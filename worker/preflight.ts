@@ -5,7 +5,7 @@
  *
  * In scheme `mutual-v1` (no `relayToken` in the target) the preflight sends no credential at all:
  * it only reads `/extension/status`, and the token is proven inside the handshake, after the relay
- * proved itself (worker/mutual_auth.ts).
+ * proved itself (codec/mutual_auth.ts).
  *
  * @module
  */
@@ -15,7 +15,7 @@ import { getWithDeadline, type HttpOutcome } from "./get_with_deadline.ts";
 import type { Clock, HttpGet } from "./ports.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
 import { relayBaseUrl } from "./settings.ts";
-import { MUTUAL_AUTH_SCHEME } from "./mutual_auth.ts";
+import { MUTUAL_AUTH_SCHEME } from "../codec/mutual_auth.ts";
 
 /** The ports the preflight uses. */
 export interface PreflightPorts {

@@ -703,7 +703,13 @@ export class RelayClient {
       case "endpoints":
         return answer(() => this.endpoints());
       case "checkConnection":
-        return answer(() => this.#check({ port: request.port, token: request.token }));
+        return answer(() =>
+          this.#check({
+            port: request.port,
+            token: request.token,
+            ...(request.openclawRelayCompat === true ? { openclawRelayCompat: true } : {}),
+          })
+        );
       default: {
         const _exhaustive: never = request;
         return _exhaustive;

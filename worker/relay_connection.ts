@@ -9,6 +9,11 @@
  * (`phase_scope.ts`); the `connect` request and the classification of its reply are in
  * `handshake.ts`; the HTTP preflight is in `preflight.ts`.
  *
+ * Two ways to authenticate, chosen only by the `openclawRelayCompat` setting, never by what a
+ * relay says: scheme `mutual-v1` (the default: no credential leaves the extension before the
+ * relay proved that it knows the gateway token, docs/protocol-extensions.md), or the OpenClaw
+ * flow of protocol §2–§3 (relay token in the preflight and the URL, gateway token in `connect`).
+ *
  * @module
  */
 
@@ -16,6 +21,7 @@ import { CloseCode, CloseReason, truncateCloseReason } from "../codec/close_code
 import { decodeExtensionFrame } from "../codec/decode_extension_frame.ts";
 import { deriveRelayToken } from "../codec/derive_relay_token.ts";
 import { encodeExtensionFrame } from "../codec/encode_extension_frame.ts";
+import { encodeNonce, mutualAuthKey, mutualSocketUrl } from "../codec/mutual_auth.ts";
 import type { CdpCall, ExtensionFrame, Outcome } from "../codec/extension_frame.ts";
 import { formatIssues } from "../codec/format_issues.ts";
 import { ErrorText, frameTooLargeError } from "./error_text.ts";
@@ -31,10 +37,13 @@ import {
 } from "./connection_state.ts";
 import { ConnectionClosedError, HandshakeTimeoutError } from "./errors.ts";
 import {
+  answerMutualChallenge,
   buildConnectRequest,
   classifyConnectReply,
   type ConnectReply,
   effectivePolicy,
+  type MutualAnswer,
+  type MutualChallengeInput,
 } from "./handshake.ts";
 import { PhaseScope, ScopeReleasedError } from "./phase_scope.ts";
 import type {
@@ -119,6 +128,25 @@ export interface RelayConnectionOptions {
    */
   readonly deriveToken?: (gatewayToken: string, port: number) => Promise<string>;
   /**
+   * Scheme `mutual-v1`: derives the per-port key from the gateway token and port.
+   *
+   * @default {mutualAuthKey}
+   */
+  readonly mutualKey?: (gatewayToken: string, port: number) => Promise<CryptoKey>;
+  /**
+   * Scheme `mutual-v1`: a fresh client nonce per socket (43 base64url characters).
+   *
+   * @default {32 bytes from crypto.getRandomValues}
+   */
+  readonly clientNonce?: () => string;
+  /**
+   * Scheme `mutual-v1`: checks the relay's proof and builds the `connect` request. WebCrypto
+   * resolves outside fake time, so fake-time tests wrap this to await it.
+   *
+   * @default {answerMutualChallenge}
+   */
+  readonly answerChallenge?: (input: MutualChallengeInput) => Promise<MutualAnswer>;
+  /**
    * Receives diagnostics (dropped oversize events, hook failures). Never receives tokens.
    *
    * @default {console.warn}
@@ -132,6 +160,10 @@ interface Attempt {
   gatewayToken: string;
   expectsChallenge: boolean;
   connectId: string | undefined;
+  /** Scheme `mutual-v1`: the key and this socket's nonce; `undefined` in OpenClaw compatibility. */
+  mutual: { readonly key: CryptoKey; readonly clientNonce: string } | undefined;
+  /** Scheme `mutual-v1`: a challenge is being answered (its proof is being checked). */
+  answering: boolean;
 }
 
 /** One socket and what belongs to it; lives from `opening` until its phase ends it. */
@@ -261,6 +293,9 @@ export class RelayConnection implements RelayLink {
   readonly #livenessMs: number;
   readonly #policy: ReconnectPolicy;
   readonly #deriveToken: (gatewayToken: string, port: number) => Promise<string>;
+  readonly #mutualKey: (gatewayToken: string, port: number) => Promise<CryptoKey>;
+  readonly #clientNonce: () => string;
+  readonly #answerChallenge: (input: MutualChallengeInput) => Promise<MutualAnswer>;
   readonly #log: (message: string) => void;
 
   #state: ConnectionState = INITIAL_STATE;
@@ -307,6 +342,10 @@ export class RelayConnection implements RelayLink {
     this.#livenessMs = positive("livenessMs", options.livenessMs, 15_000);
     this.#policy = options.reconnectPolicy ?? DEFAULT_RECONNECT_POLICY;
     this.#deriveToken = options.deriveToken ?? deriveRelayToken;
+    this.#mutualKey = options.mutualKey ?? mutualAuthKey;
+    this.#clientNonce = options.clientNonce ??
+      (() => encodeNonce(crypto.getRandomValues(new Uint8Array(32))));
+    this.#answerChallenge = options.answerChallenge ?? answerMutualChallenge;
     this.#log = options.log ?? ((message) => console.warn(message));
     this.#holding = this.#hold(undefined, undefined, undefined, undefined);
     ports.storage.onChanged.addListener(this.#onStorageChanged);
@@ -606,6 +645,8 @@ export class RelayConnection implements RelayLink {
       gatewayToken: "",
       expectsChallenge: false,
       connectId: undefined,
+      mutual: undefined,
+      answering: false,
     };
     this.#transition({ type, now: this.#now() }, attempt, undefined, end);
     void this.#prepare(attempt, this.#holding.step);
@@ -720,6 +761,7 @@ export class RelayConnection implements RelayLink {
         })
       );
     }
+    if (settings.openclawRelayCompat !== true) return await this.#prepareMutual(attempt, step);
     let relayToken: string;
     try {
       relayToken = await step.alive(this.#deriveToken(settings.gatewayToken, settings.relayPort));
@@ -767,7 +809,7 @@ export class RelayConnection implements RelayLink {
             close: "already",
           });
         case "mutual_unsupported":
-          // Not asked for yet: this connection always sends a relay token (TODO(#14)).
+          // Only asked without a relay token (scheme mutual-v1), never here.
           return this.#fail({
             code: "incompatible_relay",
             message: result.message,
@@ -777,7 +819,10 @@ export class RelayConnection implements RelayLink {
         case "ok":
           attempt.expectsChallenge = result.expectsChallenge ||
             this.#challengePorts.has(attempt.port);
-          return this.#openSocket(attempt, relayToken);
+          return this.#openSocket(
+            attempt,
+            `ws://127.0.0.1:${attempt.port}/extension?token=${encodeURIComponent(relayToken)}`,
+          );
         default: {
           const _exhaustive: never = result;
           return _exhaustive;
@@ -786,7 +831,71 @@ export class RelayConnection implements RelayLink {
     });
   }
 
-  #openSocket(attempt: Attempt, relayToken: string): void {
+  /**
+   * Scheme `mutual-v1`: key → credential-free preflight → tokenless socket with a fresh nonce.
+   * A relay that does not offer the scheme stops the attempt: never a fallback to the token flow.
+   */
+  async #prepareMutual(attempt: Attempt, step: PhaseScope): Promise<void> {
+    let key: CryptoKey;
+    try {
+      key = await step.alive(this.#mutualKey(attempt.gatewayToken, attempt.port));
+    } catch (error) {
+      if (error instanceof ScopeReleasedError) throw error;
+      return this.#act(() =>
+        this.#fail({
+          code: "settings_unavailable",
+          message: `Cannot derive the mutual authentication key: ${String(error)}`,
+          retry: "backoff",
+          close: "already",
+        })
+      );
+    }
+    let result: PreflightResult;
+    try {
+      result = await step.alive(preflight(
+        { port: attempt.port },
+        { http: this.#ports.http, clock: this.#ports.clock },
+        { timeoutMs: this.#preflightTimeoutMs, signal: step.signal },
+      ));
+    } catch (error) {
+      if (error instanceof ScopeReleasedError) throw error;
+      result = {
+        kind: "unreachable",
+        message: `Relay server not reachable at ${relayBaseUrl(attempt.port)} (${String(error)})`,
+      };
+    }
+    this.#act(() => {
+      switch (result.kind) {
+        case "unreachable":
+          return this.#fail({
+            code: "relay_unreachable",
+            message: result.message,
+            retry: "backoff",
+            close: "already",
+          });
+        case "token_rejected": // not asked without a relay token
+        case "mutual_unsupported":
+          return this.#fail({
+            code: "incompatible_relay",
+            message: result.message,
+            retry: "never",
+            close: "already",
+          });
+        case "ok": {
+          const clientNonce = this.#clientNonce();
+          attempt.mutual = { key, clientNonce };
+          attempt.expectsChallenge = true;
+          return this.#openSocket(attempt, mutualSocketUrl(attempt.port, clientNonce));
+        }
+        default: {
+          const _exhaustive: never = result;
+          return _exhaustive;
+        }
+      }
+    });
+  }
+
+  #openSocket(attempt: Attempt, url: string): void {
     const link: Link = {
       port: attempt.port,
       socket: undefined,
@@ -816,7 +925,6 @@ export class RelayConnection implements RelayLink {
         // A close event always follows; it carries the code.
       },
     };
-    const url = `ws://127.0.0.1:${attempt.port}/extension?token=${encodeURIComponent(relayToken)}`;
     try {
       link.socket = this.#ports.socket(url, handlers);
     } catch (error) {
@@ -949,7 +1057,7 @@ export class RelayConnection implements RelayLink {
         this.#relayFrameAllowed(link, frame);
         return;
       case "connect_challenge":
-        return this.#onChallenge(link);
+        return this.#onChallenge(link, frame.nonce);
       case "hello_ok":
       case "gateway_response":
       case "gateway_error":
@@ -965,12 +1073,19 @@ export class RelayConnection implements RelayLink {
     }
   }
 
-  #onChallenge(link: Link): void {
+  #onChallenge(link: Link, nonce: string): void {
     const state = this.#state;
     const attempt = this.#holding.attempt;
     if (
       state.phase === "handshaking" && state.step === "awaiting-challenge" && attempt !== undefined
     ) {
+      if (attempt.mutual !== undefined) {
+        // A second challenge while the first is checked is ignored: one answer per socket.
+        if (attempt.answering) return;
+        attempt.answering = true;
+        void this.#answerMutual(link, attempt, attempt.mutual, nonce, this.#holding.step);
+        return;
+      }
       const request = buildConnectRequest({
         token: attempt.gatewayToken,
         version: this.#ports.runtime.version,
@@ -997,6 +1112,61 @@ export class RelayConnection implements RelayLink {
       });
     }
     // Otherwise ignored: a connect is pending, or hello-ok already arrived (§4.5).
+  }
+
+  /**
+   * Scheme `mutual-v1`: checks the relay's proof and, only if it holds, sends the `connect` with
+   * the extension's proof. Owned by the awaiting-challenge step: a deadline, close or settings
+   * change that ends the step drops the answer. A refused challenge sends nothing and stops.
+   */
+  async #answerMutual(
+    link: Link,
+    attempt: Attempt,
+    mutual: { readonly key: CryptoKey; readonly clientNonce: string },
+    challengeNonce: string,
+    step: PhaseScope,
+  ): Promise<void> {
+    let answer: MutualAnswer;
+    try {
+      answer = await step.alive(this.#answerChallenge({
+        key: mutual.key,
+        port: attempt.port,
+        clientNonce: mutual.clientNonce,
+        challengeNonce,
+        version: this.#ports.runtime.version,
+        userAgent: this.#ports.runtime.userAgent,
+        now: this.#now(),
+        random: () => this.#ports.clock.random(),
+      }));
+    } catch (error) {
+      if (error instanceof ScopeReleasedError) return;
+      return this.#act(() =>
+        this.#fail({
+          code: "handshake_rejected",
+          message: `Cannot answer the relay's challenge: ${String(error)}`,
+          retry: "backoff",
+          close: { code: CloseCode.PolicyViolation, reason: CloseReason.GatewayConnectFailed },
+        })
+      );
+    }
+    this.#act(() => {
+      if (this.#holding.link !== link || this.#holding.attempt !== attempt) return;
+      if (answer.kind === "refused") {
+        const proven = answer.reason === "bad_proof";
+        return this.#fail({
+          code: proven ? "relay_unproven" : "incompatible_relay",
+          message: answer.error.message,
+          retry: "never",
+          close: {
+            code: CloseCode.PolicyViolation,
+            reason: proven ? CloseReason.RelayProofInvalid : CloseReason.MutualAuthMissing,
+          },
+        });
+      }
+      attempt.connectId = answer.request.id;
+      this.#transition({ type: "connect_sent" }, attempt, link, QUIET_END);
+      this.#sendRaw(link, encodeExtensionFrame(answer.request));
+    });
   }
 
   #onGatewayReply(link: Link, reply: ConnectReply): void {

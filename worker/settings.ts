@@ -14,6 +14,15 @@ export interface Settings {
   readonly relayPort: number;
   /** The raw gateway token, trimmed; empty means missing. */
   readonly gatewayToken: string;
+  /**
+   * Talk to an OpenClaw relay: send the derived relay token in the preflight and the socket URL
+   * and the gateway token in `connect`, to whatever listens on the port. Off (absent), the
+   * extension speaks only scheme `mutual-v1` and sends no credential before the relay proved it
+   * knows the token (docs/protocol-extensions.md); it never switches by itself.
+   *
+   * @default {false}
+   */
+  readonly openclawRelayCompat?: boolean;
 }
 
 /** Settings before the user entered anything. */
@@ -23,9 +32,8 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
 });
 
 /** The `chrome.storage.local` keys that hold {@linkcode Settings}; a change to one restarts the connection. */
-export const SETTINGS_KEYS: readonly ["relayPort", "gatewayToken"] = Object.freeze(
-  ["relayPort", "gatewayToken"] as const,
-);
+export const SETTINGS_KEYS: readonly ["relayPort", "gatewayToken", "openclawRelayCompat"] = Object
+  .freeze(["relayPort", "gatewayToken", "openclawRelayCompat"] as const);
 
 /**
  * The `chrome.storage.local` key of the popup setting: when on, a tab opened by a shared tab
@@ -108,7 +116,8 @@ export function parseRelayPort(raw: unknown): number {
  * Reads {@linkcode Settings} from raw `chrome.storage.local` values (protocol §10 table).
  *
  * @param raw The object returned by `storage.local.get(SETTINGS_KEYS)`.
- * @returns Settings with defaults applied; the token is trimmed (a non-string token is missing).
+ * @returns Settings with defaults applied; the token is trimmed (a non-string token is missing);
+ *   `openclawRelayCompat` is present only when stored as `true`.
  *
  * @example
  * ```ts
@@ -121,6 +130,8 @@ export function parseSettings(raw: Readonly<Record<string, unknown>>): Settings 
   return {
     relayPort: parseRelayPort(raw.relayPort),
     gatewayToken: typeof token === "string" ? token.trim() : "",
+    // Only an explicit `true` opts in: anything else keeps mutual authentication.
+    ...(raw.openclawRelayCompat === true ? { openclawRelayCompat: true } : {}),
   };
 }
 
@@ -149,7 +160,8 @@ function issue(
  * repair is reported, so the user sees what will actually be used.
  *
  * @param input Raw values keyed by settings key.
- * @returns The issues, in field order (`relayPort`, then `gatewayToken`).
+ * @returns The issues, in field order (`relayPort`, `gatewayToken`, `openclawRelayCompat`, then
+ *   `sharePopups`).
  *
  * @example
  * ```ts
@@ -224,6 +236,20 @@ export function validateSettings(input: Readonly<Record<string, unknown>>): Issu
         "non-empty string",
         token === undefined || token === null ? describe(token) : '""',
         'Cannot connect as "gatewayToken" is empty: enter the gateway token of your relay',
+      ),
+    );
+  }
+  const compat = input.openclawRelayCompat;
+  if (compat !== undefined && typeof compat !== "boolean") {
+    issues.push(
+      issue(
+        "wrong_type",
+        "openclawRelayCompat",
+        "boolean",
+        describe(compat),
+        `Cannot use "openclawRelayCompat" as it must be a boolean: current value is of type ${
+          describe(compat)
+        }`,
       ),
     );
   }

@@ -14,7 +14,7 @@ import {
   mutualChallengeNonce,
   mutualProof,
   verifyMutualProof,
-} from "../../worker/mutual_auth.ts";
+} from "../../codec/mutual_auth.ts";
 import type { FakeHttpHandler } from "./fake_http.ts";
 
 /** Deterministic 32-byte nonces: byte `i` is `seed + i`. */

@@ -119,9 +119,12 @@ Deno.test({
         assert.match(text, /Relay reachable and token accepted/);
         assert.match(text, /BrowserRelay\/0\.1\.0/);
         assert.match(text, /supports the connect\.challenge handshake/);
+        // Scheme mutual-v1: the status request alone, whose answer proves the relay (issue 14).
         assert.match(
           text,
-          new RegExp(`URL tried: http://127\\.0\\.0\\.1:${relay.port}/json/version`),
+          new RegExp(
+            `URL tried: http://127\\.0\\.0\\.1:${relay.port}/extension/status\\?auth=mutual-v1&nonce=`,
+          ),
         );
         const path = await screenshot(page, "options-connected");
         // The README's copy changes only on request: ports differ per run, and a modified
@@ -171,7 +174,10 @@ Deno.test({
       });
 
       await t.step("a wrong token is reported as rejected", async () => {
+        // The OpenClaw flow (checkbox ticked in the form): the relay token goes out, HTTP 401.
+        await page.check("#openclawRelayCompat");
         const text = await check(page, relay.port, "not-the-token", "token_rejected");
+        await page.uncheck("#openclawRelayCompat");
         assert.match(text, /Token rejected/);
         assert.match(text, /HTTP 401/);
         assert.match(
@@ -181,14 +187,49 @@ Deno.test({
         await screenshot(page, "options-token-rejected");
       });
 
+      await t.step("a wrong token in scheme mutual-v1 fails the relay's proof", async () => {
+        const text = await check(page, relay.port, "not-the-token", "token_rejected");
+        assert.match(text, /Token rejected/);
+        assert.match(text, /could not prove that it knows this token/);
+        assert.match(
+          text,
+          new RegExp(
+            `URL tried: http://127\\.0\\.0\\.1:${relay.port}/extension/status\\?auth=mutual-v1&nonce=`,
+          ),
+        );
+      });
+
+      await t.step("the OpenClaw compatibility checkbox is saved with the form", async () => {
+        const stored = () =>
+          browser.worker.evaluate(() => chrome.storage.local.get(["openclawRelayCompat"]));
+        assert.equal(await page.isChecked("#openclawRelayCompat"), false, "off by default");
+        await page.fill("#relayPort", String(relay.port));
+        await page.fill("#gatewayToken", TOKEN);
+        await page.check("#openclawRelayCompat");
+        await page.click("#save");
+        await page.locator("#save-state").filter({ hasText: "Saved" }).waitFor();
+        assert.deepEqual(await stored(), { openclawRelayCompat: true });
+        await page.uncheck("#openclawRelayCompat");
+        await page.click("#save");
+        await page.locator("#save-state").filter({ hasText: "Saved" }).waitFor();
+        assert.deepEqual(await stored(), { openclawRelayCompat: false });
+      });
+
       await t.step("the form is reachable by keyboard with a visible focus ring", async () => {
         await page.focus("#relayPort");
         const order: string[] = ["relayPort"];
-        for (let i = 0; i < 4; i++) {
+        for (let i = 0; i < 5; i++) {
           await page.keyboard.press("Tab");
           order.push(await page.evaluate(() => document.activeElement?.id ?? ""));
         }
-        assert.deepEqual(order, ["relayPort", "gatewayToken", "toggle-token", "save", "check"]);
+        assert.deepEqual(order, [
+          "relayPort",
+          "gatewayToken",
+          "toggle-token",
+          "openclawRelayCompat",
+          "save",
+          "check",
+        ]);
         const outline = await page.evaluate(() =>
           getComputedStyle(document.activeElement!).outlineStyle
         );

@@ -62,7 +62,7 @@ Deno.test("ExtensionLink() answers a valid connect with the exact hello-ok paylo
   });
   assert.equal(
     (await http(relay, "/extension/status")).body,
-    '{"connected":true,"handshake":"connect.challenge","protocol":3}',
+    '{"connected":true,"handshake":"connect.challenge","protocol":3,"auth":["mutual-v1"]}',
   );
   await socket.close();
 });
@@ -193,7 +193,7 @@ Deno.test("ExtensionLink() rejects bad handshakes per §3.8", async (t) => {
   });
   assert.equal(
     (await http(relay, "/extension/status")).body,
-    '{"connected":false,"handshake":"connect.challenge","protocol":3}',
+    '{"connected":false,"handshake":"connect.challenge","protocol":3,"auth":["mutual-v1"]}',
   );
 });
 

@@ -25,6 +25,7 @@ Deno.test("handleHttpRequest() serves / and /extension/status without a token", 
     connected: false,
     handshake: "connect.challenge",
     protocol: 3,
+    auth: ["mutual-v1"],
   });
 });
 

@@ -83,6 +83,7 @@ Deno.test("startRelay() answers 401 on every protected route without the right t
       connected: true,
       handshake: "connect.challenge",
       protocol: 3,
+      auth: ["mutual-v1"],
     });
   });
 });

@@ -120,6 +120,13 @@ export type RelayMode =
 export interface HarnessOptions {
   /** Stored gateway token; `null` stores none. */
   readonly token?: string | null;
+  /**
+   * Stored `openclawRelayCompat`. The scripted relays speak the OpenClaw flow, so the harness
+   * opts into it unless a test of scheme `mutual-v1` passes `false` (stores nothing).
+   *
+   * @default {true}
+   */
+  readonly openclawRelayCompat?: boolean;
   readonly port?: number;
   readonly tabs?: number;
   readonly http?: FakeHttpHandler;
@@ -178,6 +185,7 @@ export async function withHarness(
     const local: Record<string, unknown> = {};
     if (options.token !== null) local.gatewayToken = options.token ?? TOKEN;
     if (options.port !== undefined) local.relayPort = options.port;
+    if (options.openclawRelayCompat ?? true) local.openclawRelayCompat = true;
     const storage = new FakeStorage({ local });
     const attempts: number[] = [];
     const http = new FakeHttp();

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
 import { deriveRelayToken } from "../../codec/derive_relay_token.ts";
+import { mutualAuthKey, mutualChallengeNonce, mutualProof } from "../../codec/mutual_auth.ts";
+import { seededNonce } from "../_fakes/fake_mutual_relay.ts";
 import {
   checkConnection,
   type CheckConnectionPorts,
@@ -69,7 +71,8 @@ async function runCheck(http: RoutedHttp, token = "test-token") {
   const clock = FakeTimers.install({ now: 0 });
   try {
     const ports: CheckConnectionPorts = { http: http.get, clock: lazyClock };
-    const result = await checkConnection(ports, { port: 18792, token });
+    // The OpenClaw flow: scheme mutual-v1 has its own tests below.
+    const result = await checkConnection(ports, { port: 18792, token, openclawRelayCompat: true });
     assert.equal(clock.countTimers(), 0);
     return result;
   } finally {
@@ -185,6 +188,7 @@ Deno.test("checkConnection() reports a timeout after 2000 ms and aborts the requ
     const pending = checkConnection({ http: http.get, clock: lazyClock }, {
       port: 18792,
       token: "test-token",
+      openclawRelayCompat: true,
     }).finally(() => settled = true);
     await clock.tickAsync(1_999);
     assert.equal(settled, false);
@@ -210,7 +214,7 @@ Deno.test("checkConnection() applies the deadline to /json/version separately", 
     const http = new RoutedHttp().route(STATUS_URL, RELAY_STATUS).route(VERSION_URL, "hang");
     const pending = checkConnection(
       { http: http.get, clock: lazyClock },
-      { port: 18792, token: "test-token" },
+      { port: 18792, token: "test-token", openclawRelayCompat: true },
       { timeoutMs: 500 },
     );
     await http.whenSent(VERSION_URL);
@@ -312,3 +316,91 @@ Deno.test("classifyCheck() classifies response shapes", async (t) => {
     });
   });
 });
+
+const NONCE = seededNonce(1);
+const MUTUAL_STATUS_URL = `${STATUS_URL}?auth=mutual-v1&nonce=${NONCE}`;
+
+/** A status answer carrying the proof of a relay that knows `token` (on `port`) for NONCE. */
+async function provenStatus(token: string, port = 18792): Promise<Reply> {
+  const relayNonce = seededNonce(9);
+  const key = await mutualAuthKey(token, port);
+  const proof = await mutualProof(key, "relay", { port, clientNonce: NONCE, relayNonce });
+  return {
+    status: 200,
+    contentType: "application/json",
+    body: JSON.stringify({
+      connected: false,
+      handshake: "connect.challenge",
+      protocol: 3,
+      auth: ["mutual-v1"],
+      proof: mutualChallengeNonce(relayNonce, proof),
+      browser: "BrowserRelay/0.1.0",
+      protocolVersion: "1.3",
+    }),
+  };
+}
+
+async function runMutualCheck(http: RoutedHttp, token = "test-token") {
+  const ports: CheckConnectionPorts = { http: http.get, clock: lazyClock };
+  return await checkConnection(ports, { port: 18792, token }, { clientNonce: () => NONCE });
+}
+
+Deno.test("checkConnection() in scheme mutual-v1 accepts the relay's proof and sends no credential", async () => {
+  const http = new RoutedHttp()
+    .route(MUTUAL_STATUS_URL, await provenStatus("test-token"))
+    .route(VERSION_URL, RELAY_VERSION);
+  assert.deepEqual(await runMutualCheck(http), {
+    kind: "ok",
+    url: MUTUAL_STATUS_URL,
+    relayVersion: "BrowserRelay/0.1.0",
+    protocolVersion: "1.3",
+    challengeHandshake: true,
+    extensionConnected: false,
+    message:
+      "Connected to BrowserRelay/0.1.0 at http://127.0.0.1:18792: token accepted (the relay proved it knows it), CDP 1.3, supports the connect.challenge handshake",
+    hint: "",
+  });
+  // One request, without headers: not even a proven relay gets the relay token.
+  assert.deepEqual(http.requests, [{ url: MUTUAL_STATUS_URL, headers: {} }]);
+});
+
+Deno.test("checkConnection() in scheme mutual-v1 gives a relay that cannot prove the token nothing", async (t) => {
+  const relayToken = await deriveRelayToken("test-token", 18792);
+  const cases: [string, Reply][] = [
+    ["a proof made with another token", await provenStatus("other-token")],
+    ["a proof made for another port", await provenStatus("test-token", 18793)],
+    ["no proof", RELAY_STATUS_MUTUAL],
+  ];
+  for (const [name, reply] of cases) {
+    await t.step(name, async () => {
+      const http = new RoutedHttp().route(MUTUAL_STATUS_URL, reply).route(
+        VERSION_URL,
+        RELAY_VERSION,
+      );
+      assert.deepEqual(await runMutualCheck(http), {
+        kind: "token_rejected",
+        url: MUTUAL_STATUS_URL,
+        message:
+          "The relay at http://127.0.0.1:18792 could not prove that it knows this token: the token differs, or another program is listening on port 18792",
+        hint:
+          "Copy the gateway token the relay printed at start into the token field and save; if it matches, stop the program that holds the port.",
+      });
+      assert.deepEqual(http.requests.map((request) => request.url), [MUTUAL_STATUS_URL]);
+      assert.equal(JSON.stringify(http.requests).includes(relayToken), false);
+    });
+  }
+  await t.step("a status without mutual-v1 (an OpenClaw relay)", async () => {
+    const http = new RoutedHttp().route(MUTUAL_STATUS_URL, RELAY_STATUS);
+    const result = await runMutualCheck(http);
+    assert.equal(result.kind, "wrong_port");
+    assert.ok(result.kind === "wrong_port");
+    assert.equal(result.reason, "no_mutual_auth");
+    assert.deepEqual(http.requests.map((request) => request.url), [MUTUAL_STATUS_URL]);
+  });
+});
+
+const RELAY_STATUS_MUTUAL = {
+  status: 200,
+  contentType: "application/json",
+  body: '{"connected":false,"handshake":"connect.challenge","protocol":3,"auth":["mutual-v1"]}',
+};

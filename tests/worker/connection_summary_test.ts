@@ -113,6 +113,14 @@ Deno.test("summarizeConnection() gives one line and one action per state", () =>
       "settings",
     ],
     [
+      "relay did not prove the token (mutual-v1)",
+      { ...base, phase: "stopped", lastError: { code: "relay_unproven", message: "x" } },
+      ctx,
+      "error",
+      "The relay refused the token: paste the one it printed in the settings",
+      "settings",
+    ],
+    [
       "incompatible",
       { ...base, phase: "stopped", lastError: { code: "incompatible_relay", message: "x" } },
       ctx,

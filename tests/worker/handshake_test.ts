@@ -11,7 +11,7 @@ import {
   isAuthError,
   type MutualAnswer,
 } from "../../worker/handshake.ts";
-import { mutualAuthKey, mutualSocketUrl } from "../../worker/mutual_auth.ts";
+import { mutualAuthKey, mutualSocketUrl } from "../../codec/mutual_auth.ts";
 import { deriveRelayToken } from "../../codec/derive_relay_token.ts";
 import { FakeMutualRelay, seededNonce } from "../_fakes/fake_mutual_relay.ts";
 import { CONNECT_PARAMS_SCHEMA } from "./_connect_params_schema.ts";

@@ -80,7 +80,11 @@ async function withClient(
     const action = new FakeAction();
     const alarms = new FakeAlarms();
     const runtime = new FakeRuntime();
-    const storage = new FakeStorage({ local: { gatewayToken: TOKEN }, ...seed });
+    // Their scripted relay speaks the OpenClaw flow (scheme mutual-v1: relay_connection tests).
+    const storage = new FakeStorage({
+      local: { gatewayToken: TOKEN, openclawRelayCompat: true },
+      ...seed,
+    });
     const sockets = new FakeSocketFactory();
     sockets.onCreate = scriptRelay;
     const http = new FakeHttp(relayHandler());

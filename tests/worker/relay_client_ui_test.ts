@@ -66,7 +66,10 @@ async function withUi(
     const commands = new FakeCommands();
     const pages = new FakePages();
     const runtime = new FakeRuntime();
-    const storage = new FakeStorage({ local });
+    // The scripted relay speaks the OpenClaw flow (scheme mutual-v1: relay_connection tests).
+    const storage = new FakeStorage({
+      local: { openclawRelayCompat: true, ...local },
+    });
     const action = new FakeAction();
     const sockets = new FakeSocketFactory();
     sockets.onCreate = scriptRelay;

@@ -84,7 +84,8 @@ async function withWorker(
   try {
     const tabs = new FakeTabs();
     const dbg = new FakeDebugger(tabs);
-    const storage = new FakeStorage({ local: { gatewayToken: TOKEN } });
+    // The scripted relay speaks the OpenClaw flow (scheme mutual-v1: relay_connection tests).
+    const storage = new FakeStorage({ local: { gatewayToken: TOKEN, openclawRelayCompat: true } });
     const sockets = new FakeSocketFactory();
     const relay: RelayScript = { hello: true, ...script };
     sockets.onCreate = (socket) => {

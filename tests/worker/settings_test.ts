@@ -84,6 +84,34 @@ Deno.test("validateSettings() reports each problem next to its field", () => {
   assert.deepEqual(validateSettings({}).map((i) => i.code), ["missing_field"]);
 });
 
+Deno.test("parseSettings() opts into OpenClaw relay compatibility only for an explicit true", () => {
+  assert.equal(DEFAULT_SETTINGS.openclawRelayCompat, undefined);
+  assert.deepEqual(parseSettings({ gatewayToken: "t", openclawRelayCompat: true }), {
+    relayPort: 18792,
+    gatewayToken: "t",
+    openclawRelayCompat: true,
+  });
+  for (const value of [false, "true", 1, null, undefined, {}]) {
+    assert.deepEqual(
+      parseSettings({ gatewayToken: "t", openclawRelayCompat: value }),
+      { relayPort: 18792, gatewayToken: "t" },
+      String(value),
+    );
+  }
+});
+
+Deno.test("validateSettings() reports a non-boolean openclawRelayCompat", () => {
+  assert.deepEqual(validateSettings({ gatewayToken: "t", openclawRelayCompat: true }), []);
+  assert.deepEqual(validateSettings({ gatewayToken: "t", openclawRelayCompat: "yes" }), [{
+    code: "wrong_type",
+    path: ["openclawRelayCompat"],
+    expected: "boolean",
+    received: "string",
+    message:
+      'Cannot use "openclawRelayCompat" as it must be a boolean: current value is of type string',
+  }]);
+});
+
 Deno.test("parseSharePopups() is on unless the stored value is false", () => {
   const table: [unknown, boolean][] = [
     [undefined, true],

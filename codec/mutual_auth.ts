@@ -11,13 +11,18 @@
  * proof      = base64url(HMAC-SHA256(key, transcript))      role: "relay" | "extension"
  * ```
  *
- * Pure apart from WebCrypto. The relay needs the same functions: when its side is built they move
- * to `codec/` so both import one copy.
+ * Pure apart from WebCrypto (`crypto.subtle`, `crypto.getRandomValues` is the caller's), which
+ * browsers, MV3 service workers, Deno and Node all provide; `deriveRelayToken` uses it the same
+ * way. The extension and the relay import this one copy. The functions belong together (one
+ * format), so they share a file, like `limits.ts` and `close_codes.ts`.
  *
  * @module
  */
 
-/** The scheme name: in the `/extension` URL, the challenge nonce and the connect token. */
+/**
+ * The scheme name: in `/extension/status` `auth`, the `/extension` URL, the challenge nonce and
+ * the connect token.
+ */
 export const MUTUAL_AUTH_SCHEME = "mutual-v1";
 
 /** Domain separation for the key and the transcript (never equal to the relay-token context). */
@@ -88,7 +93,10 @@ function decode32(text: string): Uint8Array<ArrayBuffer> | undefined {
  *
  * @example
  * ```ts
+ * import { encodeNonce } from "@browser-relay/codec";
+ *
  * const nonce = encodeNonce(crypto.getRandomValues(new Uint8Array(32)));
+ * nonce.length; // 43
  * ```
  */
 export function encodeNonce(bytes: Uint8Array): string {
@@ -105,6 +113,14 @@ export function encodeNonce(bytes: Uint8Array): string {
  *
  * @param text The text to check.
  * @returns Whether it decodes to exactly 32 bytes.
+ *
+ * @example
+ * ```ts
+ * import { isMutualToken } from "@browser-relay/codec";
+ *
+ * isMutualToken("A".repeat(43)); // true
+ * isMutualToken("not a nonce"); // false
+ * ```
  */
 export function isMutualToken(text: string): boolean {
   return decode32(text) !== undefined;
@@ -129,6 +145,8 @@ function checkPort(port: number): void {
  *
  * @example
  * ```ts
+ * import { mutualAuthKey } from "@browser-relay/codec";
+ *
  * const key = await mutualAuthKey("test-token", 18792);
  * ```
  */
@@ -177,6 +195,11 @@ function transcriptBytes(role: MutualRole, transcript: MutualTranscript): Uint8A
  *
  * @example
  * ```ts
+ * import { encodeNonce, mutualAuthKey, mutualProof } from "@browser-relay/codec";
+ *
+ * const key = await mutualAuthKey("test-token", 18792);
+ * const clientNonce = encodeNonce(crypto.getRandomValues(new Uint8Array(32)));
+ * const relayNonce = encodeNonce(crypto.getRandomValues(new Uint8Array(32)));
  * const proof = await mutualProof(key, "extension", { port: 18792, clientNonce, relayNonce });
  * ```
  */
@@ -197,6 +220,17 @@ export async function mutualProof(
  * @param transcript Port and both nonces, as the verifier saw them.
  * @param proof The received proof.
  * @returns Whether `proof` is the MAC of `role` over `transcript`.
+ *
+ * @example
+ * ```ts
+ * import { mutualAuthKey, mutualProof, verifyMutualProof } from "@browser-relay/codec";
+ *
+ * const key = await mutualAuthKey("test-token", 18792);
+ * const transcript = { port: 18792, clientNonce: "A".repeat(43), relayNonce: "B".repeat(43) };
+ * const proof = await mutualProof(key, "relay", transcript);
+ * await verifyMutualProof(key, "relay", transcript, proof); // true
+ * await verifyMutualProof(key, "extension", transcript, proof); // false: the role is bound
+ * ```
  */
 export async function verifyMutualProof(
   key: CryptoKey,
@@ -216,6 +250,13 @@ export async function verifyMutualProof(
  * @param relayNonce The relay's fresh nonce.
  * @param proof The relay's proof over the transcript.
  * @returns The value of `payload.nonce` in `connect.challenge`.
+ *
+ * @example
+ * ```ts
+ * import { mutualChallengeNonce } from "@browser-relay/codec";
+ *
+ * mutualChallengeNonce("A".repeat(43), "B".repeat(43)); // "mutual-v1.AAA…A.BBB…B"
+ * ```
  */
 export function mutualChallengeNonce(relayNonce: string, proof: string): string {
   return `${MUTUAL_AUTH_SCHEME}.${relayNonce}.${proof}`;
@@ -227,6 +268,15 @@ export function mutualChallengeNonce(relayNonce: string, proof: string): string 
  * @param nonce `payload.nonce` of the challenge.
  * @returns The relay nonce and proof, or `undefined` when the nonce is not of this scheme (a plain
  *   UUID from a relay without mutual authentication, or garbage).
+ *
+ * @example
+ * ```ts
+ * import { parseMutualChallengeNonce } from "@browser-relay/codec";
+ *
+ * parseMutualChallengeNonce(`mutual-v1.${"A".repeat(43)}.${"B".repeat(43)}`);
+ * // { relayNonce: "AAA…A", proof: "BBB…B" }
+ * parseMutualChallengeNonce("b08424c6-99f6-4a1a-afef-0dc44ac8cb84"); // undefined
+ * ```
  */
 export function parseMutualChallengeNonce(
   nonce: string,
@@ -248,9 +298,38 @@ export function parseMutualChallengeNonce(
  *
  * @param proof The extension's proof.
  * @returns The `auth.token` string.
+ *
+ * @example
+ * ```ts
+ * import { mutualConnectToken } from "@browser-relay/codec";
+ *
+ * mutualConnectToken("B".repeat(43)); // "mutual-v1.BBB…B"
+ * ```
  */
 export function mutualConnectToken(proof: string): string {
   return `${MUTUAL_AUTH_SCHEME}.${proof}`;
+}
+
+/**
+ * The relay's reading of `auth.token` in scheme `mutual-v1`: the proof after the `mutual-v1.`
+ * prefix. Anything else (a gateway token, a relay token, a malformed proof) is not a proof.
+ *
+ * @param token `auth.token` of the `connect` request, as received.
+ * @returns The proof, or `undefined` when `token` is not `mutual-v1.<43 base64url characters>`.
+ *
+ * @example
+ * ```ts
+ * import { parseMutualConnectToken } from "@browser-relay/codec";
+ *
+ * parseMutualConnectToken(`mutual-v1.${"B".repeat(43)}`); // "BBB…B"
+ * parseMutualConnectToken("my-gateway-token"); // undefined
+ * ```
+ */
+export function parseMutualConnectToken(token: string): string | undefined {
+  const prefix = `${MUTUAL_AUTH_SCHEME}.`;
+  if (!token.startsWith(prefix)) return undefined;
+  const proof = token.slice(prefix.length);
+  return isMutualToken(proof) ? proof : undefined;
 }
 
 /**
@@ -259,6 +338,14 @@ export function mutualConnectToken(proof: string): string {
  * @param port The relay port on 127.0.0.1.
  * @param clientNonce The extension's fresh nonce.
  * @returns `ws://127.0.0.1:<port>/extension?auth=mutual-v1&nonce=<clientNonce>`.
+ *
+ * @example
+ * ```ts
+ * import { mutualSocketUrl } from "@browser-relay/codec";
+ *
+ * mutualSocketUrl(18792, "A".repeat(43));
+ * // "ws://127.0.0.1:18792/extension?auth=mutual-v1&nonce=AAA…A"
+ * ```
  */
 export function mutualSocketUrl(port: number, clientNonce: string): string {
   return `ws://127.0.0.1:${port}/extension?auth=${MUTUAL_AUTH_SCHEME}&nonce=${clientNonce}`;

@@ -9,8 +9,9 @@ import {
   mutualProof,
   mutualSocketUrl,
   parseMutualChallengeNonce,
+  parseMutualConnectToken,
   verifyMutualProof,
-} from "../../worker/mutual_auth.ts";
+} from "../../codec/mutual_auth.ts";
 
 // Vectors computed independently (Python hmac/hashlib/base64), not with the code under test.
 const CLIENT_NONCE = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"; // bytes 0..31
@@ -117,4 +118,22 @@ Deno.test("mutualSocketUrl() and mutualConnectToken() carry only the nonce and t
     `ws://127.0.0.1:18792/extension?auth=mutual-v1&nonce=${CLIENT_NONCE}`,
   );
   assert.equal(mutualConnectToken(EXTENSION_PROOF), `mutual-v1.${EXTENSION_PROOF}`);
+});
+
+Deno.test("parseMutualConnectToken() returns the proof only for mutual-v1.<proof>", () => {
+  assert.equal(parseMutualConnectToken(`mutual-v1.${EXTENSION_PROOF}`), EXTENSION_PROOF);
+  for (
+    const token of [
+      EXTENSION_PROOF,
+      "test-gateway-token",
+      "f0f0433d5dfc42ee9066dba0dc2cd4aec533f98215cbaa383fe6868cce0ae21b",
+      `mutual-v1.${EXTENSION_PROOF}=`,
+      `mutual-v1.${EXTENSION_PROOF.slice(1)}`,
+      `mutual-v2.${EXTENSION_PROOF}`,
+      `mutual-v1.${RELAY_NONCE}.${RELAY_PROOF}`,
+      "mutual-v1.",
+    ]
+  ) {
+    assert.equal(parseMutualConnectToken(token), undefined, token);
+  }
 });
