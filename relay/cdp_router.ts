@@ -120,6 +120,13 @@ const DIALOG_EVENTS: ReadonlySet<string> = new Set([
   "Page.javascriptDialogClosed",
 ]);
 
+/**
+ * Top-level target types the extension announces: its tabs, and the service workers of their
+ * origins (`worker/service_worker_targets.ts`), which Chrome's own endpoint attaches at the
+ * browser level too.
+ */
+const ANNOUNCED_TYPES: ReadonlySet<string> = new Set(["page", "service_worker"]);
+
 /** Chrome's answer to `Target.attachToBrowserTarget` on a page session. */
 const NOT_ALLOWED = "Not allowed";
 
@@ -692,7 +699,7 @@ export class CdpRouter {
   /** A top-level attach from the extension (§5.3, §6.5). */
   #announce(sessionId: string, info: JsonObject, waitingForDebugger: boolean): void {
     const targetId = str(info.targetId);
-    if (targetId === undefined || (str(info.type) ?? "page") !== "page") return;
+    if (targetId === undefined || !ANNOUNCED_TYPES.has(str(info.type) ?? "page")) return;
     const existing = this.#targets.get(sessionId);
     if (existing !== undefined && existing.targetId === targetId) {
       // A re-announce: silent for holders.
