@@ -164,6 +164,13 @@ export class CdpRouter {
   readonly #browserTargetId = randomHexId();
   readonly #replies: Replies = { deliver: (command, outcome) => this.#deliver(command, outcome) };
   readonly #maxSessions: number;
+  /**
+   * Top-level sessions whose worker script has loaded (`Inspector.workerScriptLoaded`). Chrome
+   * sends that event once to every new session of a worker, and Playwright waits for it before
+   * it evaluates; the extension's one session got it long before a client attaches, so the
+   * relay repeats it to each client that attaches.
+   */
+  readonly #scriptLoaded = new Set<string>();
   #nextClientId = 0;
 
   /**
@@ -351,6 +358,11 @@ export class CdpRouter {
         }
         return;
       }
+      case "Inspector.workerScriptLoaded":
+        if (outer !== undefined && this.#targets.get(outer) !== undefined) {
+          this.#scriptLoaded.add(outer);
+        }
+        break;
     }
     this.#routeSessionEvent(event);
   }
@@ -488,6 +500,9 @@ export class CdpRouter {
           targetInfo: entry.targetInfo,
           waitingForDebugger: false,
         }, alias.parent);
+        if (this.#scriptLoaded.has(entry.sessionId)) {
+          this.#event(client, "Inspector.workerScriptLoaded", {}, alias.sessionId);
+        }
         return { sessionId: alias.sessionId };
       }
       case "Target.attachToBrowserTarget": {
@@ -660,6 +675,9 @@ export class CdpRouter {
       targetInfo: entry.targetInfo,
       waitingForDebugger,
     });
+    if (this.#scriptLoaded.has(entry.sessionId)) {
+      this.#event(client, "Inspector.workerScriptLoaded", {}, entry.sessionId);
+    }
   }
 
   /**
@@ -669,6 +687,7 @@ export class CdpRouter {
   #detach(entry: TargetEntry, reason?: string, destroyed = true): void {
     const gone = new Set([entry.sessionId, ...this.#targets.childrenOf(entry.sessionId)]);
     this.#targets.delete(entry.sessionId);
+    this.#scriptLoaded.delete(entry.sessionId);
     for (const client of this.#clients) {
       for (const sessionId of gone) client.pageEnabled.delete(sessionId);
     }

@@ -27,7 +27,15 @@ interface Entry {
   readonly origin: string;
   readonly targetInfo: JsonObject;
   announced: boolean;
+  /** Chrome sent `Inspector.workerScriptLoaded` (once, right after our attach). */
+  scriptLoaded: boolean;
 }
+
+/**
+ * Chrome's event that a worker's script has loaded. It comes once per debugger session, right
+ * after the attach; Playwright (Chromium 143+) waits for it before it evaluates in a worker.
+ */
+const SCRIPT_LOADED = "Inspector.workerScriptLoaded";
 
 /** The relay session id of a service worker target: stable across worker restarts. */
 function serviceWorkerSessionId(targetId: string): string {
@@ -77,6 +85,8 @@ export class ServiceWorkerTargets {
   readonly #ignored = new Set<string>();
   /** Detaches the relay has not received yet (sent on the next ready). */
   #pendingDetaches: CdpCall[] = [];
+  /** targetIds being attached → whether their script-loaded event came already. */
+  readonly #attaching = new Map<string, boolean>();
   #running: Promise<void> | undefined;
   #again = false;
   #closed = false;
@@ -168,6 +178,15 @@ export class ServiceWorkerTargets {
   }
 
   async #attach(targetId: string, origin: string): Promise<void> {
+    this.#attaching.set(targetId, false);
+    try {
+      await this.#attachOnce(targetId, origin);
+    } finally {
+      this.#attaching.delete(targetId);
+    }
+  }
+
+  async #attachOnce(targetId: string, origin: string): Promise<void> {
     const port = this.#options.debugger;
     const attach = () =>
       this.#options.deadline(port.attachTarget(targetId, "1.3"), "debugger.attach");
@@ -206,6 +225,7 @@ export class ServiceWorkerTargets {
       origin,
       targetInfo: { ...info, targetId, attached: true },
       announced: false,
+      scriptLoaded: this.#attaching.get(targetId) === true,
     };
     this.#entries.set(targetId, entry);
     this.#bySession.set(entry.sessionId, entry);
@@ -223,7 +243,16 @@ export class ServiceWorkerTargets {
   handleEvent(source: Debuggee, method: string, params?: JsonObject): boolean {
     if (source.targetId === undefined) return false;
     const entry = this.#entries.get(source.targetId);
-    if (entry === undefined) return false;
+    if (entry === undefined) {
+      // Before the announce: remember the one script-loaded event, drop the rest (nobody can
+      // hold the session yet).
+      if (!this.#attaching.has(source.targetId)) return false;
+      if (method === SCRIPT_LOADED && source.sessionId === undefined) {
+        this.#attaching.set(source.targetId, true);
+      }
+      return true;
+    }
+    if (method === SCRIPT_LOADED && source.sessionId === undefined) entry.scriptLoaded = true;
     const sessionId = source.sessionId ?? entry.sessionId;
     this.#options.sendEvent(
       params === undefined ? { method, sessionId } : { method, params, sessionId },
@@ -283,8 +312,17 @@ export class ServiceWorkerTargets {
     if (entry.announced) return;
     entry.announced = this.#options.sendEvent({
       method: "Target.attachedToTarget",
-      params: { sessionId: entry.sessionId, targetInfo: entry.targetInfo, waitingForDebugger: false },
+      params: {
+        sessionId: entry.sessionId,
+        targetInfo: entry.targetInfo,
+        waitingForDebugger: false,
+      },
     });
+    // The relay hands it to every client that attaches later, as Chrome does for each new
+    // session; after a relay restart it must hear it again.
+    if (entry.announced && entry.scriptLoaded) {
+      this.#options.sendEvent({ method: SCRIPT_LOADED, params: {}, sessionId: entry.sessionId });
+    }
   }
 
   /** Forgets the entry, announces the detach, and releases Chrome's session when asked. */

@@ -636,7 +636,8 @@ export class TabBridge {
       const ms = this.#commandTimeoutMs;
       this.#reply(command, {
         ok: false,
-        error: `Cannot complete "${method}" as the worker's debugger did not answer: waited ${ms} ms`,
+        error:
+          `Cannot complete "${method}" as the worker's debugger did not answer: waited ${ms} ms`,
       });
     });
     sent.then((result) => {
