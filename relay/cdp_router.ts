@@ -376,6 +376,10 @@ export class CdpRouter {
   prune(call: CdpCall, message: string): void {
     if (!isTargetGoneError(message)) return;
     if (call.sessionId !== undefined) {
+      // A `Target.*` command that names another session in its params fails about that one:
+      // `Target.detachFromTarget {sessionId}` for a page's service worker child that another
+      // client detached first answers "No session with given id", and the page lives on.
+      if (call.method.startsWith("Target.") && call.params?.sessionId !== undefined) return;
       // Only the session the command named can be gone. A session the relay does not know (a
       // child, or one made up by the client) says nothing about a live target, whatever
       // `params.targetId` claims.
@@ -500,9 +504,7 @@ export class CdpRouter {
           targetInfo: entry.targetInfo,
           waitingForDebugger: false,
         }, alias.parent);
-        if (this.#scriptLoaded.has(entry.sessionId)) {
-          this.#event(client, "Inspector.workerScriptLoaded", {}, alias.sessionId);
-        }
+        this.#replayScriptLoaded(client, entry.sessionId, alias.sessionId);
         return { sessionId: alias.sessionId };
       }
       case "Target.attachToBrowserTarget": {
@@ -675,9 +677,21 @@ export class CdpRouter {
       targetInfo: entry.targetInfo,
       waitingForDebugger,
     });
-    if (this.#scriptLoaded.has(entry.sessionId)) {
-      this.#event(client, "Inspector.workerScriptLoaded", {}, entry.sessionId);
-    }
+    this.#replayScriptLoaded(client, entry.sessionId, entry.sessionId);
+  }
+
+  /**
+   * Repeats `Inspector.workerScriptLoaded` on a client's new session of a worker whose script
+   * has loaded. Chrome sends it after the reply to the command that attached: Puppeteer makes
+   * its worker handle only once `Target.attachToTarget` has answered and would miss it before,
+   * so it goes out in a microtask, after the reply this call's command writes synchronously.
+   */
+  #replayScriptLoaded(client: CdpClient, topLevel: string, sessionId: string): void {
+    if (!this.#scriptLoaded.has(topLevel)) return;
+    queueMicrotask(() => {
+      const live = client.held.has(sessionId) || client.sessions.get(sessionId) !== undefined;
+      if (client.open && live) this.#event(client, "Inspector.workerScriptLoaded", {}, sessionId);
+    });
   }
 
   /**

@@ -509,7 +509,7 @@ export class TabBridge {
       }
       const worker = this.#serviceWorkers.debuggee(sessionId);
       if (worker !== undefined) {
-        this.#sendToTarget(worker, command);
+        this.#issueToTarget(worker, sessionId, command);
         return;
       }
       this.#reply(command, { ok: false, error: noSessionError(sessionId) });
@@ -616,6 +616,40 @@ export class TabBridge {
       this.#reply(command, { ok: true, result: isJsonObject(result) ? result : {} });
     }, (error) => {
       if (this.#sending.settle(deadline)) this.#reply(command, failure(error));
+    });
+  }
+
+  /**
+   * Like {@linkcode TabBridge.prototype.#issue} for a target that is not a tab: `Runtime.enable`
+   * is prepared the same way, because the extension's one session of the worker has `Runtime`
+   * enabled since the first client, and only a disable/enable makes Chrome report the worker's
+   * execution context to the next one (Playwright waits for it before `worker.evaluate()`).
+   */
+  #issueToTarget(debuggee: Debuggee, key: string, command: Command): void {
+    const quirk = command.cdp.method === "Runtime.enable";
+    const gate = this.#gates.size === 0 ? undefined : this.#gates.get(key);
+    if (gate === undefined && !quirk) {
+      this.#sendToTarget(debuggee, command);
+      return;
+    }
+    const run = quirk
+      ? async () => {
+        try {
+          await this.#deadline(
+            this.#debugger.sendCommand(debuggee, "Runtime.disable"),
+            "Runtime.disable",
+          );
+        } catch {
+          // Ignored: enable is what the client asked for.
+        }
+        await this.#sleep(this.#runtimeEnableGapMs);
+        this.#sendToTarget(debuggee, command);
+      }
+      : () => this.#sendToTarget(debuggee, command);
+    const next = (gate ?? Promise.resolve()).then(run);
+    this.#gates.set(key, next);
+    void next.finally(() => {
+      if (this.#gates.get(key) === next) this.#gates.delete(key);
     });
   }
 

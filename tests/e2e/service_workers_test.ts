@@ -2,6 +2,7 @@
 // the relay as it does on Chromium's own endpoint (issue 13).
 import assert from "node:assert/strict";
 import { type BrowserContext, chromium, type Worker } from "playwright-core";
+import puppeteer from "puppeteer-core";
 import { waitUntil } from "../../harness/rig.ts";
 import { MODES, sideBySideTest, within } from "./_side_by_side.ts";
 
@@ -62,6 +63,27 @@ sideBySideTest(
           });
         });
         if (mode !== "relay") continue;
+        await t.step(
+          "relay: a second client (Puppeteer) evaluates in the same worker",
+          async () => {
+            // Puppeteer's disconnect() leaves every page alone; the first client keeps its worker.
+            const second = await puppeteer.connect(s.puppeteer(mode));
+            try {
+              const target = await second.waitForTarget(
+                (t) => t.type() === "service_worker" && t.url().endsWith(`/sw.js?mode=${mode}`),
+                { timeout: 15_000 },
+              );
+              const worker = await target.worker();
+              assert.ok(worker, "no worker handle");
+              assert.equal(
+                await within(15_000, "second evaluate", worker.evaluate(() => 6 * 7)),
+                42,
+              );
+            } finally {
+              await second.disconnect();
+            }
+          },
+        );
         await t.step(
           "relay: a worker of an origin no shared tab shows is never exposed",
           async () => {

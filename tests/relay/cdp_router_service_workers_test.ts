@@ -100,3 +100,22 @@ Deno.test("CdpRouter.handleEvent() still ignores top-level targets of other type
   const infos = (reply.result as JsonObject).targetInfos as JsonObject[];
   assert.deepEqual(infos.map((i) => i.targetId), ["T1"]);
 });
+
+Deno.test("CdpRouter.prune() keeps a page whose child detach failed as another client detached it first", async () => {
+  await using relay = await startTestRelay();
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    handler: (command) =>
+      command.method === "Target.detachFromTarget" ? "No session with given id" : {},
+  });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one.example/" });
+  await using client = await CdpTestClient.connect(relay);
+  await autoAttached(client);
+  const reply = await client.call("Target.detachFromTarget", { sessionId: "CHILD-SW" }, "cb-tab-1");
+  assert.equal((reply.error as JsonObject).message, "No session with given id");
+  const targets = await client.call("Target.getTargets");
+  const infos = (targets.result as JsonObject).targetInfos as JsonObject[];
+  assert.deepEqual(infos.map((i) => i.targetId), ["T1"]);
+  assert.deepEqual(client.events("Target.detachedFromTarget"), []);
+});
