@@ -755,6 +755,9 @@ export class CdpRouter {
     if (existing !== undefined) this.#detach(existing);
     const moved = this.#targets.byTargetId(targetId);
     for (const stale of moved) this.#detach(stale, undefined, false);
+    // A new target (or the first after the extension reconnected) has not loaded a script yet
+    // as far as the relay knows: the extension sends the event again after its announce.
+    this.#scriptLoaded.delete(sessionId);
     const entry = this.#targets.set(sessionId, info);
     for (const client of this.#clients) {
       if (client.discover && moved.length === 0) {

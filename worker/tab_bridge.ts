@@ -671,7 +671,7 @@ export class TabBridge {
       this.#reply(command, {
         ok: false,
         error:
-          `Cannot complete "${method}" as the worker's debugger did not answer: waited ${ms} ms`,
+          `Cannot complete "${method}" as the service worker's debugger did not answer: waited ${ms} ms`,
       });
     });
     sent.then((result) => {
