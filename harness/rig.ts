@@ -79,6 +79,33 @@ export function startPages(): Pages {
               while (sent < due) console.log("flood", sent++); if (sent < total) setTimeout(step, 5); else done(sent); };
             step(); });</script>`,
         );
+      case "/sw.js":
+        // A service worker for `/sw`; the script URL's query tells the workers apart.
+        return new Response(
+          `self.marker = 42; self.addEventListener("install", () => self.skipWaiting());`,
+          { headers: { "content-type": "text/javascript; charset=utf-8" } },
+        );
+      case "/sw": {
+        // Registers `/sw.js?mode=<mode>` under the scope `/sw-<mode>/` on load (unless
+        // `register=0`); `registerWorker(mode)` registers another and resolves once it is active.
+        const mode = q.get("mode") ?? "page";
+        return page(
+          q.get("title") ?? `Service worker ${origin}`,
+          `<script>
+          window.registerWorker = async (mode) => {
+            const reg = await navigator.serviceWorker.register("/sw.js?mode=" + mode, { scope: "/sw-" + mode + "/" });
+            const worker = reg.installing ?? reg.waiting ?? reg.active;
+            if (worker.state !== "activated") await new Promise((done) => worker.addEventListener("statechange", () => worker.state === "activated" && done()));
+            return worker.scriptURL;
+          };
+          ${
+            q.get("register") === "0"
+              ? ""
+              : `window.registered = window.registerWorker(${JSON.stringify(mode)});`
+          }
+          </script>`,
+        );
+      }
       default:
         return page(
           q.get("title") ?? `Page ${origin}`,

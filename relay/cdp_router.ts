@@ -136,6 +136,13 @@ const DIALOG_EVENTS: ReadonlySet<string> = new Set([
   "Page.javascriptDialogClosed",
 ]);
 
+/**
+ * Top-level target types the extension announces: its tabs, and the service workers of their
+ * origins (`worker/service_worker_targets.ts`), which Chrome's own endpoint attaches at the
+ * browser level too.
+ */
+const ANNOUNCED_TYPES: ReadonlySet<string> = new Set(["page", "service_worker"]);
+
 /** Chrome's answer to `Target.attachToBrowserTarget` on a page session. */
 const NOT_ALLOWED = "Not allowed";
 
@@ -183,6 +190,13 @@ export class CdpRouter {
   readonly #contexts = new ExecutionContexts();
   /** Child sessions per parent session and the clients told of each. */
   readonly #children = new ChildAttachments<CdpClient>();
+  /**
+   * Top-level sessions whose worker script has loaded (`Inspector.workerScriptLoaded`). Chrome
+   * sends that event once to every new session of a worker, and Playwright waits for it before
+   * it evaluates; the extension's one session got it long before a client attaches, so the
+   * relay repeats it to each client that attaches.
+   */
+  readonly #scriptLoaded = new Set<string>();
   #nextClientId = 0;
 
   /**
@@ -390,6 +404,11 @@ export class CdpRouter {
         }
         return;
       }
+      case "Inspector.workerScriptLoaded":
+        if (outer !== undefined && this.#targets.get(outer) !== undefined) {
+          this.#scriptLoaded.add(outer);
+        }
+        break;
     }
     this.#routeSessionEvent(event);
   }
@@ -403,6 +422,10 @@ export class CdpRouter {
   prune(call: CdpCall, message: string): void {
     if (!isTargetGoneError(message)) return;
     if (call.sessionId !== undefined) {
+      // A `Target.*` command that names another session in its params fails about that one:
+      // `Target.detachFromTarget {sessionId}` for a page's service worker child that another
+      // client detached first answers "No session with given id", and the page lives on.
+      if (call.method.startsWith("Target.") && call.params?.sessionId !== undefined) return;
       // Only the session the command named can be gone. A session the relay does not know (a
       // child, or one made up by the client) says nothing about a live target, whatever
       // `params.targetId` claims.
@@ -523,6 +546,7 @@ export class CdpRouter {
           targetInfo: entry.targetInfo,
           waitingForDebugger: false,
         }, alias.parent);
+        this.#replayScriptLoaded(client, entry.sessionId, alias.sessionId);
         return { sessionId: alias.sessionId };
       }
       case "Target.attachToBrowserTarget": {
@@ -802,6 +826,21 @@ export class CdpRouter {
       targetInfo: entry.targetInfo,
       waitingForDebugger,
     });
+    this.#replayScriptLoaded(client, entry.sessionId, entry.sessionId);
+  }
+
+  /**
+   * Repeats `Inspector.workerScriptLoaded` on a client's new session of a worker whose script
+   * has loaded. Chrome sends it after the reply to the command that attached: Puppeteer makes
+   * its worker handle only once `Target.attachToTarget` has answered and would miss it before,
+   * so it goes out in a microtask, after the reply this call's command writes synchronously.
+   */
+  #replayScriptLoaded(client: CdpClient, topLevel: string, sessionId: string): void {
+    if (!this.#scriptLoaded.has(topLevel)) return;
+    queueMicrotask(() => {
+      const live = client.held.has(sessionId) || client.sessions.get(sessionId) !== undefined;
+      if (client.open && live) this.#event(client, "Inspector.workerScriptLoaded", {}, sessionId);
+    });
   }
 
   /**
@@ -811,6 +850,7 @@ export class CdpRouter {
   #detach(entry: TargetEntry, reason?: string, destroyed = true): void {
     const gone = new Set([entry.sessionId, ...this.#targets.childrenOf(entry.sessionId)]);
     this.#targets.delete(entry.sessionId);
+    this.#scriptLoaded.delete(entry.sessionId);
     for (const client of this.#clients) {
       for (const sessionId of gone) client.pageEnabled.delete(sessionId);
     }
@@ -845,7 +885,7 @@ export class CdpRouter {
   /** A top-level attach from the extension (§5.3, §6.5). */
   #announce(sessionId: string, info: JsonObject, waitingForDebugger: boolean): void {
     const targetId = str(info.targetId);
-    if (targetId === undefined || (str(info.type) ?? "page") !== "page") return;
+    if (targetId === undefined || !ANNOUNCED_TYPES.has(str(info.type) ?? "page")) return;
     const existing = this.#targets.get(sessionId);
     if (existing !== undefined && existing.targetId === targetId) {
       // A re-announce: silent for holders.
@@ -868,6 +908,9 @@ export class CdpRouter {
     if (existing !== undefined) this.#detach(existing);
     const moved = this.#targets.byTargetId(targetId);
     for (const stale of moved) this.#detach(stale, undefined, false);
+    // A new target (or the first after the extension reconnected) has not loaded a script yet
+    // as far as the relay knows: the extension sends the event again after its announce.
+    this.#scriptLoaded.delete(sessionId);
     const entry = this.#targets.set(sessionId, info);
     for (const client of this.#clients) {
       if (client.discover && moved.length === 0) {

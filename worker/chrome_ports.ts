@@ -233,6 +233,9 @@ export function chromePorts(): Ports {
       attach: (target, requiredVersion) =>
         chrome.debugger.attach({ tabId: target.tabId }, requiredVersion),
       detach: (target) => chrome.debugger.detach({ tabId: target.tabId }),
+      attachTarget: (targetId, requiredVersion) =>
+        chrome.debugger.attach({ targetId }, requiredVersion),
+      detachTarget: (targetId) => chrome.debugger.detach({ targetId }),
       // The hot path: one `then`, not an async wrapper's extra promise. A synchronous throw
       // (bad arguments) still becomes a rejection.
       sendCommand: (target, method, params) => {

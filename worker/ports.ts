@@ -70,6 +70,13 @@ export interface DebuggerTarget {
 export interface DebuggerPort {
   attach(target: { readonly tabId: number }, requiredVersion: string): Promise<void>;
   detach(target: { readonly tabId: number }): Promise<void>;
+  /**
+   * `chrome.debugger.attach({targetId})`, for a target that is not a tab (a service worker).
+   * Chrome allows it without host permissions for the target's origin (Chromium 156).
+   */
+  attachTarget(targetId: string, requiredVersion: string): Promise<void>;
+  /** `chrome.debugger.detach({targetId})`. */
+  detachTarget(targetId: string): Promise<void>;
   /** Resolves with Chrome's result (`{}` when Chrome returned nothing). */
   sendCommand(target: Debuggee, method: string, params?: JsonObject): Promise<JsonObject>;
   getTargets(): Promise<DebuggerTarget[]>;

@@ -34,6 +34,7 @@ import {
 } from "./tab_attachment.ts";
 import type { TabRecord, TabSessions, TabState } from "./tab_sessions.ts";
 import { DeadlineSweep } from "./deadline_sweep.ts";
+import { ServiceWorkerTargets } from "./service_worker_targets.ts";
 import { TimeoutError, withDeadline } from "./with_deadline.ts";
 
 /** Options of {@linkcode TabBridge}. */
@@ -192,6 +193,8 @@ export class TabBridge {
   readonly #runtimeEnableGapMs: number;
   readonly #abort = new AbortController();
   readonly #host: AttachmentHost & EmulationHost;
+  /** Service workers of the shared tabs' origins, announced as top-level targets. */
+  readonly #serviceWorkers: ServiceWorkerTargets;
   /** Relay session id → attachment, for every tab past its first attach. */
   readonly #attachments = new Map<string, TabAttachment>();
   /** Tab id → attachment whose first attach is running. */
@@ -262,7 +265,10 @@ export class TabBridge {
       reply: (command, outcome) => this.#reply(command, outcome),
       registered: (attachment) => this.#registered(attachment),
       forget: (attachment) => this.#forget(attachment),
-      changed: () => this.#onChange(),
+      changed: () => {
+        this.#onChange();
+        void this.#serviceWorkers.sync();
+      },
       byTarget: (targetId) => this.#sessions.byTarget(targetId),
       bySession: (sessionId) => this.#sessions.bySession(sessionId),
       targets: () => this.#targets(),
@@ -274,6 +280,17 @@ export class TabBridge {
         ? {}
         : { contentSettings: options.contentSettings }),
     };
+    this.#serviceWorkers = new ServiceWorkerTargets({
+      debugger: options.debugger,
+      sharedUrls: () => this.#sessions.list().map((record) => String(record.targetInfo.url ?? "")),
+      sendEvent: (cdp) => this.#link.isReady() && this.#link.sendEvent(cdp),
+      deadline: (promise, what) => this.#deadline(promise, what),
+    });
+  }
+
+  /** Whether service workers are being attached or announced; for tests and the status. */
+  serviceWorkerTargets(): readonly JsonObject[] {
+    return this.#serviceWorkers.targetInfos();
   }
 
   // ---------------------------------------------------------------- restore
@@ -459,12 +476,15 @@ export class TabBridge {
     for (const record of this.#sessions.list()) {
       void this.#attachments.get(record.sessionId)?.reannounce(current);
     }
+    this.#serviceWorkers.onReady();
+    void this.#serviceWorkers.sync();
   }
 
   /** The socket closed: nothing is detached; the next ready re-announces every tab. */
   onClosed(): void {
     this.#epoch++;
     this.#announced.clear();
+    this.#serviceWorkers.onClosed();
     // Replies to the dead socket's commands cannot be sent any more (§6.3: the relay already
     // failed them); forget their ids so the next socket's ids start fresh.
     this.#inflight.clear();
@@ -518,6 +538,11 @@ export class TabBridge {
       if (found && parent) {
         const debuggee = { tabId: parent.tabId, sessionId: found.child.sessionId };
         this.#issue(parent, debuggee, found.child.sessionId, false, command);
+        return;
+      }
+      const worker = this.#serviceWorkers.debuggee(sessionId);
+      if (worker !== undefined) {
+        this.#issueToTarget(worker, sessionId, command);
         return;
       }
       this.#reply(command, { ok: false, error: noSessionError(sessionId) });
@@ -627,6 +652,70 @@ export class TabBridge {
     });
   }
 
+  /**
+   * Like {@linkcode TabBridge.prototype.#issue} for a target that is not a tab: `Runtime.enable`
+   * is prepared the same way, because the extension's one session of the worker has `Runtime`
+   * enabled since the first client, and only a disable/enable makes Chrome report the worker's
+   * execution context to the next one (Playwright waits for it before `worker.evaluate()`).
+   */
+  #issueToTarget(debuggee: Debuggee, key: string, command: Command): void {
+    const quirk = command.cdp.method === "Runtime.enable";
+    const gate = this.#gates.size === 0 ? undefined : this.#gates.get(key);
+    if (gate === undefined && !quirk) {
+      this.#sendToTarget(debuggee, command);
+      return;
+    }
+    const run = quirk
+      ? async () => {
+        try {
+          await this.#deadline(
+            this.#debugger.sendCommand(debuggee, "Runtime.disable"),
+            "Runtime.disable",
+          );
+        } catch {
+          // Ignored: enable is what the client asked for.
+        }
+        await this.#sleep(this.#runtimeEnableGapMs);
+        this.#sendToTarget(debuggee, command);
+      }
+      : () => this.#sendToTarget(debuggee, command);
+    const next = (gate ?? Promise.resolve()).then(run);
+    this.#gates.set(key, next);
+    void next.finally(() => {
+      if (this.#gates.get(key) === next) this.#gates.delete(key);
+    });
+  }
+
+  /**
+   * A command for a target that is not a tab (a service worker): one `sendCommand` under
+   * `commandTimeoutMs`, with no replay bookkeeping (Chrome keeps the worker's session itself).
+   */
+  #sendToTarget(debuggee: Debuggee, command: Command): void {
+    const { method, params } = command.cdp;
+    let sent: Promise<JsonObject>;
+    try {
+      sent = this.#debugger.sendCommand(debuggee, method, params);
+    } catch (error) {
+      this.#reply(command, failure(error));
+      return;
+    }
+    const deadline = this.#sending.add(() => {
+      const ms = this.#commandTimeoutMs;
+      this.#reply(command, {
+        ok: false,
+        error:
+          `Cannot complete "${method}" as the service worker's debugger did not answer: waited ${ms} ms`,
+      });
+    });
+    sent.then((result) => {
+      if (this.#sending.settle(deadline)) {
+        this.#reply(command, { ok: true, result: isJsonObject(result) ? result : {} });
+      }
+    }, (error) => {
+      if (this.#sending.settle(deadline)) this.#reply(command, failure(error));
+    });
+  }
+
   /** Maps a script identifier the client holds to the one a replay created. */
   #translateParams(
     attachment: TabAttachment,
@@ -649,7 +738,11 @@ export class TabBridge {
    * @param params The event params.
    */
   handleDebuggerEvent(source: Debuggee, method: string, params?: JsonObject): void {
-    if (this.#closed || source.tabId === undefined) return;
+    if (this.#closed) return;
+    if (source.tabId === undefined) {
+      this.#serviceWorkers.handleEvent(source, method, params);
+      return;
+    }
     const record = this.#sessions.byTab(source.tabId);
     if (!record) return;
     const outer = source.sessionId ?? record.sessionId;
@@ -663,6 +756,9 @@ export class TabBridge {
           type: typeof info.type === "string" ? info.type : "other",
           parentSessionId: outer,
         });
+        // The page's own auto-attach reports a service worker that has just started: the
+        // worker's top-level target may now be attached for clients.
+        if (info.type === "service_worker") void this.#serviceWorkers.sync();
         if (params.waitingForDebugger === true && !this.#link.isReady()) {
           // Nobody can resume it: never leave a frame or worker of the user's page paused.
           void this.#deadline(
@@ -681,6 +777,8 @@ export class TabBridge {
       isJsonObject(params?.targetInfo) && params.targetInfo.targetId === record.targetId
     ) {
       this.#sessions.update(record.tabId, { targetInfo: { ...params.targetInfo, attached: true } });
+      // A navigation may change the tab's origin, and with it which workers it shares.
+      void this.#serviceWorkers.sync();
     }
     this.#link.sendEvent(
       params === undefined ? { method, sessionId: outer } : { method, params, sessionId: outer },
@@ -698,7 +796,12 @@ export class TabBridge {
    * @returns Resolves when handled.
    */
   async handleDebuggerDetach(source: Debuggee, reason: string): Promise<void> {
-    if (this.#closed || source.tabId === undefined || source.sessionId !== undefined) return;
+    if (this.#closed) return;
+    if (source.tabId === undefined) {
+      this.#serviceWorkers.handleDetach(source, reason);
+      return;
+    }
+    if (source.sessionId !== undefined) return;
     const attachment = this.#byTab(source.tabId);
     if (!attachment) return;
     const { phase } = attachment;
@@ -847,6 +950,7 @@ export class TabBridge {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#serviceWorkers.close();
     for (const attachment of this.#attaching.values()) attachment.close();
     for (const attachment of this.#attachments.values()) attachment.close();
     for (const handle of this.#timers) this.#clock.clearTimeout(handle);

@@ -140,6 +140,57 @@ export class FakeDebugger implements DebuggerPort {
     return Promise.resolve();
   }
 
+  /** Targets that are not tabs (workers), by id, as `getTargets()` lists them. */
+  readonly #workers = new Map<string, { type: string; url: string; targetType: string }>();
+  readonly #attachedTargets = new Set<string>();
+
+  /**
+   * Adds a target that is not a tab: `getTargets()` lists it as `type: "worker"`, and
+   * `Target.getTargetInfo` on it reports `targetType` (default `service_worker`).
+   */
+  addWorker(targetId: string, url: string, targetType = "service_worker"): void {
+    this.#workers.set(targetId, { type: "worker", url, targetType });
+  }
+
+  /** Removes a worker target (its version went away); a session on it is simply dropped. */
+  removeWorker(targetId: string): void {
+    this.#workers.delete(targetId);
+    this.#attachedTargets.delete(targetId);
+  }
+
+  /** True while this extension's debugger is attached to the worker target. */
+  isTargetAttached(targetId: string): boolean {
+    return this.#attachedTargets.has(targetId);
+  }
+
+  attachTarget(targetId: string, _requiredVersion: string): Promise<void> {
+    if (!this.#workers.has(targetId)) {
+      return Promise.reject(new Error(`No target with given id found`));
+    }
+    if (this.#attachedTargets.has(targetId)) {
+      return Promise.reject(
+        new Error(`Another debugger is already attached to the target with id: ${targetId}.`),
+      );
+    }
+    this.#attachedTargets.add(targetId);
+    return Promise.resolve();
+  }
+
+  detachTarget(targetId: string): Promise<void> {
+    if (!this.#attachedTargets.delete(targetId)) {
+      return Promise.reject(
+        new Error(`Debugger is not attached to the target with id: ${targetId}.`),
+      );
+    }
+    return Promise.resolve();
+  }
+
+  /** Chrome ends a worker's session: drops the attachment, then fires `onDetach`. */
+  emitTargetDetach(targetId: string, reason: string): void {
+    this.#attachedTargets.delete(targetId);
+    this.onDetach.emit({ targetId }, reason);
+  }
+
   detach(target: { readonly tabId: number }): Promise<void> {
     if (!this.#attached.delete(target.tabId)) {
       return Promise.reject(
@@ -157,6 +208,36 @@ export class FakeDebugger implements DebuggerPort {
         params,
       },
     );
+    const worker = target.targetId === undefined ? undefined : this.#workers.get(target.targetId);
+    if (target.tabId === undefined && target.targetId !== undefined) {
+      if (worker === undefined || !this.#attachedTargets.has(target.targetId)) {
+        return Promise.reject(
+          new Error(`Debugger is not attached to the target with id: ${target.targetId}.`),
+        );
+      }
+      const scripted = this.#replies.get(method);
+      if (scripted) {
+        try {
+          return Promise.resolve(scripted(target, params));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+      if (method === "Target.getTargetInfo") {
+        return Promise.resolve({
+          targetInfo: {
+            targetId: target.targetId,
+            type: worker.targetType,
+            title: `Service Worker ${worker.url}`,
+            url: worker.url,
+            attached: true,
+            canAccessOpener: false,
+            browserContextId: "CONTEXT-1",
+          },
+        });
+      }
+      return Promise.resolve({});
+    }
     const tabId = target.tabId;
     if (tabId === undefined || !this.#attached.has(tabId)) {
       return Promise.reject(
@@ -178,8 +259,8 @@ export class FakeDebugger implements DebuggerPort {
   }
 
   getTargets(): Promise<DebuggerTarget[]> {
-    return Promise.resolve(
-      this.#tabs.all().flatMap((tab) =>
+    return Promise.resolve([
+      ...this.#tabs.all().flatMap((tab) =>
         tab.id === undefined ? [] : [{
           type: "page",
           id: this.targetIdOf(tab.id),
@@ -189,7 +270,14 @@ export class FakeDebugger implements DebuggerPort {
           url: tab.url ?? "",
         }]
       ),
-    );
+      ...[...this.#workers].map(([id, worker]) => ({
+        type: worker.type,
+        id,
+        attached: this.#attachedTargets.has(id),
+        title: `Service Worker ${worker.url}`,
+        url: worker.url,
+      })),
+    ]);
   }
 
   #targetInfo(tabId: number): JsonObject {
@@ -234,6 +322,8 @@ export class FakeDebugger implements DebuggerPort {
   reset(): void {
     this.#attached.clear();
     this.#elsewhere.clear();
+    this.#workers.clear();
+    this.#attachedTargets.clear();
     this.#replies.clear();
     this.#attachScript.clear();
     this.#targetIds.clear();

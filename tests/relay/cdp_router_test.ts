@@ -271,8 +271,8 @@ Deno.test("CdpRouter.handleEvent() never delivers a duplicate attach (§5.3)", a
       ["T1b"],
     );
   });
-  await t.step("non-page top-level attaches are dropped", async () => {
-    ext.announce("cb-tab-5", { targetId: "W1", type: "service_worker" });
+  await t.step("top-level attaches other than pages and service workers are dropped", async () => {
+    ext.announce("cb-tab-5", { targetId: "W1", type: "shared_worker" });
     await client.call("Target.getTargets");
     assert.equal(client.events("Target.attachedToTarget").length, 0);
   });

@@ -260,9 +260,7 @@ export const CASES: readonly ConformanceCase[] = [
   {
     feature: "Service worker",
     client: "Playwright",
-    expectRelay: "todo(#13)",
-    why:
-      "The relay announces tabs only: a page's service worker is a separate target, and the extension does not attach it (chrome.debugger.attach({targetId}) would be needed)",
+    expectRelay: "pass",
     async run(env) {
       const { page } = await pageAt(env, "/sw");
       const registered = await page.evaluate(() =>
