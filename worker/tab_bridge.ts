@@ -33,6 +33,7 @@ import {
 } from "./tab_attachment.ts";
 import type { TabRecord, TabSessions, TabState } from "./tab_sessions.ts";
 import { DeadlineSweep } from "./deadline_sweep.ts";
+import { RuntimeEventHold } from "./runtime_event_hold.ts";
 import { TimeoutError, withDeadline } from "./with_deadline.ts";
 
 /** Options of {@linkcode TabBridge}. */
@@ -194,6 +195,11 @@ export class TabBridge {
    * timer for all of them instead of a timer and a promise per command. Released on close.
    */
   readonly #sending: DeadlineSweep;
+  /**
+   * Keeps a session's `Runtime.*` events behind the replies to the commands sent before its
+   * `Runtime.enable`, the order Chrome produced them in (`worker/runtime_event_hold.ts`).
+   */
+  readonly #runtimeHold: RuntimeEventHold;
   /** The bridge's own waits (`createTarget` settle). */
   readonly #timers = new Set<TimerHandle>();
   /** Increments on every ready and close: stale re-announces check it. */
@@ -219,6 +225,9 @@ export class TabBridge {
     this.#debuggerTimeoutMs = options.debuggerTimeoutMs ?? 10_000;
     this.#commandTimeoutMs = options.commandTimeoutMs ?? 30_000;
     this.#sending = new DeadlineSweep(options.clock, this.#commandTimeoutMs);
+    this.#runtimeHold = new RuntimeEventHold(options.clock, {
+      send: (event) => void this.#link.sendEvent(event),
+    });
     this.#host = {
       debugger: options.debugger,
       tabs: options.tabs,
@@ -423,6 +432,7 @@ export class TabBridge {
     // Replies to the dead socket's commands cannot be sent any more (§6.3: the relay already
     // failed them); forget their ids so the next socket's ids start fresh.
     this.#inflight.clear();
+    this.#runtimeHold.close();
   }
 
   /**
@@ -444,6 +454,7 @@ export class TabBridge {
     if (this.#inflight.get(command.id) !== command) return;
     this.#inflight.delete(command.id);
     this.#link.sendResponse(command.id, outcome);
+    if (this.#runtimeHold.active) this.#runtimeHold.answered(command.cdp.sessionId, command);
   }
 
   /**
@@ -511,8 +522,19 @@ export class TabBridge {
    * `frame.locator()` on it never settles.
    */
   #issue(attachment: TabAttachment, debuggee: Debuggee, topLevel: boolean, command: Command): void {
-    if (command.cdp.method === "Runtime.enable") this.#disableRuntime(debuggee);
+    if (command.cdp.method === "Runtime.enable") {
+      this.#disableRuntime(debuggee);
+      const { sessionId } = command.cdp;
+      if (sessionId !== undefined) this.#runtimeHold.enabled(sessionId, this.#before(command));
+    }
     this.#send(attachment, debuggee, topLevel, command);
+  }
+
+  /** The unanswered commands sent on the same session before `command`. */
+  *#before(command: Command): Iterable<Command> {
+    for (const earlier of this.#inflight.values()) {
+      if (earlier !== command && earlier.cdp.sessionId === command.cdp.sessionId) yield earlier;
+    }
   }
 
   /** The first half of the `Runtime.enable` quirk; its outcome does not matter. */
@@ -615,9 +637,11 @@ export class TabBridge {
     ) {
       this.#sessions.update(record.tabId, { targetInfo: { ...params.targetInfo, attached: true } });
     }
-    this.#link.sendEvent(
-      params === undefined ? { method, sessionId: outer } : { method, params, sessionId: outer },
-    );
+    const event: CdpCall = params === undefined
+      ? { method, sessionId: outer }
+      : { method, params, sessionId: outer };
+    if (this.#runtimeHold.active && this.#runtimeHold.event(event)) return;
+    this.#link.sendEvent(event);
   }
 
   /**
@@ -785,6 +809,7 @@ export class TabBridge {
     for (const handle of this.#timers) this.#clock.clearTimeout(handle);
     this.#timers.clear();
     this.#sending.close();
+    this.#runtimeHold.close();
     this.#abort.abort(new Error("Cannot complete the command as the worker is shutting down"));
   }
 

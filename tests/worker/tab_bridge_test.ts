@@ -834,6 +834,56 @@ Deno.test("TabBridge.onCommand() holds nothing behind Runtime.enable: Playwright
   });
 });
 
+Deno.test("TabBridge.handleDebuggerEvent() keeps a context event behind the reply to Page.getFrameTree sent before Runtime.enable", async () => {
+  await withHarness(async (h, clock) => {
+    h.connect();
+    const tab = h.tabs.add({ url: "https://a.test/frames" });
+    await h.bridge.attachTab(tab.id);
+    let answerTree: (result: JsonObject) => void = () => {};
+    h.dbg.reply("Page.getFrameTree", () => new Promise((resolve) => (answerTree = resolve)));
+    h.link.clear();
+    h.command(1, "Page.getFrameTree", "cb-tab-1");
+    h.command(2, "Runtime.enable", "cb-tab-1");
+    await clock.tickAsync(0);
+    // chrome.debugger hands the worker the enable's context event before the earlier reply.
+    const context = { context: { id: 1, auxData: { frameId: "F1", isDefault: true } } };
+    h.dbg.emitEvent({ tabId: tab.id }, "Runtime.executionContextCreated", context);
+    h.dbg.emitEvent({ tabId: tab.id }, "Page.lifecycleEvent", { name: "load" });
+    assert.deepEqual(h.link.wire, ["response 2", "event Page.lifecycleEvent"]);
+    answerTree({ frameTree: { frame: { id: "F1" } } });
+    await clock.tickAsync(0);
+    assert.deepEqual(h.link.wire, [
+      "response 2",
+      "event Page.lifecycleEvent",
+      "response 1",
+      "event Runtime.executionContextCreated",
+    ]);
+    assert.deepEqual(h.link.eventsOf("Runtime.executionContextCreated"), [
+      { method: "Runtime.executionContextCreated", params: context, sessionId: "cb-tab-1" },
+    ]);
+    // Released: later context events go straight through.
+    h.dbg.emitEvent({ tabId: tab.id }, "Runtime.executionContextDestroyed", {
+      executionContextId: 1,
+    });
+    assert.equal(h.link.wire.at(-1), "event Runtime.executionContextDestroyed");
+  });
+});
+
+Deno.test("TabBridge.handleDebuggerEvent() holds no context event when nothing was pending before Runtime.enable", async () => {
+  await withHarness(async (h, clock) => {
+    h.connect();
+    const tab = h.tabs.add({ url: "https://a.test/" });
+    await h.bridge.attachTab(tab.id);
+    h.command(1, "Page.getFrameTree", "cb-tab-1");
+    await clock.tickAsync(0);
+    h.link.clear();
+    h.dbg.hang("Runtime.enable");
+    h.command(2, "Runtime.enable", "cb-tab-1");
+    h.dbg.emitEvent({ tabId: tab.id }, "Runtime.executionContextCreated", { context: { id: 1 } });
+    assert.deepEqual(h.link.wire, ["event Runtime.executionContextCreated"]);
+  });
+});
+
 Deno.test("TabBridge.onCommand() answers Runtime.enable with its own outcome whatever Runtime.disable did", async () => {
   await withHarness(async (h, clock) => {
     h.connect();
