@@ -518,8 +518,8 @@ export class TabBridge {
    * reach Chrome as soon as they would without the quirk. Playwright creates its utility world
    * for frames that appear after `Page.getFrameTree` only through the
    * `Page.addScriptToEvaluateOnNewDocument` it sends right after `Runtime.enable`; a frame whose
-   * document starts while that script is held back never gets one, and `frame.title()` or
-   * `frame.locator()` on it never settles.
+   * document starts while that script is held back never gets one, and `frame.title()` on it
+   * never settles.
    */
   #issue(attachment: TabAttachment, debuggee: Debuggee, topLevel: boolean, command: Command): void {
     if (command.cdp.method === "Runtime.enable") {
