@@ -223,6 +223,46 @@ async function settleFirstInstall(context: BrowserContext, extensionId: string):
   }
 }
 
+/**
+ * Makes a profile in which the extension may not read local files, as for a person who never
+ * turned on "Allow access to file URLs": Chromium grants that access to an extension loaded with
+ * `--load-extension`, so this launches once, turns it off on `chrome://extensions` (which
+ * reloads the extension) and closes. The setting survives in the profile.
+ *
+ * @param options The built extension and the browser executable.
+ * @returns The profile directory; the caller removes it.
+ */
+export async function profileWithoutFileAccess(
+  options: Pick<LaunchOptions, "dist" | "executablePath">,
+): Promise<string> {
+  const userDataDir = await Deno.makeTempDir({ prefix: "browser-relay-nofile-" });
+  const browser = await launchWithExtension({ ...options, headless: true, userDataDir });
+  try {
+    const page = await browser.context.newPage();
+    await page.goto("chrome://extensions");
+    const fileAccess = await page.evaluate(async (extensionId) => {
+      // `chrome.developerPrivate` exists only on chrome://extensions and is not in @types/chrome.
+      const api = (globalThis as unknown as {
+        chrome: {
+          developerPrivate: {
+            updateExtensionConfiguration(update: object): Promise<void>;
+            getExtensionInfo(id: string): Promise<{ fileAccess: { isActive: boolean } }>;
+          };
+        };
+      }).chrome.developerPrivate;
+      await api.updateExtensionConfiguration({ extensionId, fileAccess: false });
+      return (await api.getExtensionInfo(extensionId)).fileAccess.isActive;
+    }, browser.extensionId);
+    if (fileAccess) throw new Error("Cannot turn off file access of the extension");
+  } catch (error) {
+    await browser.close();
+    await removeDir(userDataDir);
+    throw error;
+  }
+  await browser.close();
+  return userDataDir;
+}
+
 /** Controls the extension's service worker through a page's CDP session (platform notes §7.3). */
 export class WorkerControl {
   readonly #session: CDPSession;

@@ -133,11 +133,16 @@ export class Rig {
    *
    * @param relayOptions Relay options over the defaults (token, free port).
    * @param launch Extra Chromium flags, e.g. `--remote-debugging-port=0` for the benchmarks, and
-   *   the extension to load (default `dist/`).
+   *   the extension to load (default `dist/`), and `userDataDir`
+   *   a profile to reuse (e.g. one from {@linkcode profileWithoutFileAccess}; the caller removes it).
    */
   static async start(
     relayOptions: Partial<RelayOptions> = {},
-    launch: { readonly args?: readonly string[]; readonly dist?: string } = {},
+    launch: {
+      readonly args?: readonly string[];
+      readonly dist?: string;
+      readonly userDataDir?: string;
+    } = {},
   ): Promise<Rig> {
     const executablePath = await findBrowser();
     if (executablePath === undefined) throw new Error("Chromium is required for e2e tests");
@@ -148,6 +153,7 @@ export class Rig {
       executablePath,
       headless: true,
       ...(launch.args === undefined ? {} : { args: launch.args }),
+      ...(launch.userDataDir === undefined ? {} : { userDataDir: launch.userDataDir }),
     });
     const rig = new Rig(relay, browser, pages, relayOptions);
     await browser.worker.evaluate(

@@ -6,13 +6,19 @@
  * @module
  */
 
-import type { CdpFrame, CdpOutcome } from "../codec/cdp_frame.ts";
+import type { CdpError, CdpFrame, CdpOutcome } from "../codec/cdp_frame.ts";
 import { encodeCdpFrame } from "../codec/encode_cdp_frame.ts";
 import type { CdpCall, Outcome } from "../codec/extension_frame.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
 import type { JsonObject, JsonValue } from "../codec/json.ts";
 import { isTargetGoneError } from "../codec/messages.ts";
-import { ErrorText, unsupportedMethodError } from "./error_text.ts";
+import { CloseCode } from "../codec/close_codes.ts";
+import { CreatedTargets } from "./created_targets.ts";
+import { SessionOverrides } from "./session_overrides.ts";
+import { SharedDomains } from "./shared_domains.ts";
+import { ExecutionContexts } from "./execution_contexts.ts";
+import { ChildAttachments } from "./child_attachments.ts";
+import { cdpError, ErrorText, unsupportedMethodError } from "./error_text.ts";
 import type { ChannelCommand } from "./extension_channel.ts";
 import { type ClientSession, ClientSessions } from "./client_sessions.ts";
 import { MAX_CLIENT_SESSIONS, privateMethodError, tooManySessionsError } from "./limits.ts";
@@ -167,6 +173,16 @@ export class CdpRouter {
   readonly #browserTargetId = randomHexId();
   readonly #replies: Replies = { deliver: (command, outcome) => this.#deliver(command, outcome) };
   readonly #maxSessions: number;
+  /** Tabs each client opened with `Target.createTarget`: what its `Browser.close` closes. */
+  readonly #created = new CreatedTargets<CdpClient>();
+  /** What each client turned on in shared debugger sessions: undone when it goes. */
+  readonly #overrides = new SessionOverrides<CdpClient>();
+  /** Domain enables per client on shared sessions: one client's disable never silences another. */
+  readonly #domains = new SharedDomains<CdpClient>();
+  /** Live execution contexts per session: a second client's `Runtime.enable` is answered here. */
+  readonly #contexts = new ExecutionContexts();
+  /** Child sessions per parent session and the clients told of each. */
+  readonly #children = new ChildAttachments<CdpClient>();
   #nextClientId = 0;
 
   /**
@@ -219,6 +235,17 @@ export class CdpRouter {
   removeClient(client: CdpClient): void {
     if (!this.#clients.delete(client)) return;
     client.open = false;
+    // Tabs a client opened outlive its disconnect, as pages do on Chrome's endpoint.
+    this.#created.take(client);
+    // Overrides it left in sessions other clients still use end with it, as its own session
+    // would on Chrome's endpoint.
+    const undo = this.#overrides.release(client, (sessionId) => {
+      const topLevel = this.#targets.topLevelOf(sessionId);
+      return topLevel !== undefined && this.#inUse(topLevel);
+    });
+    for (const call of undo) this.#options.forward({ ...call, settle: () => {} });
+    this.#domains.release(client);
+    this.#children.release(client);
     // An alias uses the debugger session as much as holding it does.
     const used = new Set([...client.held, ...client.sessions.aliasedTopLevels()]);
     client.held.clear();
@@ -226,6 +253,10 @@ export class CdpRouter {
     client.pageEnabled.clear();
     for (const sessionId of used) {
       if (!this.#inUse(sessionId) && this.#targets.get(sessionId) !== undefined) {
+        // The session is reset: what was learnt about its contexts and children is void.
+        const reset = [sessionId, ...this.#targets.childrenOf(sessionId)];
+        this.#contexts.forgetSessions(reset);
+        this.#children.forgetSessions(reset);
         this.#options.onSessionReleased?.(sessionId);
       }
     }
@@ -271,6 +302,10 @@ export class CdpRouter {
       : via.kind === "browser"
       ? undefined
       : via.topLevel;
+    if (command.method === "Browser.close") {
+      this.#closeBrowser(client, command);
+      return;
+    }
     const local = this.#local(client, command, effective, via);
     if (local === "answered") return;
     if (local === "forward") {
@@ -346,6 +381,7 @@ export class CdpRouter {
         if (outer !== undefined) break;
         const targetId = str(params.targetId);
         if (targetId === undefined) return;
+        this.#created.forgetTarget(targetId);
         const removed = this.#targets.byTargetId(targetId);
         const holders = new Set(removed.flatMap((entry) => this.#holders(entry.sessionId)));
         for (const entry of removed) this.#detach(entry, undefined, false);
@@ -428,8 +464,6 @@ export class CdpRouter {
           this.#answerLater(client, command, answer(client, method, params));
           return "answered";
         }
-        case "Browser.close":
-          return {};
         default:
           return unsupportedMethodError(method);
       }
@@ -520,6 +554,7 @@ export class CdpRouter {
       case "Target.getBrowserContexts":
         return { browserContextIds: [] };
       case "Target.createBrowserContext":
+        return ErrorText.CannotCreateBrowserContext;
       case "Target.disposeBrowserContext":
         return unsupportedMethodError(method);
       default:
@@ -527,8 +562,71 @@ export class CdpRouter {
     }
   }
 
+  /**
+   * `Browser.close`: closes the tabs this client opened that are still shared, answers, and
+   * disconnects the client as Chrome's endpoint does when the browser exits. The person's own
+   * tabs, tabs other clients opened and the browser itself stay.
+   */
+  #closeBrowser(client: CdpClient, command: CdpCommand): void {
+    const own = this.#created.take(client).filter((id) => this.#targets.byTargetId(id).length > 0);
+    let left = own.length;
+    const done = () => {
+      this.#reply(client, command.id, command.sessionId, {});
+      if (client.open) client.close(CloseCode.Normal, "Browser.close");
+    };
+    if (left === 0) return done();
+    for (const targetId of own) {
+      // A tab that cannot be closed (the last one, or already gone) stays; the close goes on.
+      this.#options.forward({
+        method: "Target.closeTarget",
+        params: { targetId },
+        settle: () => {
+          if (--left === 0) done();
+        },
+      });
+    }
+  }
+
   /** Forwards `command` under the `effective` session; the reply echoes the client's. */
   #forward(client: CdpClient, command: CdpCommand, effective: string | undefined): void {
+    if (effective !== undefined) {
+      if (
+        command.method === "Runtime.enable" &&
+        this.#domains.enabledByOthers(client, effective, "Runtime")
+      ) {
+        // Chrome announces the existing contexts to the enabling session only, then answers.
+        // A harmless command on the same session keeps the order: the contexts and the reply
+        // come after the replies to what the client sent before (Playwright listens for
+        // contexts only once its `Page.getFrameTree` is answered).
+        this.#domains.shouldForward(client, effective, command.method);
+        this.#options.forward({
+          method: "Runtime.getIsolateId",
+          sessionId: effective,
+          settle: (outcome) => {
+            if (!outcome.ok) {
+              this.#fail(client, command.id, command.sessionId, cdpError(outcome.error));
+              return;
+            }
+            for (const context of this.#contexts.list(effective)) {
+              this.#event(
+                client,
+                "Runtime.executionContextCreated",
+                { context },
+                command.sessionId,
+              );
+            }
+            this.#reply(client, command.id, command.sessionId, {});
+          },
+        });
+        return;
+      }
+      if (!this.#domains.shouldForward(client, effective, command.method)) {
+        this.#reply(client, command.id, command.sessionId, {});
+        return;
+      }
+      if (command.method === "Runtime.disable") this.#contexts.forgetSessions([effective]);
+      this.#overrides.record(client, effective, command.method, command.params);
+    }
     this.#options.forward(
       new ForwardedCommand(
         this.#replies,
@@ -546,6 +644,26 @@ export class CdpRouter {
     if (outcome.ok) {
       const { client } = command;
       if (!client.open) return;
+      if (command.method === "Target.createTarget" && typeof outcome.result.targetId === "string") {
+        this.#created.add(client, outcome.result.targetId);
+      }
+      if (
+        command.method === "Target.setAutoAttach" && command.sessionId !== undefined &&
+        command.sessionId === command.replySessionId && command.params?.autoAttach === true
+      ) {
+        // Children Chrome attached for another client before this one asked: on Chrome's
+        // endpoint its own session would announce them, before the reply.
+        for (const params of this.#children.unknownTo(client, command.sessionId)) {
+          // Only children the target cache still links: a stale one would be a dead session.
+          if (this.#targets.topLevelOf(str(params.sessionId) ?? "") === undefined) continue;
+          this.#event(
+            client,
+            "Target.attachedToTarget",
+            { ...params, waitingForDebugger: false },
+            command.sessionId,
+          );
+        }
+      }
       client.write(encodeCdpFrame(
         command.replySessionId === undefined
           ? { kind: "response", id: command.clientId, outcome }
@@ -553,7 +671,8 @@ export class CdpRouter {
       ));
       return;
     }
-    this.#fail(command.client, command.clientId, command.replySessionId, outcome.error);
+    // Chrome's own code and message, unwrapped from the JSON `chrome.debugger` rejects with.
+    this.#fail(command.client, command.clientId, command.replySessionId, cdpError(outcome.error));
     this.prune(command, outcome.error);
   }
 
@@ -566,7 +685,6 @@ export class CdpRouter {
     });
   }
 
-  /** The one reply of a command the relay answered asynchronously. */
   /** Sends the one reply once `pending` settles; a rejection becomes an error reply. */
   #answerLater(client: CdpClient, command: CdpCommand, pending: Promise<CdpOutcome>): void {
     void pending.then(
@@ -591,12 +709,20 @@ export class CdpRouter {
     });
   }
 
-  #fail(client: CdpClient, id: number, sessionId: string | undefined, message: string): void {
+  #fail(
+    client: CdpClient,
+    id: number,
+    sessionId: string | undefined,
+    error: string | CdpError,
+  ): void {
     this.#send(client, {
       kind: "response",
       id,
       ...(sessionId === undefined ? {} : { sessionId }),
-      outcome: { ok: false, error: { code: -32000, message } },
+      outcome: {
+        ok: false,
+        error: typeof error === "string" ? { code: -32000, message: error } : error,
+      },
     });
   }
 
@@ -688,6 +814,10 @@ export class CdpRouter {
     for (const client of this.#clients) {
       for (const sessionId of gone) client.pageEnabled.delete(sessionId);
     }
+    this.#overrides.forgetSessions(gone);
+    this.#domains.forgetSessions(gone);
+    this.#contexts.forgetSessions(gone);
+    this.#children.forgetSessions(gone);
     for (const client of this.#holders(entry.sessionId)) {
       client.held.delete(entry.sessionId);
       this.#event(client, "Target.detachedFromTarget", {
@@ -751,6 +881,10 @@ export class CdpRouter {
 
   #removeChild(sessionId: string): void {
     this.#targets.removeChild(sessionId);
+    this.#overrides.forgetSessions([sessionId]);
+    this.#domains.forgetSessions([sessionId]);
+    this.#contexts.forgetSessions([sessionId]);
+    this.#children.detached(sessionId);
     this.#dropSessionsOn(new Set([sessionId]));
   }
 
@@ -761,11 +895,19 @@ export class CdpRouter {
    * no client learns one child session twice.
    */
   #routeSessionEvent(event: CdpCall): void {
+    this.#contexts.observe(event);
     const topLevel = event.sessionId === undefined
       ? undefined
       : this.#targets.topLevelOf(event.sessionId);
     const recipients = topLevel === undefined ? this.clients() : this.#holders(topLevel);
     const params = event.params ?? {};
+    const child = str(params.sessionId);
+    if (
+      event.method === "Target.attachedToTarget" && event.sessionId !== undefined &&
+      child !== undefined
+    ) {
+      this.#children.attached(event.sessionId, child, params, recipients);
+    }
     const dialog = DIALOG_EVENTS.has(event.method);
     for (const client of recipients) {
       if (dialog && !client.pageEnabled.has(event.sessionId ?? "")) continue;

@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { CdpError } from "../codec/cdp_frame.ts";
+
 /**
  * Fixed error texts of the relay.
  *
@@ -27,6 +29,8 @@ export const ErrorText: {
   readonly ProtocolMismatch: "protocol mismatch";
   readonly UnauthorizedTokenMissing: "unauthorized: gateway token missing";
   readonly UnauthorizedTokenMismatch: "unauthorized: gateway token mismatch";
+  readonly CannotCreateBrowserContext:
+    "Cannot create a browser context through Browser Relay as an extension cannot create browser contexts: use the default context (browser.contexts()[0] in Playwright, browser.defaultBrowserContext() in Puppeteer)";
 } = Object.freeze({
   ExtensionDisconnected: "extension disconnected",
   ExtensionNotConnected: "Extension not connected",
@@ -37,6 +41,8 @@ export const ErrorText: {
   ProtocolMismatch: "protocol mismatch",
   UnauthorizedTokenMissing: "unauthorized: gateway token missing",
   UnauthorizedTokenMismatch: "unauthorized: gateway token mismatch",
+  CannotCreateBrowserContext:
+    "Cannot create a browser context through Browser Relay as an extension cannot create browser contexts: use the default context (browser.contexts()[0] in Playwright, browser.defaultBrowserContext() in Puppeteer)",
 });
 
 /**
@@ -71,4 +77,43 @@ export function requestTimeoutError(method: string): string {
  */
 export function unsupportedMethodError(method: string): string {
   return `${method} is not supported by Browser Relay`;
+}
+
+/**
+ * Reads an error the extension relayed from Chrome. `chrome.debugger` rejects with the CDP error
+ * serialised as JSON (`{"code":-32000,"message":"Not allowed"}`); a client must see Chrome's own
+ * code and message, as on Chrome's endpoint. Any other text is a message of code -32000.
+ *
+ * @param text The `error` string of the extension's reply.
+ * @returns The CDP error code and message.
+ *
+ * @example
+ * ```ts
+ * import { cdpError } from "./error_text.ts";
+ *
+ * cdpError('{"code":-32000,"message":"Not allowed"}'); // { code: -32000, message: "Not allowed" }
+ * cdpError("extension disconnected"); // { code: -32000, message: "extension disconnected" }
+ * ```
+ */
+export function cdpError(text: string): CdpError & { readonly code: number } {
+  if (text.startsWith("{") && text.endsWith("}")) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed === "object" && parsed !== null) {
+        const { code, message, data } = parsed as {
+          code?: unknown;
+          message?: unknown;
+          data?: unknown;
+        };
+        if (Number.isInteger(code) && typeof message === "string" && message !== "") {
+          return typeof data === "string"
+            ? { code: code as number, message, data }
+            : { code: code as number, message };
+        }
+      }
+    } catch {
+      // Not JSON: the text is the message.
+    }
+  }
+  return { code: -32000, message: text };
 }

@@ -19,7 +19,13 @@ import { CloseCode, CloseReason } from "../codec/close_codes.ts";
 import { decodeCdpFrame } from "../codec/decode_cdp_frame.ts";
 import { formatIssues } from "../codec/format_issues.ts";
 import { DEFAULT_RELAY_PORT, MAX_FRAME_BYTES, MIN_MAX_FRAME_BYTES } from "../codec/limits.ts";
-import { createTokenVerifier, isAllowedOrigin, redactToken, type TokenVerifier } from "./auth.ts";
+import {
+  createTokenVerifier,
+  isAllowedOrigin,
+  isLoopbackAddress,
+  redactToken,
+  type TokenVerifier,
+} from "./auth.ts";
 import { type CdpClient, CdpRouter } from "./cdp_router.ts";
 import { DownloadEmulation } from "./download_emulation.ts";
 import type { DownloadFs } from "./downloads.ts";
@@ -28,6 +34,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { ExtensionChannel } from "./extension_channel.ts";
 import { checkHostAndPeer, handleHttpRequest, presentedToken } from "./http_routes.ts";
 import { TargetRegistry } from "./targets.ts";
+import { withUploadFallback } from "./upload_fallback.ts";
 import { MAX_CLIENT_SESSIONS } from "./limits.ts";
 import { createWriteBatcher } from "./write_batcher.ts";
 
@@ -304,7 +311,11 @@ class Relay implements RelayServer {
         "maxClientSessions",
         options.maxClientSessions ?? MAX_CLIENT_SESSIONS,
       ),
-      forward: (command) => this.#channel.forward(command),
+      // Bound to loopback, every client runs on this machine and could read the files itself;
+      // a relay reachable from other machines must not hand them this machine's files.
+      forward: isLoopbackAddress(this.host)
+        ? withUploadFallback((command) => this.#channel.forward(command), { log: this.#log })
+        : (command) => this.#channel.forward(command),
       userAgent: () => this.#channel.userAgent,
       setDownloadBehavior: (client, params, browserSessionId) =>
         this.#downloads.setBehavior(client, params, browserSessionId),

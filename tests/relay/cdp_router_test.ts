@@ -36,13 +36,12 @@ Deno.test("CdpRouter.handleCommand() answers Browser.* locally", async (t) => {
       jsVersion: "V8",
     });
   });
-  await t.step("setDownloadBehavior and close are no-ops, other methods unsupported", async () => {
+  await t.step("setDownloadBehavior is a no-op, other methods unsupported", async () => {
     // The download emulation (download_emulation_test.ts) answers it: `default` needs no folder.
     assert.deepEqual(
       (await client.call("Browser.setDownloadBehavior", { behavior: "default" })).result,
       {},
     );
-    assert.deepEqual((await client.call("Browser.close")).result, {});
     const crash = await client.call("Browser.crash");
     assert.deepEqual(crash.error, {
       code: -32000,
@@ -56,9 +55,72 @@ Deno.test("CdpRouter.handleCommand() answers Browser.* locally", async (t) => {
     const reply = await client.call("Target.createBrowserContext");
     assert.equal(
       (reply.error as JsonObject).message,
-      "Target.createBrowserContext is not supported by Browser Relay",
+      "Cannot create a browser context through Browser Relay as an extension cannot create " +
+        "browser contexts: use the default context (browser.contexts()[0] in Playwright, " +
+        "browser.defaultBrowserContext() in Puppeteer)",
     );
   });
+  await t.step("close answers and disconnects a client that opened no tab", async () => {
+    await using closing = await CdpTestClient.connect(relay);
+    assert.deepEqual((await closing.call("Browser.close")).result, {});
+    assert.equal((await closing.socket.closed).code, 1000);
+    // Other clients stay.
+    assert.ok((await client.call("Browser.getVersion")).result);
+  });
+});
+
+Deno.test("Browser.close closes only the tabs the client created, then disconnects it", async () => {
+  await using relay = await startTestRelay();
+  const closed: string[] = [];
+  let next = 0;
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    handler: (command, fake) => {
+      const targetId = command.params?.targetId;
+      switch (command.method) {
+        case "Target.createTarget": {
+          const id = `NEW${++next}`;
+          fake.announce(`cb-tab-new-${next}`, { targetId: id, url: "about:blank" });
+          return { targetId: id };
+        }
+        case "Target.closeTarget":
+          if (typeof targetId === "string") {
+            closed.push(targetId);
+            if (targetId === "NEW2") return "Cannot close the last tab";
+            fake.event("Target.targetDestroyed", { targetId });
+          }
+          return { success: true };
+        default:
+          return {};
+      }
+    },
+  });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "MINE", url: "https://person/" });
+  await using a = await CdpTestClient.connect(relay);
+  await using b = await CdpTestClient.connect(relay);
+  assert.deepEqual((await a.call("Target.createTarget", { url: "about:blank" })).result, {
+    targetId: "NEW1",
+  });
+  assert.deepEqual((await b.call("Target.createTarget", { url: "about:blank" })).result, {
+    targetId: "NEW2",
+  });
+  assert.deepEqual((await a.call("Target.createTarget", { url: "about:blank" })).result, {
+    targetId: "NEW3",
+  });
+  // NEW3 is closed by the client itself first: Browser.close does not close it again.
+  assert.deepEqual((await a.call("Target.closeTarget", { targetId: "NEW3" })).result, {
+    success: true,
+  });
+  assert.deepEqual((await a.call("Browser.close")).result, {});
+  assert.equal((await a.socket.closed).code, 1000);
+  assert.deepEqual(closed, ["NEW3", "NEW1"]);
+  // b's tab, the person's tab and b itself are untouched; a failing close still answers.
+  const targets = (await b.call("Target.getTargets")).result as { targetInfos: JsonObject[] };
+  assert.deepEqual(targets.targetInfos.map((info) => info.targetId), ["MINE", "NEW2"]);
+  assert.deepEqual((await b.call("Browser.close")).result, {});
+  assert.deepEqual(closed, ["NEW3", "NEW1", "NEW2"]);
+  assert.equal((await b.socket.closed).code, 1000);
 });
 
 Deno.test("CdpRouter.handleCommand() answers Target.* from the cache", async (t) => {
@@ -581,4 +643,175 @@ Deno.test("CdpRouter.removeClient() counts aliases as uses of the tab's session"
   await viaAlias.socket.close();
   const reset = await ext.nextCommand("BrowserRelay.resetSession");
   assert.equal(reset.sessionId, "cb-tab-1");
+});
+
+Deno.test("a client that goes undoes its overrides on a tab other clients still use", async () => {
+  await using relay = await startTestRelay();
+  const seen: { method: string; sessionId: string | undefined }[] = [];
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    handler: (command) => {
+      seen.push({ method: command.method, sessionId: command.sessionId });
+      return {};
+    },
+  });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one/" });
+  await announceAndWait(relay, ext, "cb-tab-2", { targetId: "T2", url: "https://two/" });
+  await using stays = await CdpTestClient.connect(relay);
+  await stays.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+  const leaving = await CdpTestClient.connect(relay);
+  await leaving.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+  await leaving.call("Target.attachToTarget", { targetId: "T2", flatten: true });
+  await leaving.call("Fetch.enable", {}, "cb-tab-1");
+  await leaving.call("Fetch.enable", {}, "cb-tab-2");
+  seen.length = 0;
+  await leaving[Symbol.asyncDispose]();
+  // T1 is still used: its override is undone. T2 is no one's: the relay resets it whole.
+  const undo = await ext.socket.next((f) =>
+    (f.params as JsonObject | undefined)?.method === "BrowserRelay.resetSession"
+  );
+  assert.ok(undo);
+  assert.deepEqual(seen, [
+    { method: "Fetch.disable", sessionId: "cb-tab-1" },
+    { method: "BrowserRelay.resetSession", sessionId: "cb-tab-2" },
+  ]);
+});
+
+Deno.test("a client's Domain.disable does not silence another client on the same tab", async () => {
+  await using relay = await startTestRelay();
+  const seen: string[] = [];
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    handler: (command) => {
+      seen.push(command.method);
+      return {};
+    },
+  });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one/" });
+  await using a = await CdpTestClient.connect(relay);
+  await using b = await CdpTestClient.connect(relay);
+  for (const client of [a, b]) {
+    await client.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+    await client.call("Network.enable", {}, "cb-tab-1");
+  }
+  assert.deepEqual((await b.call("Network.disable", {}, "cb-tab-1")).result, {});
+  assert.deepEqual(seen, ["Network.enable", "Network.enable"]);
+  ext.event("Network.requestWillBeSent", { requestId: "R1" }, "cb-tab-1");
+  assert.equal(
+    ((await a.event("Network.requestWillBeSent")).params as JsonObject).requestId,
+    "R1",
+  );
+  assert.deepEqual((await a.call("Network.disable", {}, "cb-tab-1")).result, {});
+  assert.deepEqual(seen, ["Network.enable", "Network.enable", "Network.disable"]);
+});
+
+Deno.test("a second client's Runtime.enable announces the contexts to it alone", async () => {
+  await using relay = await startTestRelay();
+  const sent: string[] = [];
+  const context = { id: 7, uniqueId: "u7", origin: "https://one", name: "", auxData: {} };
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    handler: (command, fake) => {
+      sent.push(command.method);
+      if (command.method === "Runtime.enable") {
+        fake.event("Runtime.executionContextCreated", { context }, "cb-tab-1");
+      }
+      return {};
+    },
+  });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one/" });
+  await using a = await CdpTestClient.connect(relay);
+  await using b = await CdpTestClient.connect(relay);
+  await a.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+  await b.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+  await a.call("Runtime.enable", {}, "cb-tab-1");
+  await a.event("Runtime.executionContextCreated");
+  await b.event("Runtime.executionContextCreated"); // b holds the tab: it sees a's events
+  assert.deepEqual((await b.call("Runtime.enable", {}, "cb-tab-1")).result, {});
+  const replayed = await b.event("Runtime.executionContextCreated");
+  assert.deepEqual(replayed.params, { context });
+  assert.equal(replayed.sessionId, "cb-tab-1");
+  assert.deepEqual(sent, ["Runtime.enable", "Runtime.getIsolateId"]);
+  // a got nothing new: its next frame is the reply to its next command.
+  assert.deepEqual((await a.call("Runtime.evaluate", { expression: "1" }, "cb-tab-1")).result, {});
+  assert.deepEqual(a.events("Runtime.executionContextCreated"), []);
+});
+
+Deno.test("a client that turns on auto-attach late hears of the existing children", async () => {
+  await using relay = await startTestRelay();
+  const child = {
+    sessionId: "CHILD1",
+    targetInfo: { targetId: "F1", type: "iframe", url: "https://frame/" },
+    waitingForDebugger: true,
+  };
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    handler: (command, fake) => {
+      if (command.method === "Target.setAutoAttach" && command.params?.autoAttach === true) {
+        if (!attached) fake.event("Target.attachedToTarget", child, "cb-tab-1");
+        attached = true;
+      }
+      return {};
+    },
+  });
+  let attached = false;
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one/" });
+  await using a = await CdpTestClient.connect(relay);
+  await a.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+  await a.call("Target.setAutoAttach", { autoAttach: true, flatten: true }, "cb-tab-1");
+  assert.equal(
+    ((await a.event("Target.attachedToTarget", (f) => f.sessionId === "cb-tab-1"))
+      .params as JsonObject).sessionId,
+    "CHILD1",
+  );
+  await using b = await CdpTestClient.connect(relay);
+  await b.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+  const id = b.post("Target.setAutoAttach", { autoAttach: true, flatten: true }, "cb-tab-1");
+  const late = await b.event("Target.attachedToTarget", (f) => f.sessionId === "cb-tab-1");
+  assert.deepEqual(late.params, { ...child, waitingForDebugger: false });
+  assert.deepEqual((await b.response(id)).result, {});
+  // a already knew the child: nothing new for it, and b hears of it only once.
+  await b.call("Target.setAutoAttach", { autoAttach: true, flatten: true }, "cb-tab-1");
+  await a.call("Target.setAutoAttach", { autoAttach: true, flatten: true }, "cb-tab-1");
+  const children = (c: CdpTestClient) =>
+    c.events("Target.attachedToTarget").filter((f) => f.sessionId === "cb-tab-1");
+  assert.deepEqual(children(a), []);
+  assert.deepEqual(children(b), []);
+});
+
+Deno.test("after a tab's session is reset, no client hears of its old children or contexts", async () => {
+  await using relay = await startTestRelay();
+  const child = { sessionId: "OLD", targetInfo: { targetId: "F1", type: "iframe" } };
+  const sent: string[] = [];
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    handler: (command, fake) => {
+      sent.push(command.method);
+      if (command.method === "Target.setAutoAttach" && sent.length === 1) {
+        fake.event("Target.attachedToTarget", child, "cb-tab-1");
+      }
+      return {};
+    },
+  });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one/" });
+  const a = await CdpTestClient.connect(relay);
+  await a.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+  await a.call("Target.setAutoAttach", { autoAttach: true, flatten: true }, "cb-tab-1");
+  await a.event("Target.attachedToTarget", (f) => f.sessionId === "cb-tab-1");
+  await a[Symbol.asyncDispose]();
+  await ext.socket.next((f) =>
+    (f.params as JsonObject | undefined)?.method === "BrowserRelay.resetSession"
+  );
+  await using b = await CdpTestClient.connect(relay);
+  await b.call("Target.attachToTarget", { targetId: "T1", flatten: true });
+  await b.call("Target.setAutoAttach", { autoAttach: true, flatten: true }, "cb-tab-1");
+  assert.deepEqual(
+    b.events("Target.attachedToTarget").filter((f) => f.sessionId === "cb-tab-1"),
+    [],
+  );
 });
