@@ -35,6 +35,7 @@ import {
 import type { TabRecord, TabSessions, TabState } from "./tab_sessions.ts";
 import { DeadlineSweep } from "./deadline_sweep.ts";
 import { ServiceWorkerTargets } from "./service_worker_targets.ts";
+import { RuntimeEventHold } from "./runtime_event_hold.ts";
 import { TimeoutError, withDeadline } from "./with_deadline.ts";
 
 /** Options of {@linkcode TabBridge}. */
@@ -65,7 +66,7 @@ export interface TabBridgeOptions {
   readonly onShared?: (tabId: number, openerTabId: number) => void;
   /**
    * Deadline of each `chrome.debugger` call the extension makes for itself (attach,
-   * `Target.getTargetInfo`, `Runtime.disable`, replay) and of `chrome.tabs.get`.
+   * `Target.getTargetInfo`, replay) and of `chrome.tabs.get`.
    *
    * @default {10000}
    */
@@ -102,12 +103,6 @@ export interface TabBridgeOptions {
    * @default {100}
    */
   readonly createTargetSettleMs?: number;
-  /**
-   * Gap between `Runtime.disable` and `Runtime.enable` in the `Runtime.enable` quirk.
-   *
-   * @default {50}
-   */
-  readonly runtimeEnableGapMs?: number;
   /** The download emulation's worker half, for the `BrowserRelay.*Download*` methods. */
   readonly downloads?: DownloadBridge;
   /** The permission emulation's worker half, for `BrowserRelay.setContentSettings`. */
@@ -167,10 +162,11 @@ function failure(error: unknown): Outcome {
  * the connection's ready/closed to re-announces. Implements the tab-side half of
  * `ConnectionHooks`.
  *
- * Ordering: a command is issued to `chrome.debugger` synchronously in `onCommand` unless an
- * earlier command of the same debuggee is still being prepared (the `Runtime.enable` quirk);
- * then it waits behind it, so commands of one session are always issued in arrival order and
- * never wait for earlier ones to complete (§4.3).
+ * Ordering: every command is issued to `chrome.debugger` synchronously in `onCommand`, so the
+ * commands of one session reach Chrome in arrival order and none waits for an earlier one to
+ * complete (§4.3). Nothing is held back, not even by the `Runtime.enable` quirk: a client that
+ * attaches to a loading page relies on its pipelined commands taking effect as close together
+ * as they do on Chrome's own endpoint.
  *
  * @example
  * ```ts
@@ -190,7 +186,6 @@ export class TabBridge {
   readonly #onShared: (tabId: number, openerTabId: number) => void;
   readonly #debuggerTimeoutMs: number;
   readonly #commandTimeoutMs: number;
-  readonly #runtimeEnableGapMs: number;
   readonly #abort = new AbortController();
   readonly #host: AttachmentHost & EmulationHost;
   /** Service workers of the shared tabs' origins, announced as top-level targets. */
@@ -210,16 +205,16 @@ export class TabBridge {
    */
   readonly #inflight = new Map<number, Command>();
   /**
-   * Per-debuggee chain (keyed by the relay or child session id) that keeps commands in arrival
-   * order behind a slow one. Empty on the hot path.
-   */
-  readonly #gates = new Map<string, Promise<void>>();
-  /**
    * Deadlines of forwarded commands still waiting for Chrome, all `commandTimeoutMs` long: one
    * timer for all of them instead of a timer and a promise per command. Released on close.
    */
   readonly #sending: DeadlineSweep;
-  /** The bridge's own waits (`Runtime.enable` gap, `createTarget` settle). */
+  /**
+   * Keeps a session's `Runtime.*` events behind the replies to the commands sent before its
+   * `Runtime.enable`, the order Chrome produced them in (`worker/runtime_event_hold.ts`).
+   */
+  readonly #runtimeHold: RuntimeEventHold;
+  /** The bridge's own waits (`createTarget` settle). */
   readonly #timers = new Set<TimerHandle>();
   /** Increments on every ready and close: stale re-announces check it. */
   #epoch = 0;
@@ -244,7 +239,9 @@ export class TabBridge {
     this.#debuggerTimeoutMs = options.debuggerTimeoutMs ?? 10_000;
     this.#commandTimeoutMs = options.commandTimeoutMs ?? 30_000;
     this.#sending = new DeadlineSweep(options.clock, this.#commandTimeoutMs);
-    this.#runtimeEnableGapMs = options.runtimeEnableGapMs ?? 50;
+    this.#runtimeHold = new RuntimeEventHold(options.clock, {
+      send: (event) => void this.#link.sendEvent(event),
+    });
     this.#host = {
       debugger: options.debugger,
       tabs: options.tabs,
@@ -488,6 +485,7 @@ export class TabBridge {
     // Replies to the dead socket's commands cannot be sent any more (§6.3: the relay already
     // failed them); forget their ids so the next socket's ids start fresh.
     this.#inflight.clear();
+    this.#runtimeHold.close();
   }
 
   /**
@@ -509,6 +507,7 @@ export class TabBridge {
     if (this.#inflight.get(command.id) !== command) return;
     this.#inflight.delete(command.id);
     this.#link.sendResponse(command.id, outcome);
+    if (this.#runtimeHold.active) this.#runtimeHold.answered(command.cdp.sessionId, command);
   }
 
   /**
@@ -530,19 +529,19 @@ export class TabBridge {
       const attachment = this.#attachments.get(sessionId);
       if (attachment !== undefined) {
         if (attachment.buffering) attachment.buffer(command);
-        else this.#issue(attachment, attachment.debuggee, sessionId, true, command);
+        else this.#issue(attachment, attachment.debuggee, true, command);
         return;
       }
       const found = this.#sessions.byChild(sessionId);
       const parent = found && this.#attachments.get(found.record.sessionId);
       if (found && parent) {
         const debuggee = { tabId: parent.tabId, sessionId: found.child.sessionId };
-        this.#issue(parent, debuggee, found.child.sessionId, false, command);
+        this.#issue(parent, debuggee, false, command);
         return;
       }
       const worker = this.#serviceWorkers.debuggee(sessionId);
       if (worker !== undefined) {
-        this.#issueToTarget(worker, sessionId, command);
+        this.#issueToTarget(worker, command);
         return;
       }
       this.#reply(command, { ok: false, error: noSessionError(sessionId) });
@@ -563,57 +562,46 @@ export class TabBridge {
       return;
     }
     if (attachment.buffering) attachment.buffer(command);
-    else this.#issue(attachment, attachment.debuggee, record.sessionId, false, command);
+    else this.#issue(attachment, attachment.debuggee, false, command);
   }
 
   /**
-   * Sends at once unless the debuggee has a command being prepared, or this is `Runtime.enable`
-   * (which is prepared); then it chains behind the debuggee's gate.
+   * Sends the command at once. `Runtime.enable` is the `Runtime.enable` quirk: `Runtime.disable`
+   * (its outcome ignored) goes first, in the same turn and on the same debuggee, so Chrome
+   * re-emits `executionContextCreated` for existing contexts to a client that joins a debugger
+   * session whose `Runtime` is already enabled. Chrome runs the two in order, and disable then
+   * enable with no wait between them re-reports every context (checked with Chromium 156).
+   *
+   * Nothing waits for the disable: the commands a client pipelines after `Runtime.enable` must
+   * reach Chrome as soon as they would without the quirk. Playwright creates its utility world
+   * for frames that appear after `Page.getFrameTree` only through the
+   * `Page.addScriptToEvaluateOnNewDocument` it sends right after `Runtime.enable`; a frame whose
+   * document starts while that script is held back never gets one, and `frame.title()` on it
+   * never settles.
    */
-  #issue(
-    attachment: TabAttachment,
-    debuggee: Debuggee,
-    key: string,
-    topLevel: boolean,
-    command: Command,
-  ): void {
-    const quirk = command.cdp.method === "Runtime.enable";
-    const gate = this.#gates.size === 0 ? undefined : this.#gates.get(key);
-    if (gate === undefined && !quirk) {
-      this.#send(attachment, debuggee, topLevel, command);
-      return;
+  #issue(attachment: TabAttachment, debuggee: Debuggee, topLevel: boolean, command: Command): void {
+    if (command.cdp.method === "Runtime.enable") {
+      this.#disableRuntime(debuggee);
+      const { sessionId } = command.cdp;
+      if (sessionId !== undefined) this.#runtimeHold.enabled(sessionId, this.#before(command));
     }
-    const run = quirk
-      ? () => this.#runtimeEnable(attachment, debuggee, topLevel, command)
-      : () => this.#send(attachment, debuggee, topLevel, command);
-    const next = (gate ?? Promise.resolve()).then(run);
-    this.#gates.set(key, next);
-    void next.finally(() => {
-      if (this.#gates.get(key) === next) this.#gates.delete(key);
-    });
-  }
-
-  /**
-   * `Runtime.disable` (errors ignored), a short gap, then the client's `Runtime.enable` on the
-   * same debuggee: Chrome then re-emits `executionContextCreated` for existing contexts.
-   */
-  async #runtimeEnable(
-    attachment: TabAttachment,
-    debuggee: Debuggee,
-    topLevel: boolean,
-    command: Command,
-  ): Promise<void> {
-    try {
-      await this.#deadline(
-        this.#debugger.sendCommand(debuggee, "Runtime.disable"),
-        "Runtime.disable",
-      );
-    } catch {
-      // Ignored: enable is what the client asked for.
-    }
-    // Never resolves after close(), so nothing is sent by a closed bridge.
-    await this.#sleep(this.#runtimeEnableGapMs);
     this.#send(attachment, debuggee, topLevel, command);
+  }
+
+  /** The unanswered commands sent on the same session before `command`. */
+  *#before(command: Command): Iterable<Command> {
+    for (const earlier of this.#inflight.values()) {
+      if (earlier !== command && earlier.cdp.sessionId === command.cdp.sessionId) yield earlier;
+    }
+  }
+
+  /** The first half of the `Runtime.enable` quirk; its outcome does not matter. */
+  #disableRuntime(debuggee: Debuggee): void {
+    try {
+      this.#debugger.sendCommand(debuggee, "Runtime.disable").catch(() => {});
+    } catch {
+      // Ignored: enable is what the client asked for, and its own send reports the failure.
+    }
   }
 
   /**
@@ -658,32 +646,16 @@ export class TabBridge {
    * enabled since the first client, and only a disable/enable makes Chrome report the worker's
    * execution context to the next one (Playwright waits for it before `worker.evaluate()`).
    */
-  #issueToTarget(debuggee: Debuggee, key: string, command: Command): void {
-    const quirk = command.cdp.method === "Runtime.enable";
-    const gate = this.#gates.size === 0 ? undefined : this.#gates.get(key);
-    if (gate === undefined && !quirk) {
-      this.#sendToTarget(debuggee, command);
-      return;
-    }
-    const run = quirk
-      ? async () => {
-        try {
-          await this.#deadline(
-            this.#debugger.sendCommand(debuggee, "Runtime.disable"),
-            "Runtime.disable",
-          );
-        } catch {
-          // Ignored: enable is what the client asked for.
-        }
-        await this.#sleep(this.#runtimeEnableGapMs);
-        this.#sendToTarget(debuggee, command);
+  #issueToTarget(debuggee: Debuggee, command: Command): void {
+    if (command.cdp.method === "Runtime.enable") {
+      // As for tabs: the disable goes first on the same session and nothing waits for it.
+      try {
+        this.#debugger.sendCommand(debuggee, "Runtime.disable").catch(() => {});
+      } catch {
+        // Ignored: enable is what the client asked for, and its own send reports the failure.
       }
-      : () => this.#sendToTarget(debuggee, command);
-    const next = (gate ?? Promise.resolve()).then(run);
-    this.#gates.set(key, next);
-    void next.finally(() => {
-      if (this.#gates.get(key) === next) this.#gates.delete(key);
-    });
+    }
+    this.#sendToTarget(debuggee, command);
   }
 
   /**
@@ -780,9 +752,11 @@ export class TabBridge {
       // A navigation may change the tab's origin, and with it which workers it shares.
       void this.#serviceWorkers.sync();
     }
-    this.#link.sendEvent(
-      params === undefined ? { method, sessionId: outer } : { method, params, sessionId: outer },
-    );
+    const event: CdpCall = params === undefined
+      ? { method, sessionId: outer }
+      : { method, params, sessionId: outer };
+    if (this.#runtimeHold.active && this.#runtimeHold.event(event)) return;
+    this.#link.sendEvent(event);
   }
 
   /**
@@ -956,6 +930,7 @@ export class TabBridge {
     for (const handle of this.#timers) this.#clock.clearTimeout(handle);
     this.#timers.clear();
     this.#sending.close();
+    this.#runtimeHold.close();
     this.#abort.abort(new Error("Cannot complete the command as the worker is shutting down"));
   }
 

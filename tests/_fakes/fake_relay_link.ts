@@ -24,6 +24,8 @@ export class FakeRelayLink implements RelayLink {
   readonly responses: FakeResponse[] = [];
   /** Reasons passed to `requestConnect`. */
   readonly connectRequests: string[] = [];
+  /** Everything sent while ready, in wire order: `response <id>` or `event <method>`. */
+  readonly wire: string[] = [];
 
   isReady(): boolean {
     return this.ready;
@@ -32,12 +34,14 @@ export class FakeRelayLink implements RelayLink {
   sendEvent(cdp: CdpCall): boolean {
     if (!this.ready) return false;
     this.events.push(cdp);
+    this.wire.push(`event ${cdp.method}`);
     return true;
   }
 
   sendResponse(id: number, outcome: Outcome): boolean {
     if (!this.ready) return false;
     this.responses.push({ id, outcome });
+    this.wire.push(`response ${id}`);
     return true;
   }
 
@@ -60,5 +64,6 @@ export class FakeRelayLink implements RelayLink {
     this.events.length = 0;
     this.responses.length = 0;
     this.connectRequests.length = 0;
+    this.wire.length = 0;
   }
 }

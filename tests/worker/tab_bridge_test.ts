@@ -810,7 +810,7 @@ Deno.test("TabBridge.onCommand() emulates Target.activateTarget: focus the windo
   });
 });
 
-Deno.test("TabBridge.onCommand() turns Runtime.enable into disable, 50 ms, enable on the same debuggee", async () => {
+Deno.test("TabBridge.onCommand() turns Runtime.enable into disable then enable on the same debuggee", async () => {
   await withHarness(async (h, clock) => {
     h.connect();
     const tab = h.tabs.add({ url: "https://a.test/" });
@@ -823,9 +823,6 @@ Deno.test("TabBridge.onCommand() turns Runtime.enable into disable, 50 ms, enabl
     const start = h.dbg.calls.length;
     h.command(1, "Runtime.enable", "CHILD-1", { maxScriptsCacheSize: 1 });
     h.command(2, "Runtime.evaluate", "CHILD-1", { expression: "1" });
-    await clock.tickAsync(49);
-    assert.deepEqual(h.dbg.calls.slice(start).map((c) => c.method), ["Runtime.disable"]);
-    await clock.tickAsync(1);
     assert.deepEqual(h.dbg.calls.slice(start), [
       { debuggee: { tabId: tab.id, sessionId: "CHILD-1" }, method: "Runtime.disable" },
       {
@@ -839,7 +836,107 @@ Deno.test("TabBridge.onCommand() turns Runtime.enable into disable, 50 ms, enabl
         params: { expression: "1" },
       },
     ]);
+    await clock.tickAsync(0);
     assert.deepEqual(h.link.responses.map((r) => r.id), [1, 2]);
+  });
+});
+
+Deno.test("TabBridge.onCommand() holds nothing behind Runtime.enable: Playwright's utility-world script reaches Chrome in the same turn", async () => {
+  await withHarness(async (h, clock) => {
+    h.connect();
+    const tab = h.tabs.add({ url: "https://a.test/frames" });
+    await h.bridge.attachTab(tab.id);
+    // A tab whose Runtime.disable never answers: the client's commands still go out at once.
+    h.dbg.hang("Runtime.disable");
+    const start = h.dbg.calls.length;
+    // What Playwright pipelines for a page it attaches to (FrameSession._initialize).
+    h.command(1, "Page.getFrameTree", "cb-tab-1");
+    h.command(2, "Runtime.enable", "cb-tab-1", {});
+    h.command(3, "Page.addScriptToEvaluateOnNewDocument", "cb-tab-1", {
+      source: "",
+      worldName: "__playwright_utility_world__",
+    });
+    h.command(4, "Runtime.runIfWaitingForDebugger", "cb-tab-1");
+    assert.deepEqual(h.dbg.calls.slice(start).map((c) => [c.debuggee, c.method]), [
+      [{ tabId: tab.id }, "Page.getFrameTree"],
+      [{ tabId: tab.id }, "Runtime.disable"],
+      [{ tabId: tab.id }, "Runtime.enable"],
+      [{ tabId: tab.id }, "Page.addScriptToEvaluateOnNewDocument"],
+      [{ tabId: tab.id }, "Runtime.runIfWaitingForDebugger"],
+    ]);
+    await clock.tickAsync(0);
+    assert.deepEqual(h.link.responses.map((r) => r.id).sort(), [1, 2, 3, 4]);
+    assert.equal(h.bridge.pendingWork().inflight, 0);
+  });
+});
+
+Deno.test("TabBridge.handleDebuggerEvent() keeps a context event behind the reply to Page.getFrameTree sent before Runtime.enable", async () => {
+  await withHarness(async (h, clock) => {
+    h.connect();
+    const tab = h.tabs.add({ url: "https://a.test/frames" });
+    await h.bridge.attachTab(tab.id);
+    let answerTree: (result: JsonObject) => void = () => {};
+    h.dbg.reply("Page.getFrameTree", () => new Promise((resolve) => (answerTree = resolve)));
+    h.link.clear();
+    h.command(1, "Page.getFrameTree", "cb-tab-1");
+    h.command(2, "Runtime.enable", "cb-tab-1");
+    await clock.tickAsync(0);
+    // chrome.debugger hands the worker the enable's context event before the earlier reply.
+    const context = { context: { id: 1, auxData: { frameId: "F1", isDefault: true } } };
+    h.dbg.emitEvent({ tabId: tab.id }, "Runtime.executionContextCreated", context);
+    h.dbg.emitEvent({ tabId: tab.id }, "Page.lifecycleEvent", { name: "load" });
+    assert.deepEqual(h.link.wire, ["response 2", "event Page.lifecycleEvent"]);
+    answerTree({ frameTree: { frame: { id: "F1" } } });
+    await clock.tickAsync(0);
+    assert.deepEqual(h.link.wire, [
+      "response 2",
+      "event Page.lifecycleEvent",
+      "response 1",
+      "event Runtime.executionContextCreated",
+    ]);
+    assert.deepEqual(h.link.eventsOf("Runtime.executionContextCreated"), [
+      { method: "Runtime.executionContextCreated", params: context, sessionId: "cb-tab-1" },
+    ]);
+    // Released: later context events go straight through.
+    h.dbg.emitEvent({ tabId: tab.id }, "Runtime.executionContextDestroyed", {
+      executionContextId: 1,
+    });
+    assert.equal(h.link.wire.at(-1), "event Runtime.executionContextDestroyed");
+  });
+});
+
+Deno.test("TabBridge.handleDebuggerEvent() holds no context event when nothing was pending before Runtime.enable", async () => {
+  await withHarness(async (h, clock) => {
+    h.connect();
+    const tab = h.tabs.add({ url: "https://a.test/" });
+    await h.bridge.attachTab(tab.id);
+    h.command(1, "Page.getFrameTree", "cb-tab-1");
+    await clock.tickAsync(0);
+    h.link.clear();
+    h.dbg.hang("Runtime.enable");
+    h.command(2, "Runtime.enable", "cb-tab-1");
+    h.dbg.emitEvent({ tabId: tab.id }, "Runtime.executionContextCreated", { context: { id: 1 } });
+    assert.deepEqual(h.link.wire, ["event Runtime.executionContextCreated"]);
+  });
+});
+
+Deno.test("TabBridge.onCommand() answers Runtime.enable with its own outcome whatever Runtime.disable did", async () => {
+  await withHarness(async (h, clock) => {
+    h.connect();
+    const tab = h.tabs.add({ url: "https://a.test/" });
+    await h.bridge.attachTab(tab.id);
+    h.dbg.reply("Runtime.disable", () => {
+      throw new Error("Runtime.disable refused");
+    });
+    h.command(1, "Runtime.enable", "cb-tab-1");
+    await clock.tickAsync(0);
+    assert.deepEqual(h.link.responsesFor(1), [ok({})]);
+    h.dbg.reply("Runtime.enable", () => {
+      throw new Error("Runtime.enable refused");
+    });
+    h.command(2, "Runtime.enable", "cb-tab-1");
+    await clock.tickAsync(0);
+    assert.deepEqual(h.link.responsesFor(2), [{ ok: false, error: "Runtime.enable refused" }]);
   });
 });
 
