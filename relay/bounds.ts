@@ -21,8 +21,8 @@
  *   limit minus this reserve: past it the runtime accepts and closes at once, so `accept()`
  *   never meets `EMFILE` (Deno's accept loop stops for good on `EMFILE`, issue 14 defect 1).
  * - `fallbackOpenFileLimit`: the soft limit assumed where it cannot be read: not Linux, or
- *   not `--allow-all` (Deno refuses `/proc/self` reads otherwise, so `deno task relay` uses
- *   it). 256 is macOS's default, the lowest common desktop value: a ceiling of 192 connections
+ *   not `--allow-all` (Deno refuses `/proc/self` reads otherwise; `deno task relay` and
+ *   `deno task start` run with `-A`). 256 is macOS's default, the lowest common desktop value: a ceiling of 192 connections
  *   and 96 unauthenticated sockets, ample for a relay on loopback.
  * - `minConnectionCeiling`: the ceiling never drops below this, however low the limit.
  * - `headerTimeoutMs`: an accepted socket must deliver complete request headers within this

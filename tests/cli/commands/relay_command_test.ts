@@ -14,6 +14,10 @@ import {
 } from "./_cli_run.ts";
 
 const USAGE = formatUsage(RELAY_COMMAND);
+/** The relay task's command as `deno task` echoes it before the arguments. */
+const RELAY_TASK = (JSON.parse(
+  Deno.readTextFileSync(new URL("../../../deno.json", import.meta.url)),
+) as { tasks: { relay: string } }).tasks.relay;
 
 Deno.test("deno task relay --help describes every option, variable and exit code", async () => {
   await using box = await sandbox();
@@ -250,7 +254,7 @@ Deno.test("npx deno task relay: the token is shown once, and killing npx stops e
         const port = portIn(run.stdout);
         assert.equal(
           run.denoStderr,
-          "Task relay deno run -A relay/main.ts '--port' '0' '--token' 'gw-secret-1'\n",
+          `Task relay ${RELAY_TASK} '--port' '0' '--token' 'gw-secret-1'\n`,
         );
         assert.ok(!run.stdout.includes("gw-secret-1"));
         assert.ok(run.stdout.includes("Gateway token: the one given with --token"));
@@ -282,7 +286,7 @@ Deno.test("npx deno task relay refuses an unknown option after Deno's task line"
   assert.equal(status.code, 2);
   assert.equal(
     run.denoStderr,
-    "Task relay deno run -A relay/main.ts '--verbose'\n" +
+    `Task relay ${RELAY_TASK} '--verbose'\n` +
       'Unknown option "--verbose": see "deno task relay --help" for the options\n' +
       `${USAGE}\n`,
   );
