@@ -38,8 +38,8 @@ export interface CdpClient {
   /** Browser sessions and aliases made for this client. */
   readonly sessions: ClientSessions;
   /**
-   * Sessions (held or alias, under the client's own ids) on which this client sent
-   * `Page.enable` and no `Page.disable` since: only they receive dialog events.
+   * Sessions (held, alias or child, under the client's own ids) on which this client sent
+   * `Page.enable` and no `Page.disable` since: only they receive `Page` events.
    */
   readonly pageEnabled: Set<string>;
   /** `false` once the client is gone; its late replies are dropped. */
@@ -109,16 +109,23 @@ export interface CdpRouterOptions {
 }
 
 /**
- * Events of a JavaScript dialog. They call for an answer (`Page.handleJavaScriptDialog`), and a
- * client answers on any session it gets them on: Playwright dismisses a dialog at once on a
- * session whose page has no `dialog` listener. Chrome sends them only to sessions that enabled
- * `Page`; the relay's sessions share one debugger session, so it filters them per client
- * session the same way.
+ * `Page` events Chrome sends to a session that never sent `Page.enable` (measured on Chromium:
+ * only the screencast's). Every other `Page` event reaches only sessions that enabled `Page`.
+ * The relay's sessions of one tab share one debugger session, on which the extension keeps
+ * `Page` enabled for its download emulation, so the relay filters per client session as Chrome
+ * does per session. This matters most for dialogs: a client answers them on any session it gets
+ * them on, and Playwright dismisses a dialog at once on a session whose page has no `dialog`
+ * listener.
  */
-const DIALOG_EVENTS: ReadonlySet<string> = new Set([
-  "Page.javascriptDialogOpening",
-  "Page.javascriptDialogClosed",
+const PAGE_EVENTS_WITHOUT_ENABLE: ReadonlySet<string> = new Set([
+  "Page.screencastFrame",
+  "Page.screencastVisibilityChanged",
 ]);
+
+/** Whether `method` is an event Chrome sends only to sessions that enabled `Page`. */
+function needsPageEnabled(method: string): boolean {
+  return method.startsWith("Page.") && !PAGE_EVENTS_WITHOUT_ENABLE.has(method);
+}
 
 /** Chrome's answer to `Target.attachToBrowserTarget` on a page session. */
 const NOT_ALLOWED = "Not allowed";
@@ -735,7 +742,8 @@ export class CdpRouter {
    * Session events go to the holders of their top-level session; unknown ones to everyone.
    * An event of a top-level session itself also goes to each of its aliases, under the alias
    * id: an alias shares the debugger session. Child attaches and detaches are not copied, so
-   * no client learns one child session twice.
+   * no client learns one child session twice. `Page` events reach only the sessions that
+   * enabled `Page` (see {@linkcode PAGE_EVENTS_WITHOUT_ENABLE}).
    */
   #routeSessionEvent(event: CdpCall): void {
     const topLevel = event.sessionId === undefined
@@ -743,9 +751,9 @@ export class CdpRouter {
       : this.#targets.topLevelOf(event.sessionId);
     const recipients = topLevel === undefined ? this.clients() : this.#holders(topLevel);
     const params = event.params ?? {};
-    const dialog = DIALOG_EVENTS.has(event.method);
+    const page = needsPageEnabled(event.method);
     for (const client of recipients) {
-      if (dialog && !client.pageEnabled.has(event.sessionId ?? "")) continue;
+      if (page && !client.pageEnabled.has(event.sessionId ?? "")) continue;
       this.#event(client, event.method, params, event.sessionId);
     }
     if (
@@ -757,7 +765,7 @@ export class CdpRouter {
     for (const client of this.#clients) {
       if (!client.sessions.hasAliasOf(topLevel)) continue;
       for (const alias of client.sessions.aliasesOf(topLevel)) {
-        if (dialog && !client.pageEnabled.has(alias.sessionId)) continue;
+        if (page && !client.pageEnabled.has(alias.sessionId)) continue;
         this.#event(client, event.method, params, alias.sessionId);
       }
     }

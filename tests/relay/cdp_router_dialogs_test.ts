@@ -1,5 +1,6 @@
-// Dialog events through the router: like Chrome, only client sessions that enabled Page get
-// them, so a session that never asked for them cannot answer (or auto-dismiss) a dialog.
+// Page events through the router: like Chrome, only client sessions that enabled Page get
+// them (screencast frames excepted), so a session that never asked for dialog events cannot
+// answer (or auto-dismiss) a dialog.
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../codec/json.ts";
 import { FakeExtension } from "../../harness/fake_extension.ts";
@@ -35,7 +36,7 @@ async function aliasOf(client: CdpTestClient, targetId: string): Promise<string>
   return String((reply.result as JsonObject).sessionId);
 }
 
-Deno.test("CdpRouter.handleEvent() sends dialog events only to sessions that enabled Page", async (t) => {
+Deno.test("CdpRouter.handleEvent() sends dialog and other Page events only to sessions that enabled Page", async (t) => {
   await using relay = await startTestRelay();
   await using ext = await FakeExtension.connect({ url: relay.url, token: TOKEN });
   await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one.example/" });
@@ -66,8 +67,40 @@ Deno.test("CdpRouter.handleEvent() sends dialog events only to sessions that ena
     assert.deepEqual(await drained(silent), []);
   });
 
-  await t.step("other events still reach every session", async () => {
+  await t.step("other Page events too reach only the enabled sessions", async () => {
     ext.event("Page.loadEventFired", { timestamp: 1 }, "cb-tab-1");
+    ext.event("Page.downloadWillBegin", { guid: "G1", url: "https://one.example/f" }, "cb-tab-1");
+    const got = await drained(enabled);
+    assert.deepEqual(got.map((f) => f.method), [
+      "Page.loadEventFired",
+      "Page.loadEventFired",
+      "Page.downloadWillBegin",
+      "Page.downloadWillBegin",
+    ]);
+    assert.deepEqual(sessionIds(got), ["cb-tab-1", pageAlias, "cb-tab-1", pageAlias]);
+    assert.deepEqual(await drained(silent), []);
+  });
+
+  await t.step("screencast frames need no Page.enable, as in Chrome", async () => {
+    ext.event("Page.screencastFrame", { data: "", metadata: {}, sessionId: 1 }, "cb-tab-1");
+    ext.event("Page.screencastVisibilityChanged", { visible: true }, "cb-tab-1");
+    const got = await drained(enabled);
+    assert.deepEqual(sessionIds(got), [
+      "cb-tab-1",
+      quietAlias,
+      pageAlias,
+      "cb-tab-1",
+      quietAlias,
+      pageAlias,
+    ]);
+    assert.deepEqual((await drained(silent)).map((f) => f.method), [
+      "Page.screencastFrame",
+      "Page.screencastVisibilityChanged",
+    ]);
+  });
+
+  await t.step("other events still reach every session", async () => {
+    ext.event("Network.loadingFinished", { requestId: "R1" }, "cb-tab-1");
     assert.deepEqual(sessionIds(await drained(enabled)), ["cb-tab-1", quietAlias, pageAlias]);
     assert.deepEqual(sessionIds(await drained(silent)), ["cb-tab-1"]);
   });
