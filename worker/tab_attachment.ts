@@ -13,6 +13,9 @@
  * then issued in arrival order. When every attempt fails the tab is detached with
  * `reattach_failed`.
  *
+ * With the host's `keepPageEnabled`, every fresh debugger session (first attach, re-attach,
+ * reset) first gets the extension's own `Page.enable`, before any announce, replay or flush.
+ *
  * Every step that awaits re-checks that its phase object is still the current one: a phase
  * change (detach, tab replaced, worker shutdown) ends the step without further checks.
  *
