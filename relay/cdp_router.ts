@@ -98,6 +98,16 @@ export interface CdpRouterOptions {
     params: JsonObject,
     browserSessionId: string | undefined,
   ) => Promise<CdpOutcome>;
+  /**
+   * Answers `Browser.grantPermissions`, `Browser.setPermission` and `Browser.resetPermissions`
+   * (the permission emulation, `relay/permission_emulation.ts`) with exactly one outcome.
+   * Without it they are unsupported.
+   */
+  readonly permissions?: (
+    client: CdpClient,
+    method: string,
+    params: JsonObject,
+  ) => Promise<CdpOutcome>;
   /** Called once when a client is removed, after its sessions are released. */
   readonly onClientRemoved?: (client: CdpClient) => void;
   /**
@@ -414,17 +424,15 @@ export class CdpRouter {
           const answer = this.#options.setDownloadBehavior;
           if (answer === undefined) return {};
           const browserSession = via?.kind === "browser" ? command.sessionId : undefined;
-          void answer(client, params, browserSession).then(
-            (outcome) => this.#answer(client, command, outcome),
-            (error: unknown) =>
-              this.#answer(client, command, {
-                ok: false,
-                error: {
-                  code: -32000,
-                  message: error instanceof Error ? error.message : String(error),
-                },
-              }),
-          );
+          this.#answerLater(client, command, answer(client, params, browserSession));
+          return "answered";
+        }
+        case "Browser.grantPermissions":
+        case "Browser.setPermission":
+        case "Browser.resetPermissions": {
+          const answer = this.#options.permissions;
+          if (answer === undefined) return unsupportedMethodError(method);
+          this.#answerLater(client, command, answer(client, method, params));
           return "answered";
         }
         case "Browser.close":
@@ -566,6 +574,21 @@ export class CdpRouter {
   }
 
   /** The one reply of a command the relay answered asynchronously. */
+  /** Sends the one reply once `pending` settles; a rejection becomes an error reply. */
+  #answerLater(client: CdpClient, command: CdpCommand, pending: Promise<CdpOutcome>): void {
+    void pending.then(
+      (outcome) => this.#answer(client, command, outcome),
+      (error: unknown) =>
+        this.#answer(client, command, {
+          ok: false,
+          error: {
+            code: -32000,
+            message: error instanceof Error ? error.message : String(error),
+          },
+        }),
+    );
+  }
+
   #answer(client: CdpClient, command: CdpCommand, outcome: CdpOutcome): void {
     this.#send(client, {
       kind: "response",

@@ -77,6 +77,11 @@ export interface ExtensionChannelOptions {
   readonly hasState: () => boolean;
   /** Receives every `forwardCDPEvent` of the current link. */
   readonly onEvent: (event: CdpCall) => void;
+  /**
+   * Called each time an extension link becomes ready, after held commands went out (the
+   * permission emulation sends its rules again: the extension clears them on a new link).
+   */
+  readonly onReady?: () => void;
   /** Called when a grace period ends without the extension: drop targets, close clients. */
   readonly onGraceExpired: () => void;
   /** Log sink. */
@@ -300,6 +305,7 @@ export class ExtensionChannel {
     const held = this.#held.splice(0);
     this.#clearSweep();
     for (const entry of held) this.forward(entry.command);
+    this.#options.onReady?.();
   }
 
   #onClose(link: ExtensionLink): void {

@@ -23,6 +23,7 @@ import { createTokenVerifier, isAllowedOrigin, redactToken, type TokenVerifier }
 import { type CdpClient, CdpRouter } from "./cdp_router.ts";
 import { DownloadEmulation } from "./download_emulation.ts";
 import type { DownloadFs } from "./downloads.ts";
+import { PermissionEmulation } from "./permission_emulation.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { ExtensionChannel } from "./extension_channel.ts";
 import { checkHostAndPeer, handleHttpRequest, presentedToken } from "./http_routes.ts";
@@ -221,6 +222,7 @@ class Relay implements RelayServer {
   readonly #router: CdpRouter;
   readonly #channel: ExtensionChannel;
   readonly #downloads: DownloadEmulation<CdpClient>;
+  readonly #permissions: PermissionEmulation<CdpClient>;
   /** Every upgraded socket, with the endpoint it was upgraded on. */
   readonly #sockets = new Map<WebSocket, "/extension" | "/cdp">();
   readonly #clock: Clock;
@@ -292,6 +294,7 @@ class Relay implements RelayServer {
       onEvent: (event) => {
         if (!this.#downloads.handleEvent(event)) this.#router.handleEvent(event);
       },
+      onReady: () => this.#permissions.resync(),
       onGraceExpired: () => this.#onGraceExpired(),
       log: this.#log,
     });
@@ -305,7 +308,16 @@ class Relay implements RelayServer {
       userAgent: () => this.#channel.userAgent,
       setDownloadBehavior: (client, params, browserSessionId) =>
         this.#downloads.setBehavior(client, params, browserSessionId),
-      onClientRemoved: (client) => this.#downloads.clientGone(client),
+      permissions: (client, method, params) =>
+        method === "Browser.grantPermissions"
+          ? this.#permissions.grant(client, params)
+          : method === "Browser.setPermission"
+          ? this.#permissions.setPermission(client, params)
+          : this.#permissions.reset(client, params),
+      onClientRemoved: (client) => {
+        this.#downloads.clientGone(client);
+        this.#permissions.clientGone(client);
+      },
       onSessionReleased: (sessionId) => {
         // The legacy extension answers with an error; either way there is nothing to do.
         if (this.#channel.connected) {
@@ -324,16 +336,32 @@ class Relay implements RelayServer {
       toExtension: (method, params) => {
         if (this.#channel.connected) this.#channel.forward({ method, params, settle: () => {} });
       },
-      contextIds: () => [
-        ...new Set(
-          this.#targets.list().flatMap((entry) => {
-            const id = entry.targetInfo.browserContextId;
-            return typeof id === "string" ? [id] : [];
-          }),
-        ),
-      ],
+      contextIds: () => this.#contextIds(),
       log: this.#log,
       ...(options.downloadFs === undefined ? {} : { fs: options.downloadFs }),
+    });
+    this.#permissions = new PermissionEmulation<CdpClient>({
+      clients: () => this.#router.clients(),
+      sharedUrls: () =>
+        this.#targets.list().flatMap((entry) =>
+          entry.targetInfo.type === "page" && typeof entry.targetInfo.url === "string"
+            ? [entry.targetInfo.url]
+            : []
+        ),
+      contextIds: () => this.#contextIds(),
+      toExtension: (method, params) =>
+        new Promise((resolve) => {
+          this.#channel.forward({
+            method,
+            params,
+            settle: (outcome) =>
+              resolve(
+                outcome.ok
+                  ? outcome
+                  : { ok: false, error: { code: -32000, message: outcome.error } },
+              ),
+          });
+        }),
     });
     this.#http = createServer((req, res) => {
       // Refused requests are logged (token redacted) so a user can see a wrong token or origin.
@@ -371,6 +399,18 @@ class Relay implements RelayServer {
     this.#wss.on("error", (error: Error) => this.#log(`WebSocket server error: ${error.message}`));
     this.#http.on("upgrade", (req, socket, head) => this.#onUpgrade(req, socket, head));
     this.#http.on("clientError", (_error: Error, socket: Duplex) => socket.destroy());
+  }
+
+  /** Browser context ids a client may name: those of the shared tabs' targets. */
+  #contextIds(): string[] {
+    return [
+      ...new Set(
+        this.#targets.list().flatMap((entry) => {
+          const id = entry.targetInfo.browserContextId;
+          return typeof id === "string" ? [id] : [];
+        }),
+      ),
+    ];
   }
 
   get url(): string {

@@ -9,6 +9,7 @@
 
 import type { JsonObject } from "../codec/json.ts";
 import type {
+  ContentSettingType,
   Debuggee,
   DebuggerTarget,
   DownloadDeltaView,
@@ -55,6 +56,28 @@ function adaptEvent<L, C>(
       event.removeListener(wrapper);
     },
   };
+}
+
+/** The part of a `chrome.contentSettings.ContentSetting` the permission emulation uses. */
+interface ContentSettingApi {
+  clear(details: { scope?: "regular" }): Promise<void>;
+  set(details: { primaryPattern: string; setting: "allow" | "block" | "ask" }): Promise<void>;
+}
+
+/** One explicit case per content type the permission emulation sets (no reflection). */
+function contentSetting(type: ContentSettingType): ContentSettingApi {
+  switch (type) {
+    case "location":
+      return chrome.contentSettings.location;
+    case "notifications":
+      return chrome.contentSettings.notifications;
+    case "camera":
+      return chrome.contentSettings.camera;
+    case "microphone":
+      return chrome.contentSettings.microphone;
+    case "clipboard":
+      return chrome.contentSettings.clipboard;
+  }
 }
 
 /** Chrome's CDP results and params are parsed JSON: an object is a JsonObject. */
@@ -314,6 +337,10 @@ export function chromePorts(): Ports {
             }),
           }),
       ),
+    },
+    contentSettings: {
+      clear: (type) => contentSetting(type).clear({}),
+      set: (type, primaryPattern, setting) => contentSetting(type).set({ primaryPattern, setting }),
     },
     windows: {
       create: async (properties) => {

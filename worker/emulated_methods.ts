@@ -9,10 +9,16 @@
 
 import type { CdpCall } from "../codec/extension_frame.ts";
 import type { JsonObject } from "../codec/json.ts";
+import { isJsonObject } from "../codec/is_json_object.ts";
 import { noSessionError } from "../codec/messages.ts";
+import {
+  CONTENT_SETTING_TYPES,
+  type ContentSettingRuleView,
+  type ContentSettingsBridge,
+} from "./content_settings_bridge.ts";
 import type { DownloadBridge } from "./download_bridge.ts";
 import { ErrorText } from "./error_text.ts";
-import type { DebuggerTarget, TabsPort, WindowsPort } from "./ports.ts";
+import type { ContentSettingType, DebuggerTarget, TabsPort, WindowsPort } from "./ports.ts";
 import type { TabRecord } from "./tab_sessions.ts";
 
 /** What an emulated method may use: the bridge hands itself over as this. */
@@ -37,6 +43,11 @@ export interface EmulationHost {
   readonly createTargetSettleMs: number;
   /** The download emulation's worker half; absent where `chrome.downloads` is not available. */
   readonly downloads?: DownloadBridge;
+  /**
+   * The permission emulation's worker half; absent where `chrome.contentSettings` is not
+   * available.
+   */
+  readonly contentSettings?: ContentSettingsBridge;
 }
 
 /** One emulated method: the result object, or a rejection whose message is the error text. */
@@ -161,6 +172,50 @@ async function eraseDownload(host: EmulationHost, cdp: CdpCall): Promise<JsonObj
   return {};
 }
 
+function isContentSettingType(value: unknown): value is ContentSettingType {
+  return CONTENT_SETTING_TYPES.some((type) => type === value);
+}
+
+/**
+ * `BrowserRelay.setContentSettings {type, rules: [{pattern, setting}]}`: the relay's rules in
+ * force for one content type replace the extension's.
+ */
+async function setContentSettings(host: EmulationHost, cdp: CdpCall): Promise<JsonObject> {
+  const params = cdp.params ?? {};
+  const { type, rules } = params;
+  if (!isContentSettingType(type)) {
+    throw new TypeError(
+      `Cannot set content settings as "type" is not one of ${
+        CONTENT_SETTING_TYPES.map((t) => `"${t}"`).join(", ")
+      }: current value is ${JSON.stringify(type ?? null)}`,
+    );
+  }
+  if (!Array.isArray(rules)) {
+    throw new TypeError('Cannot set content settings as "rules" is not an array');
+  }
+  const checked: ContentSettingRuleView[] = [];
+  for (const rule of rules) {
+    const pattern = isJsonObject(rule) ? rule.pattern : undefined;
+    const setting = isJsonObject(rule) ? rule.setting : undefined;
+    if (
+      typeof pattern !== "string" ||
+      (setting !== "allow" && setting !== "block" && setting !== "ask")
+    ) {
+      throw new TypeError(
+        `Cannot set content settings as a rule is not {pattern, setting: "allow" | "block" | "ask"}: current value is ${
+          JSON.stringify(rule)
+        }`,
+      );
+    }
+    checked.push({ pattern, setting });
+  }
+  if (host.contentSettings === undefined) {
+    throw new Error(`Cannot run "${cdp.method}" as chrome.contentSettings is not available`);
+  }
+  await host.contentSettings.replace(type, checked);
+  return {};
+}
+
 /**
  * The emulated methods by CDP method name. A method found here is never forwarded to a tab.
  *
@@ -181,4 +236,5 @@ export const EMULATED_METHODS: ReadonlyMap<string, EmulatedMethod> = new Map<
   ["BrowserRelay.setDownloadBehavior", setDownloadBehavior],
   ["BrowserRelay.cancelDownload", cancelDownload],
   ["BrowserRelay.eraseDownload", eraseDownload],
+  ["BrowserRelay.setContentSettings", setContentSettings],
 ]);

@@ -159,6 +159,32 @@ export interface DownloadsPort {
   readonly onChanged: PortEvent<(delta: DownloadDeltaView) => void>;
 }
 
+/** A `chrome.contentSettings` type the permission emulation sets. */
+export type ContentSettingType =
+  | "location"
+  | "notifications"
+  | "camera"
+  | "microphone"
+  | "clipboard";
+
+/** A content setting value the permission emulation sets. */
+export type ContentSettingValue = "allow" | "block" | "ask";
+
+/**
+ * `chrome.contentSettings` (the `contentSettings` permission). Its rules are the extension's
+ * own layer above the person's settings: `clear` removes only rules this extension set.
+ */
+export interface ContentSettingsPort {
+  /** Removes every rule this extension set for `type`. */
+  clear(type: ContentSettingType): Promise<void>;
+  /** Sets one rule for `type` on `primaryPattern`. */
+  set(
+    type: ContentSettingType,
+    primaryPattern: string,
+    setting: ContentSettingValue,
+  ): Promise<void>;
+}
+
 /** `chrome.action`. Badge calls are best effort. */
 export interface ActionPort {
   setBadge(
@@ -293,4 +319,6 @@ export interface Ports {
   readonly pages?: PagesPort;
   /** Absent in fakes that do not exercise downloads; then downloads are not emulated. */
   readonly downloads?: DownloadsPort;
+  /** Absent in fakes that do not exercise permissions; then permissions are not emulated. */
+  readonly contentSettings?: ContentSettingsPort;
 }

@@ -48,6 +48,7 @@ import {
   TAB_GROUPS_KEY,
 } from "./settings.ts";
 import { TabGroups } from "./tab_groups.ts";
+import { ContentSettingsBridge } from "./content_settings_bridge.ts";
 import { DownloadBridge } from "./download_bridge.ts";
 
 /** Name of the keepalive alarm (protocol §10). */
@@ -111,6 +112,7 @@ export class RelayClient {
   readonly #connection: RelayConnection;
   readonly #bridge: TabBridge;
   readonly #downloads: DownloadBridge | undefined;
+  readonly #contentSettings: ContentSettingsBridge | undefined;
   readonly #init: Promise<void>;
   /** True once the tab table is restored: gated calls may then run at once. */
   #gateOpen = false;
@@ -149,9 +151,18 @@ export class RelayClient {
       onWriteError: (error) => this.#log(`Cannot save tab state: ${errorText(error)}`),
     });
     const hooks: ConnectionHooks = {
-      onReady: () => this.#gated(() => this.#bridge.onReady()),
+      onReady: () =>
+        this.#gated(() => {
+          // Grants belong to the relay's clients: a new connection starts with none.
+          this.#clearContentSettings();
+          this.#bridge.onReady();
+        }),
       onCommand: (id, cdp) => this.#gated(() => this.#bridge.onCommand(id, cdp)),
-      onClosed: () => this.#gated(() => this.#bridge.onClosed()),
+      onClosed: () =>
+        this.#gated(() => {
+          this.#bridge.onClosed();
+          this.#clearContentSettings();
+        }),
       onStatus: () => this.#refreshBadges(),
       attachedTabCount: () => this.#bridge.attachedTabCount(),
     };
@@ -161,6 +172,9 @@ export class RelayClient {
       sendEvent: (cdp) => void this.#connection.sendEvent(cdp),
       log: this.#log,
     });
+    this.#contentSettings = ports.contentSettings === undefined
+      ? undefined
+      : new ContentSettingsBridge(ports.contentSettings);
     this.#bridge = new TabBridge({
       sharePopups: async () =>
         parseSharePopups((await ports.storage.local.get([SHARE_POPUPS_KEY]))[SHARE_POPUPS_KEY]),
@@ -176,6 +190,7 @@ export class RelayClient {
         this.#syncGroups();
       },
       ...(this.#downloads === undefined ? {} : { downloads: this.#downloads }),
+      ...(this.#contentSettings === undefined ? {} : { contentSettings: this.#contentSettings }),
     });
     this.#groups = ports.tabGroups === undefined ? undefined : new TabGroups({
       groups: ports.tabGroups,
@@ -224,6 +239,15 @@ export class RelayClient {
     } catch (error) {
       this.#log(`Cannot read the settings: ${errorText(error)}`);
     }
+  }
+
+  /** Removes the extension's content settings rules (the permission emulation's grants). */
+  #clearContentSettings(): void {
+    this.#contentSettings?.clearAll().catch((error: unknown) =>
+      this.#log(
+        `Cannot clear content settings: ${error instanceof Error ? error.message : String(error)}`,
+      )
+    );
   }
 
   #isShared(tabId: number): boolean {

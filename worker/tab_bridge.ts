@@ -12,6 +12,7 @@ import type { JsonObject } from "../codec/json.ts";
 import { noSessionError } from "../codec/messages.ts";
 import { ErrorText } from "./error_text.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
+import type { ContentSettingsBridge } from "./content_settings_bridge.ts";
 import type { DownloadBridge } from "./download_bridge.ts";
 import { EMULATED_METHODS, type EmulationHost } from "./emulated_methods.ts";
 import type {
@@ -114,6 +115,8 @@ export interface TabBridgeOptions {
    * the relay stops that client's `Page` events.
    */
   readonly downloads?: DownloadBridge;
+  /** The permission emulation's worker half, for `BrowserRelay.setContentSettings`. */
+  readonly contentSettings?: ContentSettingsBridge;
 }
 
 /** One attached tab as shown to the options page. */
@@ -271,6 +274,9 @@ export class TabBridge {
       resetSession: (sessionId) => this.#attachments.get(sessionId)?.reset() ?? Promise.resolve(),
       sleep: (ms) => this.#sleep(ms),
       ...(options.downloads === undefined ? {} : { downloads: options.downloads }),
+      ...(options.contentSettings === undefined
+        ? {}
+        : { contentSettings: options.contentSettings }),
     };
   }
 

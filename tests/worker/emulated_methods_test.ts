@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import type { Outcome } from "../../codec/extension_frame.ts";
+import { ContentSettingsBridge } from "../../worker/content_settings_bridge.ts";
 import { DownloadBridge } from "../../worker/download_bridge.ts";
 import { TabBridge } from "../../worker/tab_bridge.ts";
 import { TabSessions } from "../../worker/tab_sessions.ts";
 import { FakeWindows, globalClock } from "../_fakes/fake_chrome.ts";
+import { FakeContentSettings } from "../_fakes/fake_content_settings.ts";
 import { FakeDebugger } from "../_fakes/fake_debugger.ts";
 import { FakeDownloads } from "../_fakes/fake_downloads.ts";
 import { FakeRelayLink } from "../_fakes/fake_relay_link.ts";
@@ -107,5 +109,75 @@ Deno.test("TabBridge.onCommand() refuses download methods with bad params or wit
   } finally {
     withBridge.tabBridge.close();
     without.tabBridge.close();
+  }
+});
+
+Deno.test("TabBridge.onCommand() answers BrowserRelay.setContentSettings through the content settings bridge", async () => {
+  const tabs = new FakeTabs();
+  const port = new FakeContentSettings();
+  const link = new FakeRelayLink();
+  link.ready = true;
+  const make = (withSettings: boolean) =>
+    new TabBridge({
+      debugger: new FakeDebugger(tabs),
+      tabs,
+      windows: new FakeWindows(tabs),
+      clock: globalClock(),
+      sessions: new TabSessions(new FakeStorage().session),
+      link,
+      ...(withSettings ? { contentSettings: new ContentSettingsBridge(port) } : {}),
+    });
+  const tabBridge = make(true);
+  const without = make(false);
+  const rule = { pattern: "https://a.example:443/*", setting: "allow" };
+  try {
+    tabBridge.onCommand(1, {
+      method: "BrowserRelay.setContentSettings",
+      params: { type: "location", rules: [rule] },
+    });
+    tabBridge.onCommand(2, {
+      method: "BrowserRelay.setContentSettings",
+      params: { type: "cookies", rules: [] },
+    });
+    tabBridge.onCommand(3, {
+      method: "BrowserRelay.setContentSettings",
+      params: { type: "location", rules: [{ pattern: "x", setting: "granted" }] },
+    });
+    tabBridge.onCommand(4, {
+      method: "BrowserRelay.setContentSettings",
+      params: { type: "notifications", rules: "all" },
+    });
+    without.onCommand(5, {
+      method: "BrowserRelay.setContentSettings",
+      params: { type: "location", rules: [] },
+    });
+    await flush();
+    assert.deepEqual(port.snapshot(), { location: { "https://a.example:443/*": "allow" } });
+    // Replies go out as each method settles; the bad ones settle first.
+    assert.deepEqual(
+      link.responses.map((r) => [r.id, r.outcome]).sort(([a], [b]) => Number(a) - Number(b)),
+      [
+        [1, ok({})],
+        [2, {
+          ok: false,
+          error:
+            'Cannot set content settings as "type" is not one of "location", "notifications", "camera", "microphone", "clipboard": current value is "cookies"',
+        }],
+        [3, {
+          ok: false,
+          error:
+            'Cannot set content settings as a rule is not {pattern, setting: "allow" | "block" | "ask"}: current value is {"pattern":"x","setting":"granted"}',
+        }],
+        [4, { ok: false, error: 'Cannot set content settings as "rules" is not an array' }],
+        [5, {
+          ok: false,
+          error:
+            'Cannot run "BrowserRelay.setContentSettings" as chrome.contentSettings is not available',
+        }],
+      ],
+    );
+  } finally {
+    tabBridge.close();
+    without.close();
   }
 });

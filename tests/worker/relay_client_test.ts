@@ -10,6 +10,7 @@ import {
   FakeWindows,
   globalClock,
 } from "../_fakes/fake_chrome.ts";
+import { FakeContentSettings } from "../_fakes/fake_content_settings.ts";
 import { FakeDebugger } from "../_fakes/fake_debugger.ts";
 import { FakeHttp, relayHandler } from "../_fakes/fake_http.ts";
 import { type FakeSocket, FakeSocketFactory } from "../_fakes/fake_socket.ts";
@@ -28,6 +29,7 @@ interface ClientHarness {
   readonly sockets: FakeSocketFactory;
   readonly ports: Ports;
   readonly checks: CheckTarget[];
+  readonly contentSettings: FakeContentSettings;
   client: RelayClient;
   /** Flushes promise jobs without advancing time. */
   settle(): Promise<void>;
@@ -83,6 +85,7 @@ async function withClient(
     sockets.onCreate = scriptRelay;
     const http = new FakeHttp(relayHandler());
     const checks: CheckTarget[] = [];
+    const contentSettings = new FakeContentSettings();
     const ports: Ports = {
       clock: globalClock(),
       storage,
@@ -94,6 +97,7 @@ async function withClient(
       runtime,
       socket: sockets.create,
       http: http.get,
+      contentSettings,
     };
     const build = () =>
       new RelayClient(ports, {
@@ -120,6 +124,7 @@ async function withClient(
       sockets,
       ports,
       checks,
+      contentSettings,
       client: build(),
       settle,
       restart: async () => {
@@ -375,5 +380,35 @@ Deno.test("RelayClient() opens the options page on first install only", async ()
     h.runtime.onInstalled.emit({ reason: "install" });
     await h.settle();
     assert.equal(h.runtime.optionsOpened, 1);
+  });
+});
+
+Deno.test("RelayClient() applies the relay's content settings and clears them when a link opens or closes", async () => {
+  await withClient({}, async (h) => {
+    const PATTERN = "https://example.com:443/*";
+    // A rule left by a relay that went away while the worker was not running.
+    await h.contentSettings.set("notifications", PATTERN, "allow");
+    await h.client.ready;
+    const tab = h.tabs.add({ url: "https://example.com/", title: "Example", active: true });
+    await h.client.clickAction(tab);
+    await h.settle();
+    assert.deepEqual(h.contentSettings.snapshot(), {}, "cleared when the link opened");
+    const socket = h.sockets.last;
+    socket.receive({
+      id: 7,
+      method: "forwardCDPCommand",
+      params: {
+        method: "BrowserRelay.setContentSettings",
+        params: { type: "location", rules: [{ pattern: PATTERN, setting: "allow" }] },
+      },
+    });
+    await h.settle();
+    assert.deepEqual(socket.sentJson.filter((f) => (f as { id?: unknown }).id === 7), [
+      { id: 7, result: {} },
+    ]);
+    assert.deepEqual(h.contentSettings.snapshot(), { location: { [PATTERN]: "allow" } });
+    socket.drop();
+    await h.settle();
+    assert.deepEqual(h.contentSettings.snapshot(), {}, "cleared when the link closed");
   });
 });

@@ -592,9 +592,7 @@ export const CASES: readonly ConformanceCase[] = [
   {
     feature: "Emulation: geolocation (grantPermissions + setGeolocation)",
     client: "Playwright",
-    expectRelay: "limit",
-    why:
-      "Browser.grantPermissions is in the Browser domain, which chrome.debugger does not give extensions; the override itself (Emulation.setGeolocationOverride) works",
+    expectRelay: "pass",
     async run(env) {
       const { page } = await pageAt(env, "/?title=Geo");
       const context = page.context();

@@ -132,23 +132,83 @@ function refOf(snapshot: string, label: string): string | undefined {
   return line?.match(/\[ref=([^\]]+)\]/)?.[1] ?? line?.match(/uid=(\S+)/)?.[1];
 }
 
-function mcp(env: CaseEnv, args: readonly string[]): McpClient {
+function mcp(env: CaseEnv, line: readonly string[]): McpClient {
   // Its own working directory: Playwright MCP writes snapshots and screenshots under it.
-  const client = new McpClient("npx", ["-y", ...args], env.tmp);
+  const [command = "npx", ...args] = line;
+  const client = new McpClient(command, command === "npx" ? ["-y", ...args] : args, env.tmp);
   env.defer(() => client.close());
   return client;
+}
+
+/** The placeholders of the README's configurations. */
+const README_PORT = "18792";
+const README_TOKEN = "<relay token>";
+
+/**
+ * The MCP server command lines of the README's "Use with AI agents" section, so the suite runs
+ * exactly what a person pastes: `[command, ...args]` for each server.
+ */
+function readmeServers(): string[][] {
+  const readme = Deno.readTextFileSync(new URL("../../../README.md", import.meta.url));
+  const start = readme.indexOf("## Use with AI agents");
+  if (start < 0) throw new Error('README.md has no "Use with AI agents" section');
+  const end = readme.indexOf("\n## ", start + 1);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  const servers: string[][] = [];
+  for (const block of section.matchAll(/```json\n([\s\S]*?)```/g)) {
+    const config = JSON.parse(block[1] ?? "") as {
+      mcpServers: Record<string, { command: string; args: string[] }>;
+    };
+    for (const server of Object.values(config.mcpServers)) {
+      servers.push([server.command, ...server.args]);
+    }
+  }
+  return servers;
+}
+
+/**
+ * The README's command line for `pkg`, pinned to `pinned` and pointed at this run's endpoint:
+ * through the relay only the port and the token change; direct, the endpoints are Chrome's own
+ * and no token header is sent.
+ */
+async function readmeCommand(env: CaseEnv, pkg: string, pinned: string): Promise<string[]> {
+  const line = readmeServers().find((l) => l[1]?.startsWith(`${pkg}@`));
+  if (line === undefined) throw new Error(`README.md configures no ${pkg} server`);
+  const [command = "", , ...args] = line;
+  const token = env.headers["x-openclaw-relay-token"];
+  const relayPort = new URL(env.endpoint).port;
+  const filled: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    if (env.mode === "direct") {
+      if (arg === "--wsHeaders") {
+        i++; // Chrome's own endpoint takes no token
+        continue;
+      }
+      if (arg.startsWith(`http://127.0.0.1:${README_PORT}/`)) filled.push(env.endpoint);
+      else if (arg.startsWith(`ws://127.0.0.1:${README_PORT}/`)) {
+        filled.push(await env.wsEndpoint());
+      } else filled.push(arg);
+    } else {
+      filled.push(
+        arg.replaceAll(`127.0.0.1:${README_PORT}`, `127.0.0.1:${relayPort}`)
+          .replaceAll(README_TOKEN, token ?? README_TOKEN),
+      );
+    }
+  }
+  return [command, pinned, ...filled];
 }
 
 /** The MCP cases. */
 export const mcpCases: readonly ConformanceCase[] = [
   {
-    feature: `Playwright MCP (${PLAYWRIGHT_MCP} --cdp-endpoint)`,
+    feature: `Playwright MCP (${PLAYWRIGHT_MCP}, the README configuration)`,
     client: "Playwright MCP",
     expectRelay: "pass",
     timeoutMs: 60_000,
     async run(env): Promise<Json> {
       await env.openTab(`${env.site.a}/?title=Agent`);
-      const client = mcp(env, [PLAYWRIGHT_MCP, "--cdp-endpoint", env.endpoint]);
+      const client = mcp(env, await readmeCommand(env, "@playwright/mcp", PLAYWRIGHT_MCP));
       await client.initialize();
       const tools = await client.tools();
       // Work in the tab the person opened for the agent: the first tab of the context may be
@@ -181,20 +241,14 @@ export const mcpCases: readonly ConformanceCase[] = [
     },
   },
   {
-    feature: `chrome-devtools-mcp (${CHROME_DEVTOOLS_MCP} --wsEndpoint --wsHeaders)`,
+    feature: `chrome-devtools-mcp (${CHROME_DEVTOOLS_MCP}, the README configuration)`,
     client: "chrome-devtools-mcp",
     expectRelay: "pass",
     timeoutMs: 60_000,
     async run(env): Promise<Json> {
       await env.openTab(`${env.site.a}/?title=Agent`);
-      const ws = await env.wsEndpoint();
       const client = mcp(env, [
-        CHROME_DEVTOOLS_MCP,
-        "--wsEndpoint",
-        ws,
-        ...(Object.keys(env.headers).length === 0
-          ? []
-          : ["--wsHeaders", JSON.stringify(env.headers)]),
+        ...await readmeCommand(env, "chrome-devtools-mcp", CHROME_DEVTOOLS_MCP),
         "--no-usage-statistics",
       ]);
       await client.initialize();

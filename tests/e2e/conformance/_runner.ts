@@ -135,7 +135,7 @@ export class ConformanceRunner {
     const openTab = async (url: string): Promise<string> => {
       const { targetId, tabId } = await bare.openTab(url);
       cleanups.push(() => bare.closeTarget(targetId));
-      if (mode === "relay") await this.#share(tabId);
+      if (mode === "relay") await this.#share(tabId, targetId);
       return targetId;
     };
     return {
@@ -203,7 +203,7 @@ export class ConformanceRunner {
   }
 
   /** Shares a tab through the toolbar-click path and waits until the relay has it. */
-  async #share(tabId: number): Promise<void> {
+  async #share(tabId: number, targetId?: string): Promise<void> {
     const bare = this.browser;
     await bare.worker(`self.browserRelay.toggleTab(${tabId})`);
     await waitUntil(`tab ${tabId} shared and the relay ready`, async () => {
@@ -213,6 +213,16 @@ export class ConformanceRunner {
       }>("self.browserRelay.status()");
       return status.connection.phase === "ready" && status.tabs.some((t) => t.tabId === tabId) &&
         this.relay.stats().extensionConnected;
+    });
+    if (targetId === undefined) return;
+    // The worker lists the tab as soon as it is attached; the relay learns of it when the
+    // announce arrives. A client that attaches by target id must not race that frame.
+    await waitUntil(`target ${targetId} announced to the relay`, async () => {
+      const response = await fetch(`${this.relay.url}/json/list`, {
+        headers: { "x-openclaw-relay-token": this.relay.relayToken },
+      });
+      const list = await response.json() as { id: string }[];
+      return list.some((t) => t.id === targetId);
     });
   }
 
