@@ -260,10 +260,8 @@ export class CdpRouter {
    */
   handleCommand(client: CdpClient, command: CdpCommand): void {
     const { method, sessionId } = command;
-    if (sessionId !== undefined) {
-      if (method === "Page.enable") client.pageEnabled.add(sessionId);
-      else if (method === "Page.disable") client.pageEnabled.delete(sessionId);
-    }
+    // Page events stop at once; they start with Chrome's reply to Page.enable (see #deliver).
+    if (sessionId !== undefined && method === "Page.disable") client.pageEnabled.delete(sessionId);
     const via = sessionId === undefined ? undefined : client.sessions.get(sessionId);
     // The hot path: a CDP method on a tab's (or child's) own session goes out unchanged.
     // `Browser` also catches the relay-private `BrowserRelay.*`.
@@ -553,6 +551,16 @@ export class CdpRouter {
     if (outcome.ok) {
       const { client } = command;
       if (!client.open) return;
+      // The extension keeps Page enabled, so Chrome sends Page events all along: this session
+      // gets those after Chrome's reply to its Page.enable (the events and replies of one tab
+      // arrive in Chrome's order), as on Chrome's own endpoint, where Page events start once
+      // Page.enable is processed. A session that ended meanwhile is not recorded.
+      const session = command.replySessionId;
+      if (
+        command.method === "Page.enable" && session !== undefined && this.#knows(client, session)
+      ) {
+        client.pageEnabled.add(session);
+      }
       client.write(encodeCdpFrame(
         command.replySessionId === undefined
           ? { kind: "response", id: command.clientId, outcome }
@@ -666,12 +674,15 @@ export class CdpRouter {
     for (const client of this.#clients) {
       client.sessions.dropMadeOn(parents);
       for (const sessionId of client.pageEnabled) {
-        if (
-          !client.held.has(sessionId) && client.sessions.get(sessionId) === undefined &&
-          this.#targets.topLevelOf(sessionId) === undefined
-        ) client.pageEnabled.delete(sessionId);
+        if (!this.#knows(client, sessionId)) client.pageEnabled.delete(sessionId);
       }
     }
+  }
+
+  /** Whether `sessionId` is a session of `client`: held, relay-made, or a known child. */
+  #knows(client: CdpClient, sessionId: string): boolean {
+    return client.held.has(sessionId) || client.sessions.get(sessionId) !== undefined ||
+      this.#targets.topLevelOf(sessionId) !== undefined;
   }
 
   /** Delivers an attach unless the client already holds the session (§5.3). */

@@ -146,3 +146,45 @@ Deno.test("CdpRouter.handleEvent() forgets Page.enable with the target it was se
   ext.event("Page.javascriptDialogOpening", { ...OPENING, frameId: "T2" }, "cb-tab-1");
   assert.deepEqual(sessionIds(await drained(client)), ["cb-tab-1"]);
 });
+
+Deno.test("CdpRouter.handleEvent() starts a session's Page events with Chrome's reply to its Page.enable", async (t) => {
+  await using relay = await startTestRelay();
+  await using ext = await FakeExtension.connect({ url: relay.url, token: TOKEN });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one.example/" });
+  await using client = await CdpTestClient.connect(relay);
+  await client.call("Target.setAutoAttach", { autoAttach: true, flatten: true });
+  await client.event("Target.attachedToTarget");
+  // The extension keeps Page enabled, so Chrome emits Page events before it processes the
+  // client's Page.enable; on Chrome's own endpoint the session would not get those.
+  ext.handler = (command) => command.method === "Page.enable" ? undefined : {};
+  await t.step("events Chrome sent before the reply are not delivered", async () => {
+    const id = client.post("Page.enable", {}, "cb-tab-1");
+    const forwarded = await ext.nextCommand("Page.enable");
+    ext.event(
+      "Page.frameNavigated",
+      { frame: { id: "T1", url: "https://early.example/" } },
+      "cb-tab-1",
+    );
+    ext.respond(forwarded.id, {});
+    ext.event(
+      "Page.frameNavigated",
+      { frame: { id: "T1", url: "https://late.example/" } },
+      "cb-tab-1",
+    );
+    assert.deepEqual(await client.response(id), { id, sessionId: "cb-tab-1", result: {} });
+    const got = await drained(client);
+    assert.deepEqual(got.map((f) => ((f.params as JsonObject).frame as JsonObject).url), [
+      "https://late.example/",
+    ]);
+  });
+
+  await t.step("a Page.enable that Chrome refuses starts nothing", async () => {
+    await client.call("Page.disable", {}, "cb-tab-1");
+    ext.handler = (command) =>
+      command.method === "Page.enable" ? "Not attached to an active page" : {};
+    const reply = await client.call("Page.enable", {}, "cb-tab-1");
+    assert.ok(reply.error !== undefined);
+    ext.event("Page.loadEventFired", { timestamp: 1 }, "cb-tab-1");
+    assert.deepEqual(await drained(client), []);
+  });
+});
