@@ -44,8 +44,8 @@ export interface CdpClient {
   /** Browser sessions and aliases made for this client. */
   readonly sessions: ClientSessions;
   /**
-   * Sessions (held or alias, under the client's own ids) on which this client sent
-   * `Page.enable` and no `Page.disable` since: only they receive dialog events.
+   * Sessions (held, alias or child, under the client's own ids) on which this client sent
+   * `Page.enable` and no `Page.disable` since: only they receive `Page` events.
    */
   readonly pageEnabled: Set<string>;
   /** `false` once the client is gone; its late replies are dropped. */
@@ -125,15 +125,17 @@ export interface CdpRouterOptions {
 }
 
 /**
- * Events of a JavaScript dialog. They call for an answer (`Page.handleJavaScriptDialog`), and a
- * client answers on any session it gets them on: Playwright dismisses a dialog at once on a
- * session whose page has no `dialog` listener. Chrome sends them only to sessions that enabled
- * `Page`; the relay's sessions share one debugger session, so it filters them per client
- * session the same way.
+ * `Page` events Chrome sends to a session that never sent `Page.enable` (measured on Chromium:
+ * only the screencast's). Every other `Page` event reaches only sessions that enabled `Page`.
+ * The relay's sessions of one tab share one debugger session, on which the extension keeps
+ * `Page` enabled for its download emulation, so the relay filters per client session as Chrome
+ * does per session. This matters most for dialogs: a client answers them on any session it gets
+ * them on, and Playwright dismisses a dialog at once on a session whose page has no `dialog`
+ * listener.
  */
-const DIALOG_EVENTS: ReadonlySet<string> = new Set([
-  "Page.javascriptDialogOpening",
-  "Page.javascriptDialogClosed",
+const PAGE_EVENTS_WITHOUT_ENABLE: ReadonlySet<string> = new Set([
+  "Page.screencastFrame",
+  "Page.screencastVisibilityChanged",
 ]);
 
 /**
@@ -142,6 +144,11 @@ const DIALOG_EVENTS: ReadonlySet<string> = new Set([
  * browser level too.
  */
 const ANNOUNCED_TYPES: ReadonlySet<string> = new Set(["page", "service_worker"]);
+
+/** Whether `method` is an event Chrome sends only to sessions that enabled `Page`. */
+function needsPageEnabled(method: string): boolean {
+  return method.startsWith("Page.") && !PAGE_EVENTS_WITHOUT_ENABLE.has(method);
+}
 
 /** Chrome's answer to `Target.attachToBrowserTarget` on a page session. */
 const NOT_ALLOWED = "Not allowed";
@@ -298,10 +305,8 @@ export class CdpRouter {
    */
   handleCommand(client: CdpClient, command: CdpCommand): void {
     const { method, sessionId } = command;
-    if (sessionId !== undefined) {
-      if (method === "Page.enable") client.pageEnabled.add(sessionId);
-      else if (method === "Page.disable") client.pageEnabled.delete(sessionId);
-    }
+    // Page events stop at once; they start with Chrome's reply to Page.enable (see #deliver).
+    if (sessionId !== undefined && method === "Page.disable") client.pageEnabled.delete(sessionId);
     const via = sessionId === undefined ? undefined : client.sessions.get(sessionId);
     // The hot path: a CDP method on a tab's (or child's) own session goes out unchanged.
     // `Browser` also catches the relay-private `BrowserRelay.*`.
@@ -688,6 +693,16 @@ export class CdpRouter {
           );
         }
       }
+      // The extension keeps Page enabled, so Chrome sends Page events all along: this session
+      // gets those after Chrome's reply to its Page.enable (the events and replies of one tab
+      // arrive in Chrome's order), as on Chrome's own endpoint, where Page events start once
+      // Page.enable is processed. A session that ended meanwhile is not recorded.
+      const session = command.replySessionId;
+      if (
+        command.method === "Page.enable" && session !== undefined && this.#knows(client, session)
+      ) {
+        client.pageEnabled.add(session);
+      }
       client.write(encodeCdpFrame(
         command.replySessionId === undefined
           ? { kind: "response", id: command.clientId, outcome }
@@ -809,12 +824,15 @@ export class CdpRouter {
     for (const client of this.#clients) {
       client.sessions.dropMadeOn(parents);
       for (const sessionId of client.pageEnabled) {
-        if (
-          !client.held.has(sessionId) && client.sessions.get(sessionId) === undefined &&
-          this.#targets.topLevelOf(sessionId) === undefined
-        ) client.pageEnabled.delete(sessionId);
+        if (!this.#knows(client, sessionId)) client.pageEnabled.delete(sessionId);
       }
     }
+  }
+
+  /** Whether `sessionId` is a session of `client`: held, relay-made, or a known child. */
+  #knows(client: CdpClient, sessionId: string): boolean {
+    return client.held.has(sessionId) || client.sessions.get(sessionId) !== undefined ||
+      this.#targets.topLevelOf(sessionId) !== undefined;
   }
 
   /** Delivers an attach unless the client already holds the session (§5.3). */
@@ -935,7 +953,8 @@ export class CdpRouter {
    * Session events go to the holders of their top-level session; unknown ones to everyone.
    * An event of a top-level session itself also goes to each of its aliases, under the alias
    * id: an alias shares the debugger session. Child attaches and detaches are not copied, so
-   * no client learns one child session twice.
+   * no client learns one child session twice. `Page` events reach only the sessions that
+   * enabled `Page` (see {@linkcode PAGE_EVENTS_WITHOUT_ENABLE}).
    */
   #routeSessionEvent(event: CdpCall): void {
     this.#contexts.observe(event);
@@ -951,9 +970,9 @@ export class CdpRouter {
     ) {
       this.#children.attached(event.sessionId, child, params, recipients);
     }
-    const dialog = DIALOG_EVENTS.has(event.method);
+    const page = needsPageEnabled(event.method);
     for (const client of recipients) {
-      if (dialog && !client.pageEnabled.has(event.sessionId ?? "")) continue;
+      if (page && !client.pageEnabled.has(event.sessionId ?? "")) continue;
       this.#event(client, event.method, params, event.sessionId);
     }
     if (
@@ -965,7 +984,7 @@ export class CdpRouter {
     for (const client of this.#clients) {
       if (!client.sessions.hasAliasOf(topLevel)) continue;
       for (const alias of client.sessions.aliasesOf(topLevel)) {
-        if (dialog && !client.pageEnabled.has(alias.sessionId)) continue;
+        if (page && !client.pageEnabled.has(alias.sessionId)) continue;
         this.#event(client, event.method, params, alias.sessionId);
       }
     }

@@ -13,6 +13,9 @@
  * then issued in arrival order. When every attempt fails the tab is detached with
  * `reattach_failed`.
  *
+ * With the host's `keepPageEnabled`, every fresh debugger session (first attach, re-attach,
+ * reset) first gets the extension's own `Page.enable`, before any announce, replay or flush.
+ *
  * Every step that awaits re-checks that its phase object is still the current one: a phase
  * change (detach, tab replaced, worker shutdown) ends the step without further checks.
  *
@@ -63,6 +66,15 @@ export interface AttachmentHost {
   readonly clock: Clock;
   readonly sessions: TabSessions;
   readonly timings: AttachmentTimings;
+  /**
+   * Whether the extension keeps `Page` enabled on the tab's own debugger session, whatever
+   * clients enable or disable: the download emulation needs `Page.download*` events, which
+   * Chrome sends only while `Page` is enabled. Sent after every attach (first, re-attach,
+   * reset), before the session is announced, replayed or flushed.
+   *
+   * @default {false}
+   */
+  readonly keepPageEnabled?: boolean;
   /** Bounds a `chrome.*` call with the debugger deadline (`withDeadline` on the clock). */
   deadline<T>(promise: Promise<T>, what: string): Promise<T>;
   /** Announces the tab unless this connection already holds its target. */
@@ -404,6 +416,7 @@ export class TabAttachment {
         }
         targetInfo = admitted;
       }
+      this.#enablePage(tabId);
       const record: TabRecord = {
         tabId,
         sessionId: host.sessions.nextSessionId(),
@@ -559,6 +572,7 @@ export class TabAttachment {
       return;
     }
     if (!this.#is(cycling)) return;
+    this.#enablePage(tabId);
     const reading: AttachmentPhase = { kind: "resetting", step: "reading" };
     this.#enter(reading);
     const targetInfo = await readTargetInfo(host, tabId, record.targetInfo);
@@ -711,6 +725,9 @@ export class TabAttachment {
       this.detach("reattach_failed");
       return;
     }
+    // A new debugger session: the extension's own Page.enable goes first, whether or not the
+    // clients' state is replayed.
+    this.#enablePage(attachedTab);
     let targetInfo: JsonObject;
     try {
       targetInfo = await readTargetInfo(host, attachedTab, record.targetInfo);
@@ -755,6 +772,19 @@ export class TabAttachment {
     host.announce(this.record() ?? next ?? record);
     this.#flushBuffer();
     host.changed();
+  }
+
+  /**
+   * The extension's own `Page.enable` on a fresh debugger session, when the host keeps `Page`
+   * enabled. Issued, not awaited: Chrome runs one session's commands in order, so it takes
+   * effect before anything sent after it, and a tab busy rendering must not hold up the attach.
+   * A failure only means fewer download events; it is ignored.
+   */
+  #enablePage(tabId: number): void {
+    const host = this.#host;
+    if (host.keepPageEnabled !== true) return;
+    void host.deadline(host.debugger.sendCommand({ tabId }, "Page.enable"), "Page.enable")
+      .catch(() => {});
   }
 
   /** Replays the recorded state-setting commands in order; false when any of them failed. */

@@ -103,7 +103,13 @@ export interface TabBridgeOptions {
    * @default {100}
    */
   readonly createTargetSettleMs?: number;
-  /** The download emulation's worker half, for the `BrowserRelay.*Download*` methods. */
+  /**
+   * The download emulation's worker half, for the `BrowserRelay.*Download*` methods. With it,
+   * the extension also keeps `Page` enabled on every shared tab (the emulation's input is the
+   * tab's `Page.download*` events, which Chrome sends only while `Page` is enabled), and a
+   * client's `Page.disable` on a tab's own session does not switch `Page` off for everyone;
+   * the relay stops that client's `Page` events.
+   */
   readonly downloads?: DownloadBridge;
   /** The permission emulation's worker half, for `BrowserRelay.setContentSettings`. */
   readonly contentSettings?: ContentSettingsBridge;
@@ -144,6 +150,8 @@ export type ToggleResult =
 
 const REATTACH_DELAYS_MS: readonly number[] = [200, 500, 1000, 2000, 4000];
 const SCRIPT_REMOVAL = "Page.removeScriptToEvaluateOnNewDocument";
+const PAGE_ENABLE = "Page.enable";
+const PAGE_DISABLE = "Page.disable";
 
 function errorText(error: unknown): string {
   if (error instanceof Error && error.message !== "") return error.message;
@@ -186,6 +194,8 @@ export class TabBridge {
   readonly #onShared: (tabId: number, openerTabId: number) => void;
   readonly #debuggerTimeoutMs: number;
   readonly #commandTimeoutMs: number;
+  /** Whether the extension keeps `Page` enabled on every shared tab (see `downloads`). */
+  readonly #keepPageEnabled: boolean;
   readonly #abort = new AbortController();
   readonly #host: AttachmentHost & EmulationHost;
   /** Service workers of the shared tabs' origins, announced as top-level targets. */
@@ -242,12 +252,14 @@ export class TabBridge {
     this.#runtimeHold = new RuntimeEventHold(options.clock, {
       send: (event) => void this.#link.sendEvent(event),
     });
+    this.#keepPageEnabled = options.downloads !== undefined;
     this.#host = {
       debugger: options.debugger,
       tabs: options.tabs,
       windows: options.windows,
       clock: options.clock,
       sessions: options.sessions,
+      keepPageEnabled: this.#keepPageEnabled,
       timings: {
         reattachDelaysMs: options.reattachDelaysMs ?? REATTACH_DELAYS_MS,
         bufferLimit: options.bufferLimit ?? 50,
@@ -615,9 +627,18 @@ export class TabBridge {
     const params = method === SCRIPT_REMOVAL
       ? this.#translateParams(attachment, cdp.params)
       : cdp.params;
+    // While the extension keeps Page enabled, a client's Page.disable on a tab's own session
+    // must not switch it off for everyone: Chrome gets a Page.enable instead, which changes
+    // nothing on an enabled session but answers in order with the session's other commands.
+    // The relay has already stopped this client's Page events; the replay log books the
+    // client's disable.
+    const keep = method === PAGE_DISABLE && this.#keepPageEnabled &&
+      debuggee.sessionId === undefined;
     let sent: Promise<JsonObject>;
     try {
-      sent = this.#debugger.sendCommand(debuggee, method, params);
+      sent = keep
+        ? this.#debugger.sendCommand(debuggee, PAGE_ENABLE)
+        : this.#debugger.sendCommand(debuggee, method, params);
     } catch (error) {
       this.#reply(command, failure(error));
       return;

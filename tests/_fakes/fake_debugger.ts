@@ -12,6 +12,8 @@
  *   another client (DevTools, another extension: {@linkcode FakeDebugger.attachElsewhere}) is
  *   attached, as in Chrome, where `attached` does not say by whom;
  * - `detach` of a tab only another client holds rejects, as for a tab nobody holds.
+ * - domains enabled with `X.enable` on a tab's own session stay enabled until `X.disable` or
+ *   the end of that debugger session (`isEnabled`).
  *
  * @module
  */
@@ -61,6 +63,8 @@ export class FakeDebugger implements DebuggerPort {
   readonly #attachScript = new Map<number, FakeAttachOutcome[]>();
   readonly #targetIds = new Map<number, string>();
   readonly #openerIds = new Map<number, string>();
+  /** Tab id → domains enabled on its current top-level debugger session. */
+  readonly #enabled = new Map<number, Set<string>>();
   /** Every `sendCommand` call, in call order. */
   readonly calls: FakeDebuggerCall[] = [];
   readonly onEvent: FakeEvent<EventListener> = new FakeEvent();
@@ -103,6 +107,14 @@ export class FakeDebugger implements DebuggerPort {
     this.#elsewhere.add(tabId);
   }
 
+  /**
+   * Whether `domain` is enabled on the tab's current top-level debugger session: an
+   * `<domain>.enable` was accepted since the attach and no `<domain>.disable` since.
+   */
+  isEnabled(tabId: number, domain: string): boolean {
+    return this.#enabled.get(tabId)?.has(domain) === true;
+  }
+
   /** Scripts replies for a method; replaces any earlier script. */
   reply(method: string, reply: FakeReply): void {
     this.#replies.set(method, reply);
@@ -137,6 +149,7 @@ export class FakeDebugger implements DebuggerPort {
       );
     }
     this.#attached.add(tabId);
+    this.#enabled.set(tabId, new Set());
     return Promise.resolve();
   }
 
@@ -192,6 +205,7 @@ export class FakeDebugger implements DebuggerPort {
   }
 
   detach(target: { readonly tabId: number }): Promise<void> {
+    this.#enabled.delete(target.tabId);
     if (!this.#attached.delete(target.tabId)) {
       return Promise.reject(
         new Error(`Debugger is not attached to the tab with id: ${target.tabId}.`),
@@ -247,11 +261,14 @@ export class FakeDebugger implements DebuggerPort {
     const scripted = this.#replies.get(method);
     if (scripted) {
       try {
-        return Promise.resolve(scripted(target, params));
+        const result = scripted(target, params);
+        this.#noteDomain(target, method);
+        return Promise.resolve(result);
       } catch (error) {
         return Promise.reject(error);
       }
     }
+    this.#noteDomain(target, method);
     if (method === "Target.getTargetInfo" && target.sessionId === undefined) {
       return Promise.resolve({ targetInfo: this.#targetInfo(tabId) });
     }
@@ -280,6 +297,16 @@ export class FakeDebugger implements DebuggerPort {
     ]);
   }
 
+  /** Books `X.enable` / `X.disable` accepted on a tab's own session. */
+  #noteDomain(target: Debuggee, method: string): void {
+    if (target.sessionId !== undefined || target.tabId === undefined) return;
+    const domains = this.#enabled.get(target.tabId);
+    const [domain, command] = method.split(".");
+    if (domains === undefined || domain === undefined) return;
+    if (command === "enable") domains.add(domain);
+    else if (command === "disable") domains.delete(domain);
+  }
+
   #targetInfo(tabId: number): JsonObject {
     const tab = this.#tabs.peek(tabId);
     const opener = tab?.openerTabId;
@@ -305,12 +332,14 @@ export class FakeDebugger implements DebuggerPort {
   /** Chrome ends the session: drops the attachment, then fires `onDetach`. */
   emitDetach(tabId: number, reason: string): void {
     this.#attached.delete(tabId);
+    this.#enabled.delete(tabId);
     this.onDetach.emit({ tabId }, reason);
   }
 
   /** Drops an attachment silently (a debugger lost while the worker was stopped). */
   lose(tabId: number): void {
     this.#attached.delete(tabId);
+    this.#enabled.delete(tabId);
   }
 
   /** Calls whose method matches, for order assertions. */
@@ -328,6 +357,7 @@ export class FakeDebugger implements DebuggerPort {
     this.#attachScript.clear();
     this.#targetIds.clear();
     this.#openerIds.clear();
+    this.#enabled.clear();
     this.calls.length = 0;
     this.onEvent.reset();
     this.onDetach.reset();

@@ -1,5 +1,6 @@
-// Dialog events through the router: like Chrome, only client sessions that enabled Page get
-// them, so a session that never asked for them cannot answer (or auto-dismiss) a dialog.
+// Page events through the router: like Chrome, only client sessions that enabled Page get
+// them (screencast frames excepted), so a session that never asked for dialog events cannot
+// answer (or auto-dismiss) a dialog.
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../codec/json.ts";
 import { FakeExtension } from "../../harness/fake_extension.ts";
@@ -35,7 +36,7 @@ async function aliasOf(client: CdpTestClient, targetId: string): Promise<string>
   return String((reply.result as JsonObject).sessionId);
 }
 
-Deno.test("CdpRouter.handleEvent() sends dialog events only to sessions that enabled Page", async (t) => {
+Deno.test("CdpRouter.handleEvent() sends dialog and other Page events only to sessions that enabled Page", async (t) => {
   await using relay = await startTestRelay();
   await using ext = await FakeExtension.connect({ url: relay.url, token: TOKEN });
   await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one.example/" });
@@ -66,8 +67,40 @@ Deno.test("CdpRouter.handleEvent() sends dialog events only to sessions that ena
     assert.deepEqual(await drained(silent), []);
   });
 
-  await t.step("other events still reach every session", async () => {
+  await t.step("other Page events too reach only the enabled sessions", async () => {
     ext.event("Page.loadEventFired", { timestamp: 1 }, "cb-tab-1");
+    ext.event("Page.downloadWillBegin", { guid: "G1", url: "https://one.example/f" }, "cb-tab-1");
+    const got = await drained(enabled);
+    assert.deepEqual(got.map((f) => f.method), [
+      "Page.loadEventFired",
+      "Page.loadEventFired",
+      "Page.downloadWillBegin",
+      "Page.downloadWillBegin",
+    ]);
+    assert.deepEqual(sessionIds(got), ["cb-tab-1", pageAlias, "cb-tab-1", pageAlias]);
+    assert.deepEqual(await drained(silent), []);
+  });
+
+  await t.step("screencast frames need no Page.enable, as in Chrome", async () => {
+    ext.event("Page.screencastFrame", { data: "", metadata: {}, sessionId: 1 }, "cb-tab-1");
+    ext.event("Page.screencastVisibilityChanged", { visible: true }, "cb-tab-1");
+    const got = await drained(enabled);
+    assert.deepEqual(sessionIds(got), [
+      "cb-tab-1",
+      quietAlias,
+      pageAlias,
+      "cb-tab-1",
+      quietAlias,
+      pageAlias,
+    ]);
+    assert.deepEqual((await drained(silent)).map((f) => f.method), [
+      "Page.screencastFrame",
+      "Page.screencastVisibilityChanged",
+    ]);
+  });
+
+  await t.step("other events still reach every session", async () => {
+    ext.event("Network.loadingFinished", { requestId: "R1" }, "cb-tab-1");
     assert.deepEqual(sessionIds(await drained(enabled)), ["cb-tab-1", quietAlias, pageAlias]);
     assert.deepEqual(sessionIds(await drained(silent)), ["cb-tab-1"]);
   });
@@ -112,4 +145,46 @@ Deno.test("CdpRouter.handleEvent() forgets Page.enable with the target it was se
   await client.call("Page.enable", {}, "cb-tab-1");
   ext.event("Page.javascriptDialogOpening", { ...OPENING, frameId: "T2" }, "cb-tab-1");
   assert.deepEqual(sessionIds(await drained(client)), ["cb-tab-1"]);
+});
+
+Deno.test("CdpRouter.handleEvent() starts a session's Page events with Chrome's reply to its Page.enable", async (t) => {
+  await using relay = await startTestRelay();
+  await using ext = await FakeExtension.connect({ url: relay.url, token: TOKEN });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1", url: "https://one.example/" });
+  await using client = await CdpTestClient.connect(relay);
+  await client.call("Target.setAutoAttach", { autoAttach: true, flatten: true });
+  await client.event("Target.attachedToTarget");
+  // The extension keeps Page enabled, so Chrome emits Page events before it processes the
+  // client's Page.enable; on Chrome's own endpoint the session would not get those.
+  ext.handler = (command) => command.method === "Page.enable" ? undefined : {};
+  await t.step("events Chrome sent before the reply are not delivered", async () => {
+    const id = client.post("Page.enable", {}, "cb-tab-1");
+    const forwarded = await ext.nextCommand("Page.enable");
+    ext.event(
+      "Page.frameNavigated",
+      { frame: { id: "T1", url: "https://early.example/" } },
+      "cb-tab-1",
+    );
+    ext.respond(forwarded.id, {});
+    ext.event(
+      "Page.frameNavigated",
+      { frame: { id: "T1", url: "https://late.example/" } },
+      "cb-tab-1",
+    );
+    assert.deepEqual(await client.response(id), { id, sessionId: "cb-tab-1", result: {} });
+    const got = await drained(client);
+    assert.deepEqual(got.map((f) => ((f.params as JsonObject).frame as JsonObject).url), [
+      "https://late.example/",
+    ]);
+  });
+
+  await t.step("a Page.enable that Chrome refuses starts nothing", async () => {
+    await client.call("Page.disable", {}, "cb-tab-1");
+    ext.handler = (command) =>
+      command.method === "Page.enable" ? "Not attached to an active page" : {};
+    const reply = await client.call("Page.enable", {}, "cb-tab-1");
+    assert.ok(reply.error !== undefined);
+    ext.event("Page.loadEventFired", { timestamp: 1 }, "cb-tab-1");
+    assert.deepEqual(await drained(client), []);
+  });
 });

@@ -321,6 +321,8 @@ Deno.test("CdpRouter.handleEvent() routes session events to holders only", async
   await holder.call("Target.setAutoAttach", { autoAttach: true, flatten: true });
   ext.announce("cb-tab-1", { targetId: "T1" });
   await holder.event("Target.attachedToTarget");
+  // Page events reach only sessions that enabled Page, as in Chrome.
+  await holder.call("Page.enable", {}, "cb-tab-1");
 
   ext.event("Page.loadEventFired", { timestamp: 1 }, "cb-tab-1");
   // A child attach links the child to its tab; its events follow the tab's holders.
@@ -486,6 +488,9 @@ Deno.test("CdpRouter.handleCommand() gives a held target a new alias session", a
     });
   });
   await t.step("events of the tab reach the alias too; child attaches do not", async () => {
+    // Page events reach only sessions that enabled Page, as in Chrome.
+    await client.call("Page.enable", {}, "cb-tab-1");
+    await client.call("Page.enable", {}, alias);
     ext.event("Page.loadEventFired", { timestamp: 1 }, "cb-tab-1");
     ext.event("Target.attachedToTarget", {
       sessionId: "CHILD1",
@@ -608,6 +613,8 @@ Deno.test("CdpRouter.handleCommand() ends aliases made on a detached browser ses
   const reply = await client.call("Target.attachToTarget", { targetId: "T1" }, browser);
   const alias = String((reply.result as JsonObject).sessionId);
   await client.event("Target.attachedToTarget");
+  // Enabled, so only the alias's end can keep the tab's Page events from it.
+  await client.call("Page.enable", {}, alias);
 
   await client.call("Target.detachFromTarget", { sessionId: browser });
   const detach = await client.event("Target.detachedFromTarget");

@@ -81,9 +81,7 @@ function downloadBehaviorCase(
   return {
     feature: `Download: Browser.setDownloadBehavior ${behavior}`,
     client: "CDP",
-    expectRelay: "todo(#13)",
-    why:
-      "chrome.debugger has no Browser domain: the relay must emulate setDownloadBehavior and the Browser.download* events with chrome.downloads",
+    expectRelay: "pass",
     timeoutMs: 15_000,
     async run(env) {
       const { cdp, sessionId } = await rawPage(env, "/download");
