@@ -55,6 +55,16 @@ export interface TabGroupsOptions {
    */
   readonly retryDelaysMs?: readonly number[];
   /**
+   * How long a shared tab that left our group may take to disappear before the move counts as
+   * the person's. Chrome takes a closing tab out of its group just before it removes the tab
+   * (`chrome.tabs.onUpdated` with no group, then `onRemoved`), also when a `beforeunload` dialog
+   * was accepted: such a tab is closing, not being taken out, and stopping its sharing then would
+   * announce a detach before the answer to the dialog reaches the client.
+   *
+   * @default {250}
+   */
+  readonly leaveGraceMs?: number;
+  /**
    * Receives diagnostics.
    *
    * @default {() => {}}
@@ -111,6 +121,7 @@ export class TabGroups {
   readonly #share: (tabId: number) => Promise<boolean>;
   readonly #unshare: (tabId: number) => Promise<void>;
   readonly #retryDelaysMs: readonly number[];
+  readonly #leaveGraceMs: number;
   readonly #log: (message: string) => void;
   /** Window id → our group there. */
   #byWindow = new Map<number, number>();
@@ -135,6 +146,7 @@ export class TabGroups {
     this.#share = options.share;
     this.#unshare = options.unshare;
     this.#retryDelaysMs = options.retryDelaysMs ?? [100, 250, 500, 1000];
+    this.#leaveGraceMs = options.leaveGraceMs ?? 250;
     this.#log = options.log ?? (() => {});
   }
 
@@ -254,9 +266,15 @@ export class TabGroups {
         }
         return;
       }
-      if (!this.#inGroup.delete(tabId)) return;
-      // Dragged out of our group (into none, another group or another window): stop sharing.
-      if (shared) await this.#unshare(tabId);
+      if (!this.#inGroup.delete(tabId) || !shared) return;
+      // Out of our group (into none, another group or another window): stop sharing, unless
+      // the tab is closing (Chrome ungroups a closing tab just before removing it). The tab's
+      // own removal then detaches it.
+      await this.#sleep(this.#leaveGraceMs);
+      if (this.#closed) return;
+      const tab = await this.#tab(tabId);
+      if (tab === undefined || this.#isOurGroup(tab.groupId) || !this.#isShared(tabId)) return;
+      await this.#unshare(tabId);
     });
   }
 

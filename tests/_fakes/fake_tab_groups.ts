@@ -60,6 +60,15 @@ export class FakeTabGroups implements TabGroupsPort {
     this.#move([tabId], groupId);
   }
 
+  /**
+   * A grouped tab closes as Chrome closes it: it leaves its group first (`onUpdated` with no
+   * group), then it is removed (`onRemoved`).
+   */
+  async closeTab(tabId: number): Promise<void> {
+    this.#move([tabId], TAB_GROUP_NONE);
+    await this.#tabs.remove(tabId);
+  }
+
   /** The person closes a group: its tabs close, then the group is gone. */
   async closeGroup(groupId: number): Promise<void> {
     for (const tabId of this.members(groupId)) await this.#tabs.remove(tabId);

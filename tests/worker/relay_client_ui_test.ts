@@ -31,6 +31,8 @@ interface Harness {
   readonly action: FakeAction;
   client: RelayClient;
   settle(): Promise<void>;
+  /** Advances fake time by `ms`, running what falls due. */
+  tick(ms: number): Promise<void>;
   restart(): Promise<void>;
 }
 
@@ -107,6 +109,9 @@ async function withUi(
       action,
       client: build(),
       settle,
+      tick: async (ms) => {
+        await clock.tickAsync(ms);
+      },
       restart: async () => {
         h.client.close();
         await settle();
@@ -185,6 +190,8 @@ Deno.test("RelayClient() groups shared tabs and stops a tab the person drags out
     assert.deepEqual(h.groups.members(group?.id ?? -1), [a.id, b.id]);
 
     h.groups.drag(a.id, TAB_GROUP_NONE);
+    await h.settle();
+    await h.tick(250); // the grace a closing tab gets to disappear
     await h.settle();
     assert.equal(h.dbg.isAttached(a.id), false);
     assert.deepEqual(h.client.status().tabs.map((t) => t.tabId), [b.id]);

@@ -22,8 +22,16 @@ class World {
   readonly refuse = new Set<number>();
   readonly log: string[] = [];
   manager: TabGroups;
+  /** Tabs `unshare` was called for, in order. */
+  readonly unshared: number[] = [];
+  readonly #leaveGraceMs: number | undefined;
 
-  constructor() {
+  /**
+   * @param leaveGraceMs The manager's `leaveGraceMs`: 0 (a zero timer) unless a test with fake
+   *   time checks the default.
+   */
+  constructor(leaveGraceMs: number | "default" = 0) {
+    this.#leaveGraceMs = leaveGraceMs === "default" ? undefined : leaveGraceMs;
     this.manager = this.#make();
   }
 
@@ -41,11 +49,13 @@ class World {
         return Promise.resolve(true);
       },
       unshare: (tabId) => {
+        this.unshared.push(tabId);
         this.shared.delete(tabId);
         void manager.unshared(tabId);
         return Promise.resolve();
       },
       log: (message) => this.log.push(message),
+      ...(this.#leaveGraceMs === undefined ? {} : { leaveGraceMs: this.#leaveGraceMs }),
     });
     this.groups.onTabGrouped.addListener((tabId, groupId) =>
       void manager.handleTabGrouped(tabId, groupId)
@@ -161,6 +171,48 @@ Deno.test("TabGroups.handleTabGrouped() stops sharing a tab the person drags out
     assert.deepEqual([...w.shared], []);
     assert.deepEqual(w.groups.all(), []);
   });
+});
+
+Deno.test("TabGroups.handleTabGrouped() leaves a closing tab shared: Chrome ungroups it just before removing it", async () => {
+  const clock = FakeTimers.install({ now: 0, toFake: ["setTimeout", "clearTimeout", "Date"] });
+  try {
+    const w = new World("default");
+    await w.manager.restore(true, []);
+    const a = w.tabs.add();
+    const b = w.tabs.add();
+    await w.share(a.id);
+    await w.share(b.id);
+    // A page closed after its beforeunload dialog was accepted: the tab's removal, not the
+    // group, ends its sharing (the bridge announces `tab_closed` once the tab is gone).
+    await w.groups.closeTab(a.id);
+    await clock.tickAsync(250);
+    await w.settle();
+    assert.deepEqual(w.unshared, []);
+    assert.deepEqual(w.ours().map((g) => g.members), [[b.id]]);
+    assert.equal(clock.countTimers(), 0);
+  } finally {
+    clock.uninstall();
+  }
+});
+
+Deno.test("TabGroups.handleTabGrouped() stops a tab dragged out once the closing grace has passed", async () => {
+  const clock = FakeTimers.install({ now: 0, toFake: ["setTimeout", "clearTimeout", "Date"] });
+  try {
+    const w = new World("default");
+    await w.manager.restore(true, []);
+    const a = w.tabs.add();
+    await w.share(a.id);
+    w.groups.drag(a.id, TAB_GROUP_NONE);
+    await clock.tickAsync(249);
+    assert.deepEqual(w.unshared, []);
+    await clock.tickAsync(1);
+    await w.settle();
+    assert.deepEqual(w.unshared, [a.id]);
+    assert.deepEqual([...w.shared], []);
+    assert.equal(clock.countTimers(), 0);
+  } finally {
+    clock.uninstall();
+  }
 });
 
 Deno.test("TabGroups.handleTabGrouped() shares a tab the person drags in", async (t) => {
