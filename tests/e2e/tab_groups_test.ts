@@ -48,6 +48,24 @@ rigTest("tabGroups() make sharing visible and let the person revoke it", async (
     await waitUntil("relay lists tab C", async () => (await listedUrls(rig)).includes(urlC));
   });
 
+  await t.step("a popup a shared tab opens is shared and joins the group", async () => {
+    const opener = rig.browser.context.pages().find((page) => page.url() === urlB);
+    assert.ok(opener);
+    const urlPopup = `${rig.pages.a}/?title=Popup`;
+    await opener.evaluate((url) => void window.open(url), urlPopup);
+    const popupTabId = await rig.tabIdOf(urlPopup);
+    await waitShared(rig, [b.tabId, c.tabId, popupTabId]);
+    const [group, ...more] = await waitUntil("the popup in the one group", async () => {
+      const found = await relayGroups(rig);
+      return found[0]?.tabIds.includes(popupTabId) === true ? found : undefined;
+    });
+    assert.deepEqual(more, []);
+    assert.deepEqual([...(group?.tabIds ?? [])].sort(), [b.tabId, c.tabId, popupTabId].sort());
+    // Closing it ends its sharing and leaves the group as it was.
+    await rig.browser.worker.evaluate((id) => chrome.tabs.remove(id), popupTabId);
+    await waitShared(rig, [b.tabId, c.tabId]);
+  });
+
   await t.step("a worker restart leaves exactly one group", async () => {
     const control = await WorkerControl.open(rig.browser.context, rig.browser.extensionId);
     try {
