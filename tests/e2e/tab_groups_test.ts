@@ -52,7 +52,7 @@ rigTest("tabGroups() make sharing visible and let the person revoke it", async (
     const opener = rig.browser.context.pages().find((page) => page.url() === urlB);
     assert.ok(opener);
     const urlPopup = `${rig.pages.a}/?title=Popup`;
-    await opener.evaluate((url) => void window.open(url), urlPopup);
+    await opener.evaluate((url) => void globalThis.open(url), urlPopup);
     const popupTabId = await rig.tabIdOf(urlPopup);
     await waitShared(rig, [b.tabId, c.tabId, popupTabId]);
     const [group, ...more] = await waitUntil("the popup in the one group", async () => {
