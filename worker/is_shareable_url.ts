@@ -8,8 +8,8 @@ const RESTRICTED =
   /^(chrome|chrome-extension|chrome-untrusted|chrome-search|devtools|edge|about:devtools|view-source)(:|$)|^https:\/\/chromewebstore\.google\.com\//;
 
 /**
- * Tells whether Chrome lets an extension debug a page at `url` (the same rule the tab bridge
- * applies when it attaches).
+ * Tells whether Chrome lets an extension debug a page at `url`: the one rule for the popup's
+ * share button and for every attach (`worker/tab_attachment.ts`).
  *
  * @param url The tab URL; an unknown URL counts as shareable.
  * @returns False for `chrome://` and other browser pages and the Chrome Web Store.

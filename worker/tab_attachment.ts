@@ -23,6 +23,7 @@
  */
 
 import type { CdpCall, Outcome } from "../codec/extension_frame.ts";
+import { isShareableUrl } from "./is_shareable_url.ts";
 import type { JsonObject } from "../codec/json.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
 import type { Clock, Debuggee, DebuggerPort, TabInfo, TabsPort, TimerHandle } from "./ports.ts";
@@ -120,15 +121,12 @@ interface ReattachOptions {
   readonly detachFirst: boolean;
 }
 
-const RESTRICTED_URL =
-  /^(chrome|chrome-extension|chrome-untrusted|chrome-search|devtools|edge|about:devtools)(:|$)|^https:\/\/chromewebstore\.google\.com\//;
-
 /**
  * @param url A tab URL.
- * @returns True for pages Chrome does not let extensions debug.
+ * @returns True for pages Chrome does not let extensions debug (the one rule the popup uses too).
  */
 export function isRestrictedUrl(url: string | undefined): boolean {
-  return url !== undefined && RESTRICTED_URL.test(url);
+  return !isShareableUrl(url);
 }
 
 /**
