@@ -776,46 +776,13 @@ export class RelayConnection implements RelayLink {
         })
       );
     }
-    let result: PreflightResult;
-    try {
-      result = await step.alive(preflight(
-        { port: settings.relayPort, relayToken },
-        { http: this.#ports.http, clock: this.#ports.clock },
-        { timeoutMs: this.#preflightTimeoutMs, signal: step.signal },
-      ));
-    } catch (error) {
-      if (error instanceof ScopeReleasedError) throw error;
-      result = {
-        kind: "unreachable",
-        message: `Relay server not reachable at ${relayBaseUrl(settings.relayPort)} (${
-          String(error)
-        })`,
-      };
-    }
+    const result = await this.#preflight({ port: settings.relayPort, relayToken }, step);
     this.#act(() => {
       switch (result.kind) {
         case "unreachable":
-          return this.#fail({
-            code: "relay_unreachable",
-            message: result.message,
-            retry: "backoff",
-            close: "already",
-          });
         case "token_rejected":
-          return this.#fail({
-            code: "token_rejected",
-            message: result.message,
-            retry: "never",
-            close: "already",
-          });
         case "mutual_unsupported":
-          // Only asked without a relay token (scheme mutual-v1), never here.
-          return this.#fail({
-            code: "incompatible_relay",
-            message: result.message,
-            retry: "never",
-            close: "already",
-          });
+          return this.#failPreflight(result);
         case "ok":
           attempt.expectsChallenge = result.expectsChallenge ||
             this.#challengePorts.has(attempt.port);
@@ -850,37 +817,13 @@ export class RelayConnection implements RelayLink {
         })
       );
     }
-    let result: PreflightResult;
-    try {
-      result = await step.alive(preflight(
-        { port: attempt.port },
-        { http: this.#ports.http, clock: this.#ports.clock },
-        { timeoutMs: this.#preflightTimeoutMs, signal: step.signal },
-      ));
-    } catch (error) {
-      if (error instanceof ScopeReleasedError) throw error;
-      result = {
-        kind: "unreachable",
-        message: `Relay server not reachable at ${relayBaseUrl(attempt.port)} (${String(error)})`,
-      };
-    }
+    const result = await this.#preflight({ port: attempt.port }, step);
     this.#act(() => {
       switch (result.kind) {
         case "unreachable":
-          return this.#fail({
-            code: "relay_unreachable",
-            message: result.message,
-            retry: "backoff",
-            close: "already",
-          });
-        case "token_rejected": // not asked without a relay token
+        case "token_rejected":
         case "mutual_unsupported":
-          return this.#fail({
-            code: "incompatible_relay",
-            message: result.message,
-            retry: "never",
-            close: "already",
-          });
+          return this.#failPreflight(result);
         case "ok": {
           const clientNonce = this.#clientNonce();
           attempt.mutual = { key, clientNonce };
@@ -893,6 +836,64 @@ export class RelayConnection implements RelayLink {
         }
       }
     });
+  }
+
+  /**
+   * The attempt's preflight: a throw other than the step's release counts as an unreachable
+   * relay, as a failed request does.
+   */
+  async #preflight(
+    target: { readonly port: number; readonly relayToken?: string },
+    step: PhaseScope,
+  ): Promise<PreflightResult> {
+    try {
+      return await step.alive(preflight(
+        target,
+        { http: this.#ports.http, clock: this.#ports.clock },
+        { timeoutMs: this.#preflightTimeoutMs, signal: step.signal },
+      ));
+    } catch (error) {
+      if (error instanceof ScopeReleasedError) throw error;
+      return {
+        kind: "unreachable",
+        message: `Relay server not reachable at ${relayBaseUrl(target.port)} (${String(error)})`,
+      };
+    }
+  }
+
+  /**
+   * The one failure of each refused preflight, for both flows: an unreachable relay is retried;
+   * a refused token (asked only with a relay token) and a relay without mutual-v1 (asked only
+   * without one) wait for the settings to change.
+   */
+  #failPreflight(result: Exclude<PreflightResult, { readonly kind: "ok" }>): void {
+    switch (result.kind) {
+      case "unreachable":
+        return this.#fail({
+          code: "relay_unreachable",
+          message: result.message,
+          retry: "backoff",
+          close: "already",
+        });
+      case "token_rejected":
+        return this.#fail({
+          code: "token_rejected",
+          message: result.message,
+          retry: "never",
+          close: "already",
+        });
+      case "mutual_unsupported":
+        return this.#fail({
+          code: "incompatible_relay",
+          message: result.message,
+          retry: "never",
+          close: "already",
+        });
+      default: {
+        const _exhaustive: never = result;
+        return _exhaustive;
+      }
+    }
   }
 
   #openSocket(attempt: Attempt, url: string): void {
