@@ -427,10 +427,14 @@ export class CdpRouter {
   prune(call: CdpCall, message: string): void {
     if (!isTargetGoneError(message)) return;
     if (call.sessionId !== undefined) {
-      // A `Target.*` command that names another session in its params fails about that one:
-      // `Target.detachFromTarget {sessionId}` for a page's service worker child that another
-      // client detached first answers "No session with given id", and the page lives on.
-      if (call.method.startsWith("Target.") && call.params?.sessionId !== undefined) return;
+      // A `Target.*` command that names a session or a target in its params fails about that
+      // one, never about the session it was sent on: `Target.detachFromTarget {sessionId}` for a
+      // page's service worker child that another client detached first, or
+      // `Target.activateTarget {targetId}` for a tab that is gone, and the page lives on.
+      if (
+        call.method.startsWith("Target.") &&
+        (call.params?.sessionId !== undefined || call.params?.targetId !== undefined)
+      ) return;
       // Only the session the command named can be gone. A session the relay does not know (a
       // child, or one made up by the client) says nothing about a live target, whatever
       // `params.targetId` claims.

@@ -1,5 +1,6 @@
 /**
- * Regression tests for the relay defects of issue 14 (2, 3, 4 and 6): each failed on the relay
+ * Regression tests for the relay defects of issue 14 (2, 3, 4 and 6) and the same class as 3 for a
+ * `Target.*` command naming another target: each failed on the relay
  * before its fix.
  *
  * @module
@@ -82,6 +83,26 @@ Deno.test("CdpRouter.prune() never drops a live target for an error on an unknow
   assert.deepEqual(holder.events("Target.detachedFromTarget"), []);
   const list = await http(relay, "/json/list", { headers: tokenHeader() });
   assert.deepEqual(JSON.parse(list.body).map((e: JsonObject) => e.id), ["T1"]);
+  assert.equal(relay.stats().targets, 1);
+});
+
+Deno.test("CdpRouter.prune() never drops the session a Target command was sent on for an error about the target it names", async () => {
+  await using relay = await startTestRelay();
+  await using ext = await FakeExtension.connect({
+    url: relay.url,
+    token: TOKEN,
+    handler: (command) =>
+      command.method === "Target.activateTarget" ? "No target with given id found" : {},
+  });
+  await announceAndWait(relay, ext, "cb-tab-1", { targetId: "T1" });
+  await using holder = await CdpTestClient.connect(relay);
+  const { sessionId } =
+    (await holder.call("Target.attachToTarget", { targetId: "T1", flatten: true }))
+      .result as { sessionId: string };
+  const reply = await holder.call("Target.activateTarget", { targetId: "GONE" }, sessionId);
+  assert.deepEqual(reply.error, { code: -32000, message: "No target with given id found" });
+  await holder.call("Target.getTargets");
+  assert.deepEqual(holder.events("Target.detachedFromTarget"), []);
   assert.equal(relay.stats().targets, 1);
 });
 
