@@ -288,3 +288,24 @@ export async function connectReady(h: Harness): Promise<FakeSocket> {
   await tickUntil(h, () => h.conn.isReady(), 1_000, 1);
   return h.sockets.last;
 }
+
+/**
+ * Scripts a relay on a fake socket for the client tests: it opens, sends the challenge and
+ * answers `connect` with hello-ok (the token flow).
+ */
+export function scriptRelay(socket: FakeSocket): void {
+  queueMicrotask(() => {
+    if (socket.state !== "connecting") return;
+    socket.open();
+    socket.receive(CHALLENGE);
+  });
+  socket.onSend = (text) => {
+    const frame = JSON.parse(text) as { type?: string; method?: string; id?: string };
+    if (frame.type === "req" && frame.method === "connect" && typeof frame.id === "string") {
+      const id = frame.id;
+      queueMicrotask(() => {
+        if (socket.state === "open") socket.receive(helloOk(id));
+      });
+    }
+  };
+}

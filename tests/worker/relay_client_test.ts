@@ -16,7 +16,7 @@ import { FakeHttp, relayHandler } from "../_fakes/fake_http.ts";
 import { type FakeSocket, FakeSocketFactory } from "../_fakes/fake_socket.ts";
 import { FakeStorage } from "../_fakes/fake_storage.ts";
 import { FakeTabs } from "../_fakes/fake_tabs.ts";
-import { CHALLENGE, fakeDerive, helloOk, TOKEN } from "./_connection_harness.ts";
+import { fakeDerive, scriptRelay, TOKEN } from "./_connection_harness.ts";
 
 interface ClientHarness {
   readonly clock: ReturnType<typeof FakeTimers.install>;
@@ -38,23 +38,6 @@ interface ClientHarness {
 }
 
 /** The project relay, scripted: open, challenge, hello-ok to the connect request. */
-function scriptRelay(socket: FakeSocket): void {
-  queueMicrotask(() => {
-    if (socket.state !== "connecting") return;
-    socket.open();
-    socket.receive(CHALLENGE);
-  });
-  socket.onSend = (text) => {
-    const frame = JSON.parse(text) as { type?: string; method?: string; id?: string };
-    if (frame.type === "req" && frame.method === "connect" && typeof frame.id === "string") {
-      const id = frame.id;
-      queueMicrotask(() => {
-        if (socket.state === "open") socket.receive(helloOk(id));
-      });
-    }
-  };
-}
-
 /** The CDP events a socket carried, as `[method, params]`. */
 function eventsOn(socket: FakeSocket): { method: string; params: Record<string, unknown> }[] {
   return socket.sentJson.flatMap((frame) => {

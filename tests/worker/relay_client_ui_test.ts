@@ -12,13 +12,13 @@ import {
 } from "../_fakes/fake_chrome.ts";
 import { FakeDebugger } from "../_fakes/fake_debugger.ts";
 import { FakeHttp, relayHandler } from "../_fakes/fake_http.ts";
-import { type FakeSocket, FakeSocketFactory } from "../_fakes/fake_socket.ts";
+import { FakeSocketFactory } from "../_fakes/fake_socket.ts";
 import { FakeStorage } from "../_fakes/fake_storage.ts";
 import { FakeTabGroups } from "../_fakes/fake_tab_groups.ts";
 import { FakeTabs } from "../_fakes/fake_tabs.ts";
 import { FakeCommands, FakePages } from "../_fakes/fake_ui.ts";
 import { deriveRelayToken } from "../../codec/derive_relay_token.ts";
-import { CHALLENGE, fakeDerive, helloOk, TOKEN } from "./_connection_harness.ts";
+import { fakeDerive, scriptRelay, TOKEN } from "./_connection_harness.ts";
 
 interface Harness {
   readonly tabs: FakeTabs;
@@ -34,23 +34,6 @@ interface Harness {
   /** Advances fake time by `ms`, running what falls due. */
   tick(ms: number): Promise<void>;
   restart(): Promise<void>;
-}
-
-function scriptRelay(socket: FakeSocket): void {
-  queueMicrotask(() => {
-    if (socket.state !== "connecting") return;
-    socket.open();
-    socket.receive(CHALLENGE);
-  });
-  socket.onSend = (text) => {
-    const frame = JSON.parse(text) as { type?: string; method?: string; id?: string };
-    if (frame.type === "req" && frame.method === "connect" && typeof frame.id === "string") {
-      const id = frame.id;
-      queueMicrotask(() => {
-        if (socket.state === "open") socket.receive(helloOk(id));
-      });
-    }
-  };
 }
 
 async function withUi(
