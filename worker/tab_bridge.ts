@@ -38,6 +38,9 @@ import { ServiceWorkerTargets } from "./service_worker_targets.ts";
 import { RuntimeEventHold } from "./runtime_event_hold.ts";
 import { TimeoutError, withDeadline } from "./with_deadline.ts";
 
+/** How long after a shared page's `Page.windowOpen` a new tab counts as its popup candidate. */
+const POPUP_WINDOW_OPEN_MS = 5_000;
+
 /** Options of {@linkcode TabBridge}. */
 export interface TabBridgeOptions {
   readonly debugger: DebuggerPort;
@@ -192,6 +195,13 @@ export class TabBridge {
   readonly #onChange: () => void;
   readonly #sharePopups: () => Promise<boolean>;
   readonly #onShared: (tabId: number, openerTabId: number) => void;
+  /**
+   * When a shared tab's page last asked for a new window (`Page.windowOpen`, sent while the
+   * extension keeps `Page` enabled). Chrome's `openerTabId` names the tab that was active, not
+   * always the opener, so a new tab opened just after that is a candidate too; its own
+   * `openerId` decides (`admit` in {@linkcode TabBridge.prototype.handleTabCreated}).
+   */
+  #windowOpenAt = Number.NEGATIVE_INFINITY;
   readonly #debuggerTimeoutMs: number;
   readonly #commandTimeoutMs: number;
   /** Whether the extension keeps `Page` enabled on every shared tab (see `downloads`). */
@@ -738,6 +748,7 @@ export class TabBridge {
     }
     const record = this.#sessions.byTab(source.tabId);
     if (!record) return;
+    if (method === "Page.windowOpen") this.#windowOpenAt = this.#clock.now();
     const outer = source.sessionId ?? record.sessionId;
     if (method === "Target.attachedToTarget" && params) {
       const childId = params.sessionId;
@@ -837,7 +848,8 @@ export class TabBridge {
     const tabId = tab.id;
     const openerTabId = tab.openerTabId;
     if (this.#closed || tabId === undefined || openerTabId === undefined) return;
-    if (this.#sessions.byTab(openerTabId) === undefined) return;
+    const openedBySharedPage = this.#clock.now() - this.#windowOpenAt <= POPUP_WINDOW_OPEN_MS;
+    if (this.#sessions.byTab(openerTabId) === undefined && !openedBySharedPage) return;
     let share: boolean;
     try {
       share = await this.#sharePopups();

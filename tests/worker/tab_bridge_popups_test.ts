@@ -203,6 +203,33 @@ Deno.test("TabBridge.handleTabCreated() detaches again, announcing nothing, when
   });
 });
 
+Deno.test("TabBridge.handleTabCreated() shares a shared page's popup when Chrome names another tab as its opener", async () => {
+  await withHarness(async (h, clock) => {
+    const openerTabId = await sharedOpener(h);
+    const active = h.tabs.add({ url: "https://active.test/" });
+    // Chrome names the tab that was active, not the shared page that called window.open.
+    h.bridge.handleDebuggerEvent({ tabId: openerTabId }, "Page.windowOpen", {
+      url: "https://popup.test/",
+    });
+    const popup = h.tabs.add({ url: "https://popup.test/", openerTabId: active.id });
+    h.dbg.setOpenerId(popup.id, `TARGET-${openerTabId}`);
+    h.tabs.onCreated.emit({ ...popup });
+    await h.settled();
+    await clock.tickAsync(0);
+    assert.equal(h.dbg.isAttached(popup.id), true);
+    const attaches = h.link.events.filter((e) => e.method === "Target.attachedToTarget");
+    assert.deepEqual(attaches.map((e) => e.params?.sessionId), ["cb-tab-2"]);
+    // Long after the window.open, a tab the unshared tab opens is no candidate.
+    h.link.clear();
+    await clock.tickAsync(5_001);
+    const later = h.tabs.open(active.id, { url: "https://later.test/" });
+    await h.settled();
+    await clock.tickAsync(0);
+    assert.equal(h.dbg.calls.some((c) => c.debuggee.tabId === later.id), false);
+    assert.deepEqual(h.link.events, []);
+  });
+});
+
 Deno.test("TabBridge.handleTabCreated() never announces a popup closed during its attach", async () => {
   await withHarness(async (h, clock) => {
     const openerTabId = await sharedOpener(h);
