@@ -48,6 +48,17 @@ export {
 } from "./codec/decode_extension_frame.ts";
 export { validateExtensionFrame } from "./codec/validate_extension_frame.ts";
 export { encodeExtensionFrame } from "./codec/encode_extension_frame.ts";
+export {
+  decodeFrameBatch,
+  type DecodeFrameBatchOptions,
+  DEFAULT_MAX_BATCH_FRAMES,
+  encodeFrameBatch,
+  FRAME_BATCH_CAP,
+  FrameBatcher,
+  type FrameBatcherOptions,
+  isFrameBatch,
+  MAX_BATCHED_FRAME_CHARS,
+} from "./codec/frame_batch.ts";
 export { decodeCdpFrame, type DecodeCdpFrameOptions } from "./codec/decode_cdp_frame.ts";
 export { validateCdpFrame } from "./codec/validate_cdp_frame.ts";
 export { encodeCdpFrame } from "./codec/encode_cdp_frame.ts";

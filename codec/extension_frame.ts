@@ -106,6 +106,11 @@ export interface HelloPolicy {
   readonly maxBufferedBytes?: number;
   /** The relay's ping interval in milliseconds. */
   readonly tickIntervalMs?: number;
+  /**
+   * Most frames per frame batch, in both directions (docs/protocol-extensions.md). Sent only to
+   * an extension that listed `frame-batch-v1` in `connect.caps`; absent, batching is off.
+   */
+  readonly maxBatchFrames?: number;
 }
 
 /** The `payload` of a successful connect response. */

@@ -482,8 +482,15 @@ function decodeHelloOk(payload: JsonObject, issues: IssueList): HelloOk | undefi
   if (policy !== undefined) {
     const record = expectObject(policy, ["payload", "policy"], issues);
     if (record !== undefined) {
-      const p: { maxPayload?: number; maxBufferedBytes?: number; tickIntervalMs?: number } = {};
-      for (const key of ["maxPayload", "maxBufferedBytes", "tickIntervalMs"] as const) {
+      const p: {
+        maxPayload?: number;
+        maxBufferedBytes?: number;
+        tickIntervalMs?: number;
+        maxBatchFrames?: number;
+      } = {};
+      for (
+        const key of ["maxPayload", "maxBufferedBytes", "tickIntervalMs", "maxBatchFrames"] as const
+      ) {
         const item = own(record, key);
         if (item === undefined) continue;
         const n = expectNumber(item, ["payload", "policy", key], issues);

@@ -259,7 +259,12 @@ function toCommand(frame: JsonObject): ReceivedCommand {
 }
 
 /** A schema-valid `connect` request (§3.3). */
-export function connectRequest(id: string, token: string, userAgent?: string): JsonObject {
+export function connectRequest(
+  id: string,
+  token: string,
+  userAgent?: string,
+  caps: readonly string[] = [],
+): JsonObject {
   return {
     type: "req",
     id,
@@ -270,7 +275,7 @@ export function connectRequest(id: string, token: string, userAgent?: string): J
       client: { id: "webchat-ui", version: "0.1.0", platform: "chrome-extension", mode: "webchat" },
       role: "operator",
       scopes: ["operator.read", "operator.write"],
-      caps: [],
+      caps: [...caps],
       commands: [],
       auth: { token },
       ...(userAgent === undefined ? {} : { userAgent }),

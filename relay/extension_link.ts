@@ -8,6 +8,8 @@
 import type { WebSocket } from "ws";
 import { CloseCode, CloseReason, truncateCloseReason } from "../codec/close_codes.ts";
 import { decodeExtensionFrame } from "../codec/decode_extension_frame.ts";
+import { decodeFrameBatch, FRAME_BATCH_CAP, FrameBatcher } from "../codec/frame_batch.ts";
+import { validateExtensionFrame } from "../codec/validate_extension_frame.ts";
 import { encodeExtensionFrame } from "../codec/encode_extension_frame.ts";
 import type { ConnectParams, ExtensionFrame } from "../codec/extension_frame.ts";
 import { formatIssues } from "../codec/format_issues.ts";
@@ -52,6 +54,13 @@ export interface ExtensionLinkOptions {
   readonly idleTimeoutMs: number;
   /** Frame limit after hello-ok. */
   readonly maxFrameBytes: number;
+  /**
+   * Frames per batch offered in hello-ok to an extension whose `connect.caps` lists
+   * `frame-batch-v1`; 1 offers nothing.
+   *
+   * @default {1}
+   */
+  readonly maxBatchFrames?: number;
   /** Relay version reported in hello-ok. */
   readonly version: string;
   /** Milliseconds since the relay started, for `snapshot.uptimeMs`. */
@@ -107,6 +116,8 @@ export class ExtensionLink {
   #pingTimer: unknown;
   #idleTimer: unknown;
   #lastInboundAt = 0;
+  /** Frame batches, once agreed in hello-ok; until then every frame goes out alone. */
+  #batcher: FrameBatcher | undefined;
 
   /**
    * Takes over an upgraded socket. Nothing is sent and no callback runs before `start()`, so
@@ -209,6 +220,8 @@ export class ExtensionLink {
    * @param reason Close reason; truncated to fit a close frame.
    */
   close(code: number, reason: string): void {
+    // What was sent before the close goes out before the close frame.
+    this.#batcher?.flush();
     if (this.#ws.readyState === this.#ws.OPEN || this.#ws.readyState === this.#ws.CONNECTING) {
       this.#ws.close(code, truncateCloseReason(reason));
     }
@@ -223,14 +236,23 @@ export class ExtensionLink {
 
   #sendFrame(frame: ExtensionFrame): boolean {
     if (this.#ws.readyState !== this.#ws.OPEN) return false;
-    this.#options.beforeSend?.();
-    this.#ws.send(encodeExtensionFrame(frame));
+    const text = encodeExtensionFrame(frame);
+    if (this.#batcher !== undefined) this.#batcher.push(text);
+    else this.#sendText(text);
     return true;
+  }
+
+  #sendText(text: string): void {
+    // A batch is flushed at the end of the turn; the socket may have ended meanwhile.
+    if (this.#ws.readyState !== this.#ws.OPEN) return;
+    this.#options.beforeSend?.();
+    this.#ws.send(text);
   }
 
   #finish(): void {
     if (this.#phase.name === "ended") return;
     this.#phase = { name: "ended", wasReady: this.#phase.name === "ready" };
+    this.#batcher?.discard();
     const clock = this.#options.clock;
     clock.clearTimeout(this.#handshakeTimer);
     clock.clearTimeout(this.#pingTimer);
@@ -302,10 +324,25 @@ export class ExtensionLink {
     }
     this.#touch();
     if (isBinary) return;
-    this.#options.onFrame(
-      this,
-      decodeExtensionFrame(data, { maxBytes: this.#options.maxFrameBytes }),
-    );
+    const maxBytes = this.#options.maxFrameBytes;
+    if (this.#batcher !== undefined && data[0] === 0x5b) {
+      this.#onBatch(data, maxBytes);
+      return;
+    }
+    this.#options.onFrame(this, decodeExtensionFrame(data, { maxBytes }));
+  }
+
+  /** A frame batch: each element is one frame, handled in order as if it came alone. */
+  #onBatch(data: Buffer, maxBytes: number): void {
+    const batch = decodeFrameBatch(data, { maxBytes });
+    if (!batch.ok) {
+      this.#options.onFrame(this, batch);
+      return;
+    }
+    for (const value of batch.frame) {
+      if (this.#phase.name !== "ready") return; // a frame of the batch ended the link
+      this.#options.onFrame(this, validateExtensionFrame(value));
+    }
   }
 
   #onHandshakeMessage(data: Buffer, isBinary: boolean): void {
@@ -423,6 +460,8 @@ export class ExtensionLink {
       this.#userAgent = params.userAgent;
     }
     const maxPayload = this.#options.maxFrameBytes;
+    const maxBatchFrames = this.#options.maxBatchFrames ?? 1;
+    const batching = maxBatchFrames > 1 && (params.caps?.includes(FRAME_BATCH_CAP) ?? false);
     this.#sendFrame({
       kind: "hello_ok",
       id,
@@ -442,9 +481,15 @@ export class ExtensionLink {
           maxPayload,
           maxBufferedBytes: maxPayload * 2,
           tickIntervalMs: this.#options.pingIntervalMs,
+          ...(batching ? { maxBatchFrames } : {}),
         },
       },
     });
+    if (batching) {
+      this.#batcher = new FrameBatcher((text) => this.#sendText(text), {
+        maxFrames: maxBatchFrames,
+      });
+    }
     this.#becomeReady();
   }
 

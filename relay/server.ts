@@ -17,6 +17,7 @@ import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { CloseCode, CloseReason } from "../codec/close_codes.ts";
 import { decodeCdpFrame } from "../codec/decode_cdp_frame.ts";
+import { DEFAULT_MAX_BATCH_FRAMES } from "../codec/frame_batch.ts";
 import { formatIssues } from "../codec/format_issues.ts";
 import {
   DEFAULT_RELAY_PORT,
@@ -131,6 +132,13 @@ export interface RelayOptions {
    * @default {false}
    */
   readonly legacy?: boolean;
+  /**
+   * Frames per frame batch on `/extension` (docs/protocol-extensions.md, "Frame batches"),
+   * offered in hello-ok to an extension that asks for batches; 1 turns batching off.
+   *
+   * @default {DEFAULT_MAX_BATCH_FRAMES (64)}
+   */
+  readonly maxBatchFrames?: number;
   /**
    * Log sink. Tokens are never logged.
    *
@@ -344,6 +352,10 @@ class Relay implements RelayServer {
         pingIntervalMs,
         idleTimeoutMs,
         maxFrameBytes: this.#maxFrameBytes,
+        maxBatchFrames: checkPositive(
+          "maxBatchFrames",
+          options.maxBatchFrames ?? DEFAULT_MAX_BATCH_FRAMES,
+        ),
         version: RELAY_VERSION,
         uptimeMs: () => this.#clock.now() - this.#startedAt,
         // `connect` always carries the raw token, so accept it here whatever the option says.

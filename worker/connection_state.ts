@@ -64,6 +64,11 @@ export interface EffectivePolicy {
   readonly maxBufferedBytes?: number;
   /** Close with 4000 after this long without an inbound frame. */
   readonly livenessMs: number;
+  /**
+   * Frames per frame batch, when both sides agreed (`policy.maxBatchFrames` ≥ 2 in answer to
+   * `frame-batch-v1`); absent, every frame goes out alone.
+   */
+  readonly maxBatchFrames?: number;
 }
 
 /** Sub-steps of `connecting`. */

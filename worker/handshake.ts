@@ -23,6 +23,7 @@ import {
   verifyMutualProof,
 } from "../codec/mutual_auth.ts";
 import { relayBaseUrl } from "./settings.ts";
+import { FRAME_BATCH_CAP } from "../codec/frame_batch.ts";
 
 /** What {@linkcode buildConnectRequest} needs. */
 export interface ConnectRequestInput {
@@ -36,6 +37,13 @@ export interface ConnectRequestInput {
   readonly now: number;
   /** Returns a number in [0, 1); used for the 6 hex digits of the request id. */
   readonly random: () => number;
+  /**
+   * `connect.caps`: empty for the OpenClaw flow (§3.3); the `mutual-v1` answer offers
+   * `frame-batch-v1`.
+   *
+   * @default {[]}
+   */
+  readonly caps?: readonly string[];
 }
 
 /** The `connect` request frame, ready for `encodeExtensionFrame`. */
@@ -48,8 +56,8 @@ export interface ConnectRequestFrame {
 /**
  * Builds the one `connect` request sent after a challenge. It carries exactly the fields the
  * gateway v3 `ConnectParams` schema allows: `client.id "webchat-ui"`, `mode "webchat"`, role
- * `operator`, the two operator scopes, empty `caps`/`commands`, `auth.token` and optionally
- * `userAgent`. No top-level `nonce` (OpenClaw's schema bug, §11).
+ * `operator`, the two operator scopes, `caps` (empty unless given), empty `commands`,
+ * `auth.token` and optionally `userAgent`. No top-level `nonce` (OpenClaw's schema bug, §11).
  *
  * @param input Token, version, user agent, time and randomness.
  * @returns The request frame with id `ext-connect-<now>-<6 hex digits>`.
@@ -75,7 +83,7 @@ export function buildConnectRequest(input: ConnectRequestInput): ConnectRequestF
     },
     role: "operator",
     scopes: ["operator.read", "operator.write"],
-    caps: [],
+    caps: input.caps ?? [],
     commands: [],
     auth: { token: input.token },
     ...(input.userAgent ? { userAgent: input.userAgent } : {}),
@@ -160,10 +168,19 @@ export function effectivePolicy(
   const maxBufferedBytes = positiveInteger(policy?.maxBufferedBytes);
   const tick = positiveInteger(policy?.tickIntervalMs);
   const livenessMs = tick === undefined ? defaultLivenessMs : Math.max(3 * tick, 15_000);
-  return maxBufferedBytes === undefined
-    ? { maxPayload, livenessMs }
-    : { maxPayload, maxBufferedBytes, livenessMs };
+  const batch = positiveInteger(policy?.maxBatchFrames);
+  return {
+    maxPayload,
+    ...(maxBufferedBytes === undefined ? {} : { maxBufferedBytes }),
+    livenessMs,
+    ...(batch === undefined || batch < 2
+      ? {}
+      : { maxBatchFrames: Math.min(batch, MAX_BATCH_FRAMES_HONOURED) }),
+  };
 }
+
+/** A relay may ask for larger batches; the extension sends at most this many frames in one. */
+const MAX_BATCH_FRAMES_HONOURED = 1_024;
 
 /**
  * Classifies the reply to the pending `connect` (protocol §3.5, §3.6).
@@ -349,6 +366,7 @@ export async function answerMutualChallenge(input: MutualChallengeInput): Promis
       ...(input.userAgent === undefined ? {} : { userAgent: input.userAgent }),
       now: input.now,
       random: input.random,
+      caps: [FRAME_BATCH_CAP],
     }),
   };
 }

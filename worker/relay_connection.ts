@@ -19,10 +19,13 @@
 
 import { CloseCode, CloseReason, truncateCloseReason } from "../codec/close_codes.ts";
 import { decodeExtensionFrame } from "../codec/decode_extension_frame.ts";
+import { decodeFrameBatch, FrameBatcher, isFrameBatch } from "../codec/frame_batch.ts";
+import { validateExtensionFrame } from "../codec/validate_extension_frame.ts";
 import { deriveRelayToken } from "../codec/derive_relay_token.ts";
 import { encodeExtensionFrame } from "../codec/encode_extension_frame.ts";
 import { encodeNonce, mutualAuthKey, mutualSocketUrl } from "../codec/mutual_auth.ts";
 import type { CdpCall, ExtensionFrame, Outcome } from "../codec/extension_frame.ts";
+import type { DecodeResult } from "../codec/issue.ts";
 import { formatIssues } from "../codec/format_issues.ts";
 import { ErrorText, frameTooLargeError } from "./error_text.ts";
 import {
@@ -174,6 +177,8 @@ interface Link {
   readonly commands: Set<number>;
   /** Clock time of the last inbound frame, for the liveness window. */
   lastInboundAt: number;
+  /** Frame batches, from ready on when both sides agreed in the handshake. */
+  batcher?: FrameBatcher;
 }
 
 /**
@@ -231,20 +236,22 @@ function oversize(text: string, max: number): number | undefined {
 }
 
 /** For frames the codec rejected: is it an object, and is it a gateway frame (string `type`)? */
-function rawShape(data: string): { kind: "none" } | {
-  kind: "gateway" | "relay";
-  method: unknown;
-} {
+function rawShape(data: string): RawShape {
   try {
-    const record: unknown = JSON.parse(data);
-    if (!isJsonObject(record)) return { kind: "none" };
-    return {
-      kind: typeof record["type"] === "string" ? "gateway" : "relay",
-      method: record["method"],
-    };
+    return shapeOf(JSON.parse(data));
   } catch {
     return { kind: "none" };
   }
+}
+
+type RawShape = { kind: "none" } | { kind: "gateway" | "relay"; method: unknown };
+
+function shapeOf(record: unknown): RawShape {
+  if (!isJsonObject(record)) return { kind: "none" };
+  return {
+    kind: typeof record["type"] === "string" ? "gateway" : "relay",
+    method: record["method"],
+  };
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -418,7 +425,7 @@ export class RelayConnection implements RelayLink {
     }
     this.#depth++;
     try {
-      return this.#sendReady(link, state.policy, text);
+      return this.#sendBatched(link, state.policy, text);
     } finally {
       this.#leave();
     }
@@ -449,7 +456,7 @@ export class RelayConnection implements RelayLink {
     }
     this.#depth++;
     try {
-      return this.#sendReady(link, state.policy, text);
+      return this.#sendBatched(link, state.policy, text);
     } finally {
       this.#leave();
     }
@@ -1009,9 +1016,33 @@ export class RelayConnection implements RelayLink {
 
   #onMessage(link: Link, data: string): void {
     link.lastInboundAt = this.#ports.clock.now();
-    const decoded = decodeExtensionFrame(data);
+    if (link.batcher !== undefined && isFrameBatch(data)) {
+      this.#onBatch(link, data);
+      return;
+    }
+    this.#onDecoded(link, decodeExtensionFrame(data), () => rawShape(data));
+  }
+
+  /**
+   * A frame batch from a relay that agreed to batches: each element is handled in order, as if
+   * it had come alone, while the socket is still this phase's.
+   */
+  #onBatch(link: Link, data: string): void {
+    const batch = decodeFrameBatch(data);
+    if (!batch.ok) return; // not JSON: ignored, like any unparseable frame (§4.5)
+    for (const value of batch.frame) {
+      if (this.#holding.link !== link) return; // a frame of the batch ended the socket
+      this.#onDecoded(link, validateExtensionFrame(value), () => shapeOf(value));
+    }
+  }
+
+  #onDecoded(
+    link: Link,
+    decoded: DecodeResult<ExtensionFrame>,
+    raw: () => RawShape,
+  ): void {
     if (!decoded.ok) {
-      const shape = rawShape(data);
+      const shape = raw();
       if (shape.kind !== "relay") return; // not an object, or a gateway frame: ignored (§4.5)
       if (!this.#relayFrameAllowed(link, undefined)) return;
       if (typeof decoded.id === "number" && shape.method === "forwardCDPCommand") {
@@ -1046,7 +1077,7 @@ export class RelayConnection implements RelayLink {
         if (!this.#relayFrameAllowed(link, frame)) return;
         const state = this.#state;
         if (state.phase === "ready") {
-          this.#sendReady(link, state.policy, encodeExtensionFrame({ kind: "pong" }));
+          this.#sendBatched(link, state.policy, encodeExtensionFrame({ kind: "pong" }));
         }
         return;
       }
@@ -1180,7 +1211,10 @@ export class RelayConnection implements RelayLink {
     }
     const outcome = classifyConnectReply(reply, this.#livenessMs);
     if (outcome.kind === "accepted") {
-      this.#becomeReady(link, false, outcome.policy, outcome.hello.server?.version);
+      // Batches only where the extension offered them (mutual-v1); the OpenClaw flow never does.
+      const { maxBatchFrames: _, ...unbatched } = outcome.policy;
+      const policy = this.#holding.attempt?.mutual === undefined ? unbatched : outcome.policy;
+      this.#becomeReady(link, false, policy, outcome.hello.server?.version);
       return;
     }
     this.#fail({
@@ -1233,6 +1267,16 @@ export class RelayConnection implements RelayLink {
       QUIET_END,
     );
     link.lastInboundAt = now;
+    const maxFrames = policy.maxBatchFrames;
+    if (maxFrames !== undefined) {
+      link.batcher = new FrameBatcher(
+        (text) =>
+          this.#act(() => {
+            if (this.#holding.link === link) this.#sendReady(link, policy, text);
+          }),
+        { maxFrames },
+      );
+    }
     this.#armLiveness(link, policy.livenessMs, this.#holding.scope);
     this.#ports.storage.local.remove([HELP_ON_ERROR_SHOWN_KEY]).catch(() => {});
     this.#queue(() => {
@@ -1279,6 +1323,16 @@ export class RelayConnection implements RelayLink {
       });
       return false;
     }
+  }
+
+  /**
+   * Sends a response or event: into the socket's batch when batches were agreed (the batch goes
+   * out at the end of the turn, through `#sendReady`), else at once.
+   */
+  #sendBatched(link: Link, policy: EffectivePolicy, text: string): boolean {
+    if (link.batcher === undefined) return this.#sendReady(link, policy, text);
+    link.batcher.push(text);
+    return true;
   }
 
   #sendReady(link: Link, policy: EffectivePolicy, text: string): boolean {

@@ -344,3 +344,26 @@ Deno.test("answerMutualChallenge() refuses a relay with another gateway token an
     "Relay at http://127.0.0.1:18792 could not prove that it knows the gateway token: check the token in the extension options, or another program is listening on port 18792",
   );
 });
+
+Deno.test("effectivePolicy() turns batches on only for maxBatchFrames of 2 or more, at most 1024", () => {
+  const base = { maxPayload: 104_857_600, livenessMs: 15_000 };
+  assert.deepEqual(effectivePolicy({ maxBatchFrames: 64 }), { ...base, maxBatchFrames: 64 });
+  assert.deepEqual(effectivePolicy({ maxBatchFrames: 1 }), base);
+  assert.deepEqual(effectivePolicy({ maxBatchFrames: 0 }), base);
+  assert.deepEqual(effectivePolicy({ maxBatchFrames: 2.5 }), base);
+  assert.deepEqual(effectivePolicy({ maxBatchFrames: 1e9 }), { ...base, maxBatchFrames: 1_024 });
+});
+
+Deno.test("buildConnectRequest() sends empty caps unless given; the mutual-v1 answer offers frame-batch-v1", () => {
+  const plain = buildConnectRequest({ token: "t", version: "0.1.0", now: 1, random: () => 0 });
+  assert.deepEqual(plain.params.caps, []);
+  const offered = buildConnectRequest({
+    token: "t",
+    version: "0.1.0",
+    now: 1,
+    random: () => 0,
+    caps: ["frame-batch-v1"],
+  });
+  assert.deepEqual(offered.params.caps, ["frame-batch-v1"]);
+  assert.equal(CONNECT_PARAMS_SCHEMA.safeParse(offered.params).success, true);
+});

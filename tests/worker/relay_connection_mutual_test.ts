@@ -292,3 +292,112 @@ Deno.test("RelayConnection() drops a challenge answer that arrives after the han
     },
   );
 });
+
+/** A ready mutual-v1 connection whose relay answered with `policy`. */
+async function readyWith(
+  h: Harness,
+  crypto: Crypto,
+  relay: FakeMutualRelay,
+  policy: Record<string, number>,
+): Promise<{ socket: FakeSocket; caps: unknown }> {
+  h.conn.requestConnect("user");
+  await h.settle();
+  const socket = h.sockets.last;
+  socket.open();
+  socket.receive({ ...CHALLENGE, payload: { nonce: await relay.challenge(socket.url), ts: 1 } });
+  await crypto.settle(h);
+  const request = JSON.parse(socket.sent[0]!) as { id: string; params: { caps?: unknown } };
+  socket.receive(helloOk(request.id, policy));
+  await h.settle();
+  assert.equal(h.conn.isReady(), true);
+  return { socket, caps: request.params.caps };
+}
+
+const POLICY = { maxPayload: 268435456, maxBufferedBytes: 536870912, tickIntervalMs: 5000 };
+
+const command = (id: number, expression: string) => ({
+  id,
+  method: "forwardCDPCommand",
+  params: { method: "Runtime.evaluate", sessionId: "cb-tab-1", params: { expression } },
+});
+
+Deno.test("RelayConnection() batches frames with a relay that agreed to frame-batch-v1", async () => {
+  const crypto = await Crypto.create();
+  const relay = new FakeMutualRelay(PORT, TOKEN);
+  await harness(crypto, mutualStatusHandler(), async (h) => {
+    const { socket, caps } = await readyWith(h, crypto, relay, { ...POLICY, maxBatchFrames: 64 });
+    assert.deepEqual(caps, ["frame-batch-v1"]);
+    const before = socket.sent.length;
+    // One inbound batch: two commands, a malformed command and a ping, handled in order.
+    socket.receive(JSON.stringify([
+      command(1, "1"),
+      command(2, "2"),
+      { id: 3, method: "forwardCDPCommand", params: {} },
+      { method: "ping" },
+    ]));
+    assert.deepEqual(h.tabs.commands.map((c) => [c.id, c.cdp.params?.expression]), [
+      [1, "1"],
+      [2, "2"],
+    ]);
+    // Answers of one turn leave as one batch, in the order they were given.
+    assert.equal(h.conn.sendResponse(2, { ok: true, result: { two: 2 } }), true);
+    assert.equal(h.conn.sendResponse(1, { ok: false, error: "boom" }), true);
+    assert.equal(socket.sent.length, before, "nothing leaves before the turn ends");
+    await h.settle();
+    assert.equal(socket.sent.length, before + 1);
+    const batch = JSON.parse(socket.sent.at(-1)!) as Record<string, unknown>[];
+    assert.equal(batch.length, 4);
+    assert.equal(batch[0]!.id, 3);
+    assert.match(String(batch[0]!.error), /^Invalid forwardCDPCommand: /);
+    assert.deepEqual(batch.slice(1), [
+      { method: "pong" },
+      { id: 2, result: { two: 2 } },
+      { id: 1, error: "boom" },
+    ]);
+    // One frame in a turn goes out as itself; a command id is answered once only.
+    socket.receive(command(4, "4"));
+    assert.equal(h.conn.sendResponse(4, { ok: true, result: {} }), true);
+    assert.equal(h.conn.sendResponse(4, { ok: true, result: {} }), false);
+    await h.settle();
+    assert.equal(socket.sent.at(-1), '{"id":4,"result":{}}');
+  });
+});
+
+Deno.test("RelayConnection() sends every frame alone when hello-ok offers no batches", async () => {
+  const crypto = await Crypto.create();
+  const relay = new FakeMutualRelay(PORT, TOKEN);
+  await harness(crypto, mutualStatusHandler(), async (h) => {
+    const { socket } = await readyWith(h, crypto, relay, POLICY);
+    socket.receive(command(1, "1"));
+    socket.receive(command(2, "2"));
+    const before = socket.sent.length;
+    h.conn.sendResponse(1, { ok: true, result: {} });
+    h.conn.sendResponse(2, { ok: true, result: {} });
+    assert.deepEqual(socket.sent.slice(before), ['{"id":1,"result":{}}', '{"id":2,"result":{}}']);
+    // A batch from a relay that did not offer batches is not a frame: ignored.
+    socket.receive(JSON.stringify([command(3, "3")]));
+    assert.equal(h.tabs.commands.length, 2);
+  });
+});
+
+Deno.test("RelayConnection() never batches in the OpenClaw flow, even if the relay offers it", async () => {
+  await withHarness({ openclawRelayCompat: true, relay: "manual" }, async (h) => {
+    h.conn.requestConnect("user");
+    await h.settle();
+    const socket = h.sockets.last;
+    socket.open();
+    socket.receive(CHALLENGE);
+    await h.settle();
+    const request = JSON.parse(socket.sent[0]!) as { id: string; params: { caps?: unknown } };
+    assert.deepEqual(request.params.caps, []);
+    socket.receive(helloOk(request.id, { ...POLICY, maxBatchFrames: 64 }));
+    await h.settle();
+    assert.equal(h.conn.isReady(), true);
+    socket.receive(command(1, "1"));
+    socket.receive(command(2, "2"));
+    const before = socket.sent.length;
+    h.conn.sendResponse(1, { ok: true, result: {} });
+    h.conn.sendResponse(2, { ok: true, result: {} });
+    assert.deepEqual(socket.sent.slice(before), ['{"id":1,"result":{}}', '{"id":2,"result":{}}']);
+  });
+});
