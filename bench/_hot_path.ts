@@ -1,6 +1,6 @@
 /**
  * The per-command hot path (issue 12): `Runtime.evaluate("1")` end to end against the
- * extension's own floor, measured interleaved in one run, and throughput with many commands in
+ * extension's own floors, measured interleaved in one run, and throughput with many commands in
  * flight through the relay against direct CDP to the same browser, with the CPU time each
  * process spent while it ran (what limits the throughput).
  *
@@ -21,7 +21,15 @@ function summarize(samples: readonly number[]): Summary {
   return { p50: percentile(samples, 50), p95: percentile(samples, 95), n: samples.length };
 }
 
-/** The three ways of timing one command that {@linkcode endToEndVsFloor} interleaves. */
+/** One sample series of the relaying floor: each iteration's whole time and its debugger part. */
+export interface RelayingSamples {
+  /** Echo and `chrome.debugger.sendCommand` in sequence, per iteration, in ms. */
+  readonly total: readonly number[];
+  /** The `chrome.debugger.sendCommand` part of each iteration, in ms. */
+  readonly debuggerPart: readonly number[];
+}
+
+/** The ways of timing one command that {@linkcode endToEndVsFloor} interleaves. */
 export interface FloorProbes {
   /** `n` sequential `Runtime.evaluate("1")` through relay + extension, each timed by the client. */
   readonly endToEnd: (n: number) => Promise<number[]>;
@@ -30,6 +38,13 @@ export interface FloorProbes {
   /** `n` WebSocket echoes of a command-sized frame from the worker to a loopback server. */
   readonly socketFromWorker: (n: number) => Promise<number[]>;
   /**
+   * `n` iterations inside the worker of what a relay that costs nothing would do per command:
+   * a command-sized frame over the worker's WebSocket and its echo, then the
+   * `chrome.debugger.sendCommand`, in sequence, each iteration timed whole and its debugger part
+   * on its own.
+   */
+  readonly relayingFloor: (n: number) => Promise<RelayingSamples>;
+  /**
    * `n` sequential commands through relay + extension that the worker answers without a
    * `chrome.*` call (a session it does not know), each timed by the client: the relay's and the
    * worker's own cost on top of the worker's socket.
@@ -37,27 +52,34 @@ export interface FloorProbes {
   readonly withoutDebugger?: (n: number) => Promise<number[]>;
 }
 
-/** End to end against the extension floor, with the floor's two parts. */
+/** End to end against the extension's floors, with the floors' parts. */
 export interface FloorResult {
   readonly endToEnd: Summary;
   /** Per-sample sum of a `chrome.debugger` round trip and a worker socket echo. */
   readonly floor: Summary;
   readonly debuggerInWorker: Summary;
   readonly socketFromWorker: Summary;
+  /** Echo then `chrome.debugger` in sequence, inside the worker, per iteration. */
+  readonly relayingFloor: Summary;
+  /** The `chrome.debugger` part of each relaying-floor iteration. */
+  readonly debuggerInRelayingFloor: Summary;
+  /** The echo part of each relaying-floor iteration (the whole minus its debugger part). */
+  readonly echoInRelayingFloor: Summary;
   /** Only when the probe was given. */
   readonly withoutDebugger?: Summary;
 }
 
 /**
- * Measures the end-to-end round trip and the extension floor in alternating blocks, so load
- * drift on a shared machine hits both equally. The floor of one command is the sum of the i-th
- * `chrome.debugger` sample and the i-th socket echo of the same block (not the sum of two
- * percentiles, which would overstate the floor's tail).
+ * Measures the end-to-end round trip and the extension's floors in alternating blocks, so load
+ * drift on a shared machine hits all of them equally. The sum-of-parts floor of one command is
+ * the sum of the i-th `chrome.debugger` sample and the i-th socket echo of the same block (not
+ * the sum of two percentiles, which would overstate the floor's tail). The relaying floor is
+ * timed whole: the echo and the debugger call in sequence, as a relay must do them.
  *
  * @param probes How to time each part.
  * @param total Samples per part.
  * @param block Samples per part per block.
- * @returns Summaries of all four series.
+ * @returns Summaries of all the series.
  */
 export async function endToEndVsFloor(
   probes: FloorProbes,
@@ -67,10 +89,14 @@ export async function endToEndVsFloor(
   await probes.endToEnd(50);
   await probes.debuggerInWorker(20);
   await probes.socketFromWorker(20);
+  await probes.relayingFloor(20);
   const endToEnd: number[] = [];
   const debuggerSamples: number[] = [];
   const socketSamples: number[] = [];
   const floor: number[] = [];
+  const relaying: number[] = [];
+  const relayingDebugger: number[] = [];
+  const relayingEcho: number[] = [];
   const withoutDebugger: number[] = [];
   if (probes.withoutDebugger !== undefined) await probes.withoutDebugger(20);
   for (let done = 0; done < total; done += block) {
@@ -84,12 +110,19 @@ export async function endToEndVsFloor(
     debuggerSamples.push(...d);
     socketSamples.push(...s);
     for (let i = 0; i < n; i++) floor.push(d[i]! + s[i]!);
+    const r = await probes.relayingFloor(n);
+    relaying.push(...r.total);
+    relayingDebugger.push(...r.debuggerPart);
+    r.total.forEach((whole, i) => relayingEcho.push(whole - r.debuggerPart[i]!));
   }
   return {
     endToEnd: summarize(endToEnd),
     floor: summarize(floor),
     debuggerInWorker: summarize(debuggerSamples),
     socketFromWorker: summarize(socketSamples),
+    relayingFloor: summarize(relaying),
+    debuggerInRelayingFloor: summarize(relayingDebugger),
+    echoInRelayingFloor: summarize(relayingEcho),
     ...(probes.withoutDebugger === undefined
       ? {}
       : { withoutDebugger: summarize(withoutDebugger) }),
