@@ -58,6 +58,21 @@ async function challenge(h: Harness, crypto: Crypto, nonce: string): Promise<Fak
   return socket;
 }
 
+/** Opens the extension's socket and delivers `relay`'s real challenge for it. */
+async function answeredChallenge(
+  h: Harness,
+  crypto: Crypto,
+  relay: FakeMutualRelay,
+): Promise<FakeSocket> {
+  h.conn.requestConnect("user");
+  await h.settle();
+  const socket = h.sockets.last;
+  socket.open();
+  socket.receive({ ...CHALLENGE, payload: { nonce: await relay.challenge(socket.url), ts: 1 } });
+  await crypto.settle(h);
+  return socket;
+}
+
 function harness(
   crypto: Crypto,
   http: FakeHttpHandler,
@@ -130,12 +145,7 @@ Deno.test("RelayConnection() proves itself to a relay that knows the token and b
   const relayToken = await deriveRelayToken(TOKEN, PORT);
   const relay = new FakeMutualRelay(PORT, TOKEN);
   await harness(crypto, mutualStatusHandler(), async (h) => {
-    h.conn.requestConnect("user");
-    await h.settle();
-    const socket = h.sockets.last;
-    socket.open();
-    socket.receive({ ...CHALLENGE, payload: { nonce: await relay.challenge(socket.url), ts: 1 } });
-    await crypto.settle(h);
+    const socket = await answeredChallenge(h, crypto, relay);
     assert.equal(socket.sent.length, 1);
     const request = JSON.parse(socket.sent[0]!) as {
       id: string;
@@ -300,12 +310,7 @@ async function readyWith(
   relay: FakeMutualRelay,
   policy: Record<string, number>,
 ): Promise<{ socket: FakeSocket; caps: unknown }> {
-  h.conn.requestConnect("user");
-  await h.settle();
-  const socket = h.sockets.last;
-  socket.open();
-  socket.receive({ ...CHALLENGE, payload: { nonce: await relay.challenge(socket.url), ts: 1 } });
-  await crypto.settle(h);
+  const socket = await answeredChallenge(h, crypto, relay);
   const request = JSON.parse(socket.sent[0]!) as { id: string; params: { caps?: unknown } };
   socket.receive(helloOk(request.id, policy));
   await h.settle();
@@ -363,17 +368,22 @@ Deno.test("RelayConnection() batches frames with a relay that agreed to frame-ba
   });
 });
 
+/** Two commands answered in one turn leave as two messages, each the frame itself. */
+function assertAnsweredAlone(h: Harness, socket: FakeSocket): void {
+  socket.receive(command(1, "1"));
+  socket.receive(command(2, "2"));
+  const before = socket.sent.length;
+  h.conn.sendResponse(1, { ok: true, result: {} });
+  h.conn.sendResponse(2, { ok: true, result: {} });
+  assert.deepEqual(socket.sent.slice(before), ['{"id":1,"result":{}}', '{"id":2,"result":{}}']);
+}
+
 Deno.test("RelayConnection() sends every frame alone when hello-ok offers no batches", async () => {
   const crypto = await Crypto.create();
   const relay = new FakeMutualRelay(PORT, TOKEN);
   await harness(crypto, mutualStatusHandler(), async (h) => {
     const { socket } = await readyWith(h, crypto, relay, POLICY);
-    socket.receive(command(1, "1"));
-    socket.receive(command(2, "2"));
-    const before = socket.sent.length;
-    h.conn.sendResponse(1, { ok: true, result: {} });
-    h.conn.sendResponse(2, { ok: true, result: {} });
-    assert.deepEqual(socket.sent.slice(before), ['{"id":1,"result":{}}', '{"id":2,"result":{}}']);
+    assertAnsweredAlone(h, socket);
     // A batch from a relay that did not offer batches is not a frame: ignored.
     socket.receive(JSON.stringify([command(3, "3")]));
     assert.equal(h.tabs.commands.length, 2);
@@ -393,11 +403,6 @@ Deno.test("RelayConnection() never batches in the OpenClaw flow, even if the rel
     socket.receive(helloOk(request.id, { ...POLICY, maxBatchFrames: 64 }));
     await h.settle();
     assert.equal(h.conn.isReady(), true);
-    socket.receive(command(1, "1"));
-    socket.receive(command(2, "2"));
-    const before = socket.sent.length;
-    h.conn.sendResponse(1, { ok: true, result: {} });
-    h.conn.sendResponse(2, { ok: true, result: {} });
-    assert.deepEqual(socket.sent.slice(before), ['{"id":1,"result":{}}', '{"id":2,"result":{}}']);
+    assertAnsweredAlone(h, socket);
   });
 });
