@@ -50,6 +50,11 @@ export interface FloorProbes {
    * worker's own cost on top of the worker's socket.
    */
   readonly withoutDebugger?: (n: number) => Promise<number[]>;
+  /**
+   * `n` sequential `Runtime.evaluate("1")` through the minimal relay path (a pass-through relay
+   * and a minimal handler in the worker), each timed by the client.
+   */
+  readonly minimalPath?: (n: number) => Promise<number[]>;
 }
 
 /** End to end against the extension's floors, with the floors' parts. */
@@ -67,6 +72,8 @@ export interface FloorResult {
   readonly echoInRelayingFloor: Summary;
   /** Only when the probe was given. */
   readonly withoutDebugger?: Summary;
+  /** Only when the probe was given. */
+  readonly minimalPath?: Summary;
 }
 
 /**
@@ -74,7 +81,8 @@ export interface FloorResult {
  * drift on a shared machine hits all of them equally. The sum-of-parts floor of one command is
  * the sum of the i-th `chrome.debugger` sample and the i-th socket echo of the same block (not
  * the sum of two percentiles, which would overstate the floor's tail). The relaying floor is
- * timed whole: the echo and the debugger call in sequence, as a relay must do them.
+ * timed whole: the echo and the debugger call in sequence, as a relay must do them. The minimal
+ * relay path, when given, runs right after each end-to-end block.
  *
  * @param probes How to time each part.
  * @param total Samples per part.
@@ -98,10 +106,13 @@ export async function endToEndVsFloor(
   const relayingDebugger: number[] = [];
   const relayingEcho: number[] = [];
   const withoutDebugger: number[] = [];
+  const minimalPath: number[] = [];
   if (probes.withoutDebugger !== undefined) await probes.withoutDebugger(20);
+  if (probes.minimalPath !== undefined) await probes.minimalPath(50);
   for (let done = 0; done < total; done += block) {
     const n = Math.min(block, total - done);
     endToEnd.push(...await probes.endToEnd(n));
+    if (probes.minimalPath !== undefined) minimalPath.push(...await probes.minimalPath(n));
     if (probes.withoutDebugger !== undefined) {
       withoutDebugger.push(...await probes.withoutDebugger(n));
     }
@@ -126,6 +137,7 @@ export async function endToEndVsFloor(
     ...(probes.withoutDebugger === undefined
       ? {}
       : { withoutDebugger: summarize(withoutDebugger) }),
+    ...(probes.minimalPath === undefined ? {} : { minimalPath: summarize(minimalPath) }),
   };
 }
 

@@ -16,6 +16,7 @@ import { WorkerControl } from "../harness/browser.ts";
 import { Rig, TOKEN, waitUntil } from "../harness/rig.ts";
 import { FakeExtension } from "../harness/fake_extension.ts";
 import { type CdpEvent, CdpSocket } from "./_cdp_socket.ts";
+import { openMinimalPath } from "./_minimal_relay.ts";
 import {
   browserPid,
   type CpuByRole,
@@ -48,8 +49,9 @@ export interface SystemBenchOptions {
   /** Commands per pipelined throughput run (issue 12). */
   readonly concurrentCommands: number;
   /**
-   * Interleaved rounds of the throughput runs (relay, direct and the zero-cost relay in the
-   * worker), after one unrecorded warm-up run of each; the median round is reported.
+   * Interleaved rounds of the throughput runs (relay, direct, the minimal relay path and the
+   * zero-cost relay in the worker), after one unrecorded warm-up run of each; the median round is
+   * reported.
    */
   readonly concurrencyRounds: number;
   /**
@@ -613,6 +615,27 @@ export async function runSystemBench(
     const breakdown: BenchRow[] = [];
     const echo = startEcho();
     cleanups.push(() => echo.close());
+    /**
+     * Opens the minimal relay path for one section (closed by the cleanups if the section
+     * throws). `finish` closes it and checks that the pass-through forwarded exactly one reply
+     * per command and nothing else.
+     */
+    const openMinimal = async (section: string) => {
+      const path = await openMinimalPath(rig.browser.worker, tabId);
+      cleanups.push(() => path.close());
+      const finish = async () => {
+        await path.close();
+        const counts = { ...path.counts };
+        details[`minimalPathTraffic ${section}`] = counts;
+        log(
+          `  minimal relay path (${section}): ${counts.clientToWorker} client → worker, ${counts.workerToClient} worker → client, ${counts.other} other`,
+        );
+        if (counts.other !== 0 || counts.clientToWorker !== counts.workerToClient) {
+          throw new Error(`The pass-through saw other traffic: ${JSON.stringify(counts)}`);
+        }
+      };
+      return { client: path.client, finish };
+    };
 
     // ------------------------------------------------------------------ 2. round trips
     for (
@@ -661,6 +684,7 @@ export async function runSystemBench(
     if (want("floor")) {
       const params = { expression: "1" };
       log(`end to end vs extension floors: ${options.calls} samples each, interleaved`);
+      const minimal = await openMinimal("floor");
       const result = await endToEndVsFloor({
         endToEnd: (n) => timeCalls(relay, "Runtime.evaluate", params, sessionId, n),
         debuggerInWorker: (n) =>
@@ -668,9 +692,25 @@ export async function runSystemBench(
         socketFromWorker: (n) => workerSocketFloor(rig.browser.worker, echo.url, 150, n),
         relayingFloor: (n) => relayingFloor(rig.browser.worker, echo.url, tabId, n),
         withoutDebugger: (n) => timeReplies(relay, "Runtime.evaluate", params, UNKNOWN_SESSION, n),
+        minimalPath: (n) => timeCalls(minimal.client, "Runtime.evaluate", params, undefined, n),
       }, options.calls);
+      await minimal.finish();
       details.endToEndVsFloor = result;
       const e = result.endToEnd;
+      const m = result.minimalPath;
+      if (m !== undefined) {
+        const mp50 = e.p50 / m.p50;
+        const mp95 = e.p95 / m.p95;
+        rows.push({
+          benchmark:
+            `end to end ÷ minimal relay path (client → pass-through relay → minimal worker handler → chrome.debugger), Runtime.evaluate("1"), p50 (p95), n=${e.n}`,
+          baseline: `minimal relay path ${ms(m.p50)} (${ms(m.p95)})`,
+          ours: `${ms(e.p50)} (${ms(e.p95)})`,
+          ratio: `${times(mp50)} (p95 ${times(mp95)})`,
+          target: "p50 ≤ 1.2×, p95 ≤ 1.5×",
+          met: mp50 <= 1.2 && mp95 <= 1.5 ? "yes" : "NO",
+        });
+      }
       const r = result.relayingFloor;
       const rp50 = e.p50 / r.p50;
       const rp95 = e.p95 / r.p95;
@@ -753,10 +793,12 @@ export async function runSystemBench(
       }
       const total = options.concurrentCommands;
       const rounds = options.concurrencyRounds;
-      type Path = "relay1" | "direct1" | "zeroCost16" | "relay4" | "direct4";
+      const minimal = await openMinimal("concurrency");
+      type Path = "relay1" | "direct1" | "minimal16" | "zeroCost16" | "relay4" | "direct4";
       const paths: Record<Path, () => Promise<Throughput>> = {
         relay1: () => pipelined(relayLanes.slice(0, 1), inFlight, total),
         direct1: () => pipelined(directLanes.slice(0, 1), inFlight, total),
+        minimal16: () => pipelined([{ socket: minimal.client }], inFlight, total),
         zeroCost16: () => zeroCostRelay(rig.browser.worker, echo.url, tabId, inFlight, total),
         relay4: () => pipelined(relayLanes, inFlight, total),
         direct4: () => pipelined(directLanes, inFlight, total),
@@ -771,13 +813,19 @@ export async function runSystemBench(
       const runs: Record<Path, Throughput[]> = {
         relay1: [],
         direct1: [],
+        minimal16: [],
         zeroCost16: [],
         relay4: [],
         direct4: [],
       };
-      type Measured = "relay1" | "direct1" | "zeroCost16";
-      const cpu: Record<Measured, CpuByRole> = { relay1: {}, direct1: {}, zeroCost16: {} };
-      const wall: Record<Measured, number> = { relay1: 0, direct1: 0, zeroCost16: 0 };
+      type Measured = "relay1" | "direct1" | "minimal16" | "zeroCost16";
+      const cpu: Record<Measured, CpuByRole> = {
+        relay1: {},
+        direct1: {},
+        minimal16: {},
+        zeroCost16: {},
+      };
+      const wall: Record<Measured, number> = { relay1: 0, direct1: 0, minimal16: 0, zeroCost16: 0 };
       const isMeasured = (path: Path): path is Measured => path in cpu;
       for (let round = 0; round < rounds; round++) {
         for (const path of order) {
@@ -801,6 +849,7 @@ export async function runSystemBench(
       }
       const sectionSeconds = (performance.now() - started) / 1000;
       log(`throughput section: ${sectionSeconds.toFixed(1)} s`);
+      await minimal.finish();
       const median = (list: Throughput[]) => percentile(list.map((r) => r.perSecond), 50);
       const share = (key: Measured) =>
         Object.entries(cpu[key]).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([role, s]) =>
@@ -827,6 +876,18 @@ export async function runSystemBench(
           met: ratio >= 0.25 ? "yes" : "NO",
         });
       }
+      const minimal16 = median(runs.minimal16);
+      rows.push({
+        benchmark:
+          `${inFlight} in flight: minimal relay path (one WebSocket message per frame), throughput, median of ${rounds}`,
+        baseline: `direct CDP ${median(runs.direct1).toFixed(0)}/s`,
+        ours: `minimal ${minimal16.toFixed(0)}/s`,
+        ratio: `minimal ÷ direct ${times(minimal16 / median(runs.direct1))}; relay ÷ minimal ${
+          times(median(runs.relay1) / minimal16)
+        }`,
+        target: "—",
+        met: "—",
+      });
       const ceiling = median(runs.zeroCost16);
       rows.push({
         benchmark:
@@ -853,6 +914,15 @@ export async function runSystemBench(
           `  CPU while ${inFlight} in flight in the zero-cost relay in the worker, share of wall time`,
         baseline: `direct: ${share("direct1")}`,
         ours: `zero-cost relay: ${share("zeroCost16")}`,
+        ratio: "—",
+        target: "—",
+        met: "—",
+      });
+      breakdown.push({
+        benchmark:
+          `  CPU while ${inFlight} in flight through the minimal relay path, share of wall time`,
+        baseline: `direct: ${share("direct1")}`,
+        ours: `minimal relay path: ${share("minimal16")}`,
         ratio: "—",
         target: "—",
         met: "—",
