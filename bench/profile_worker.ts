@@ -3,8 +3,9 @@
  * whether the worker's own code or Chrome is the bottleneck (docs/benchmarks.md). Not part of
  * `deno task bench`.
  *
- * `deno run -A bench/profile_worker.ts [--flood | --screenshot | --concurrent]` (after
- * `deno task build`); `--concurrent` sends 4,000 `Runtime.evaluate("1")` with 16 in flight.
+ * `deno run -A bench/profile_worker.ts [--flood | --screenshot | --concurrent | --sequential]`
+ * (after `deno task build`); `--concurrent` sends 4,000 `Runtime.evaluate("1")` with 16 in
+ * flight, `--sequential` 3,000 one at a time. `PROFILE_TOP=N` prints N rows (default 15).
  * Prints the top functions by self time; `(idle)` is time the worker had nothing to run.
  *
  * @module
@@ -25,6 +26,7 @@ interface ProfileNode {
 
 const screenshot = Deno.args.includes("--screenshot");
 const concurrent = Deno.args.includes("--concurrent");
+const sequential = Deno.args.includes("--sequential");
 const rig = await Rig.start({}, { args: ["--remote-debugging-port=0"] });
 const sockets: CdpSocket[] = [];
 try {
@@ -65,7 +67,7 @@ try {
         for (let i = 3; i < im.data.length; i += 4) im.data[i] = 255;
         x.putImageData(im, 0, 0); document.body.appendChild(c); })()`,
     }, sessionId);
-  } else if (!concurrent) {
+  } else if (!concurrent && !sequential) {
     await relay.call("Runtime.enable", {}, sessionId);
   } else {
     await pipelined([{ socket: relay, sessionId }], 16, 500);
@@ -76,6 +78,10 @@ try {
   const started = performance.now();
   if (concurrent) {
     await pipelined([{ socket: relay, sessionId }], 16, 4_000);
+  } else if (sequential) {
+    for (let i = 0; i < 3_000; i++) {
+      await relay.call("Runtime.evaluate", { expression: "1" }, sessionId);
+    }
   } else if (screenshot) {
     for (let i = 0; i < 5; i++) {
       await relay.call("Page.captureScreenshot", { format: "png" }, sessionId);
@@ -104,11 +110,18 @@ try {
   }
   const workload = concurrent
     ? "4000 × Runtime.evaluate, 16 in flight"
+    : sequential
+    ? "3000 × Runtime.evaluate, one at a time"
     : screenshot
     ? "5 screenshots"
     : "flood 10000/s × 3 s";
   console.log(`${workload}: ${elapsed.toFixed(0)} ms`);
-  for (const [key, hits] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
+  for (
+    const [key, hits] of [...self].sort((a, b) => b[1] - a[1]).slice(
+      0,
+      Number(Deno.env.get("PROFILE_TOP") ?? 15),
+    )
+  ) {
     console.log(`${(hits / total * 100).toFixed(1).padStart(5)} %  ${key}`);
   }
 } finally {
