@@ -20,8 +20,15 @@ export class CdpReplyError extends Error {
 
 interface Pending {
   readonly resolve: (frame: Record<string, unknown>) => void;
-  readonly timer: ReturnType<typeof setTimeout>;
+  readonly reject: (error: Error) => void;
+  readonly method: string;
+  readonly timeoutMs: number;
+  /** `performance.now()` past which the command has failed. */
+  readonly deadline: number;
 }
+
+/** How often the one deadline sweep looks at the pending commands. */
+const SWEEP_MS = 250;
 
 /** One WebSocket speaking CDP. */
 export class CdpSocket {
@@ -29,6 +36,8 @@ export class CdpSocket {
   readonly #pending = new Map<number, Pending>();
   readonly #listeners = new Set<(event: CdpEvent) => void>();
   #nextId = 1;
+  /** One timer for every pending command's deadline (no timer per command: see `send`). */
+  #sweep: ReturnType<typeof setTimeout> | undefined;
   /** Resolves with the close code and reason once the socket has closed. */
   readonly closed: Promise<{ code: number; reason: string }>;
   /** Bytes of text received so far. */
@@ -38,8 +47,9 @@ export class CdpSocket {
     this.#ws = ws;
     this.closed = new Promise((resolve) => {
       ws.addEventListener("close", (e) => {
+        clearTimeout(this.#sweep);
+        this.#sweep = undefined;
         for (const [id, pending] of this.#pending) {
-          clearTimeout(pending.timer);
           pending.resolve({ id, error: { message: `socket closed (${e.code})` } });
         }
         this.#pending.clear();
@@ -54,7 +64,11 @@ export class CdpSocket {
         const pending = this.#pending.get(frame.id);
         if (pending === undefined) return;
         this.#pending.delete(frame.id);
-        clearTimeout(pending.timer);
+        if (this.#pending.size === 0) {
+          // Nothing left to time: no timer outlives the last reply.
+          clearTimeout(this.#sweep);
+          this.#sweep = undefined;
+        }
         pending.resolve(frame);
       } else if (typeof frame.method === "string") {
         for (const listener of this.#listeners) listener(frame as unknown as CdpEvent);
@@ -108,17 +122,40 @@ export class CdpSocket {
         resolve({ id, error: { message: "socket is not open" } });
         return;
       }
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`No reply to ${method} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(id, { resolve, timer });
+      this.#pending.set(id, {
+        resolve,
+        reject,
+        method,
+        timeoutMs,
+        deadline: performance.now() + timeoutMs,
+      });
+      this.#armSweep();
       this.#ws.send(
         JSON.stringify(
           sessionId === undefined ? { id, method, params } : { id, method, params, sessionId },
         ),
       );
     });
+  }
+
+  /**
+   * Fails commands past their deadline, every {@linkcode SWEEP_MS} while any is pending. A timer
+   * per command would cost this process more CPU per command than a relay hop, and this client
+   * runs in the relay's process during the benchmarks; real clients (Playwright) keep no timer
+   * per CDP message either.
+   */
+  #armSweep(): void {
+    if (this.#sweep !== undefined) return;
+    this.#sweep = setTimeout(() => {
+      this.#sweep = undefined;
+      const now = performance.now();
+      for (const [id, pending] of this.#pending) {
+        if (pending.deadline > now) continue;
+        this.#pending.delete(id);
+        pending.reject(new Error(`No reply to ${pending.method} within ${pending.timeoutMs} ms`));
+      }
+      if (this.#pending.size > 0) this.#armSweep();
+    }, SWEEP_MS);
   }
 
   /**
