@@ -1,7 +1,7 @@
 /**
  * The relay's CDP endpoint logic (protocol §6): the one registry of clients with their
- * auto-attach, discovery and held-session state, the commands the relay answers itself, and
- * event routing. Relay-made sessions live in `client_sessions.ts`.
+ * auto-attach, discovery and held-session state, command and event routing. The commands the
+ * relay answers itself live in `local_methods.ts`, relay-made sessions in `client_sessions.ts`.
  *
  * @module
  */
@@ -12,16 +12,16 @@ import type { CdpCall, Outcome } from "../codec/extension_frame.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
 import type { JsonObject, JsonValue } from "../codec/json.ts";
 import { isTargetGoneError } from "../codec/messages.ts";
-import { CloseCode } from "../codec/close_codes.ts";
 import { CreatedTargets } from "./created_targets.ts";
 import { SessionOverrides } from "./session_overrides.ts";
 import { SharedDomains } from "./shared_domains.ts";
 import { ExecutionContexts } from "./execution_contexts.ts";
 import { ChildAttachments } from "./child_attachments.ts";
-import { cdpError, ErrorText, unsupportedMethodError } from "./error_text.ts";
+import { cdpError } from "./error_text.ts";
 import type { ChannelCommand } from "./extension_channel.ts";
 import { type ClientSession, ClientSessions } from "./client_sessions.ts";
-import { MAX_CLIENT_SESSIONS, privateMethodError, tooManySessionsError } from "./bounds.ts";
+import { MAX_CLIENT_SESSIONS } from "./bounds.ts";
+import { type LocalCommand, LocalMethods, type LocalMethodsOptions } from "./local_methods.ts";
 import { randomHexId, type TargetEntry, type TargetRegistry } from "./targets.ts";
 
 /** A command as decoded from a CDP client's frame. */
@@ -81,8 +81,11 @@ interface Replies {
   deliver(command: ForwardedCommand, outcome: Outcome): void;
 }
 
-/** Options of {@linkcode CdpRouter}. */
-export interface CdpRouterOptions {
+/**
+ * Options of {@linkcode CdpRouter}. The user agent and the download and permission emulations
+ * ({@linkcode LocalMethodsOptions}) serve the methods the relay answers itself.
+ */
+export interface CdpRouterOptions extends LocalMethodsOptions<CdpClient> {
   /** The target cache shared with the server. */
   readonly targets: TargetRegistry;
   /**
@@ -90,30 +93,8 @@ export interface CdpRouterOptions {
    * when the reply arrives, so the reply reaches the client before any later event.
    */
   readonly forward: (command: ChannelCommand) => void;
-  /** The `userAgent` of the extension's browser, from `connect`, if known. */
-  readonly userAgent: () => string | undefined;
   /** Called when the last client holding a top-level session goes away. */
   readonly onSessionReleased?: (sessionId: string) => void;
-  /**
-   * Answers `Browser.setDownloadBehavior` (the download emulation, `relay/download_emulation.ts`)
-   * with exactly one outcome; `browserSessionId` is the relay-made browser session it was sent
-   * on, if any. Without it the relay answers `{}` and downloads are not emulated.
-   */
-  readonly setDownloadBehavior?: (
-    client: CdpClient,
-    params: JsonObject,
-    browserSessionId: string | undefined,
-  ) => Promise<CdpOutcome>;
-  /**
-   * Answers `Browser.grantPermissions`, `Browser.setPermission` and `Browser.resetPermissions`
-   * (the permission emulation, `relay/permission_emulation.ts`) with exactly one outcome.
-   * Without it they are unsupported.
-   */
-  readonly permissions?: (
-    client: CdpClient,
-    method: string,
-    params: JsonObject,
-  ) => Promise<CdpOutcome>;
   /** Called once when a client is removed, after its sessions are released. */
   readonly onClientRemoved?: (client: CdpClient) => void;
   /**
@@ -149,9 +130,6 @@ const ANNOUNCED_TYPES: ReadonlySet<string> = new Set(["page", "service_worker"])
 function needsPageEnabled(method: string): boolean {
   return method.startsWith("Page.") && !PAGE_EVENTS_WITHOUT_ENABLE.has(method);
 }
-
-/** Chrome's answer to `Target.attachToBrowserTarget` on a page session. */
-const NOT_ALLOWED = "Not allowed";
 
 function str(value: JsonValue | undefined): string | undefined {
   return typeof value === "string" ? value : undefined;
@@ -204,6 +182,8 @@ export class CdpRouter {
    * relay repeats it to each client that attaches.
    */
   readonly #scriptLoaded = new Set<string>();
+  /** The `Target.*` and `Browser.*` methods the relay answers itself. */
+  readonly #methods: LocalMethods<CdpClient>;
   #nextClientId = 0;
 
   /**
@@ -215,6 +195,19 @@ export class CdpRouter {
     this.#options = options;
     this.#targets = options.targets;
     this.#maxSessions = options.maxClientSessions ?? MAX_CLIENT_SESSIONS;
+    this.#methods = new LocalMethods<CdpClient>(options, {
+      targets: this.#targets,
+      browserTargetId: this.#browserTargetId,
+      maxSessions: this.#maxSessions,
+      takeCreated: (client) => this.#created.take(client),
+      forward: (command) => this.#options.forward(command),
+      respond: (client, command, outcome) => this.#answer(client, command, outcome),
+      event: (client, method, params, sessionId) => this.#event(client, method, params, sessionId),
+      attach: (client, entry) => this.#attach(client, entry, false),
+      replayScriptLoaded: (client, topLevel, sessionId) =>
+        this.#replayScriptLoaded(client, topLevel, sessionId),
+      dropSession: (client, session) => this.#dropSession(client, session, true),
+    });
   }
 
   /** Number of connected clients. */
@@ -321,11 +314,7 @@ export class CdpRouter {
       : via.kind === "browser"
       ? undefined
       : via.topLevel;
-    if (command.method === "Browser.close") {
-      this.#closeBrowser(client, command);
-      return;
-    }
-    const local = this.#local(client, command, effective, via);
+    const local = this.#methods.answer(client, command, effective, via);
     if (local === "answered") return;
     if (local === "forward") {
       this.#forward(client, command, effective);
@@ -452,174 +441,6 @@ export class CdpRouter {
   // ---------------------------------------------------------------------------------------
   // Commands
 
-  /**
-   * @param command The command as sent, for the sessions it creates or removes.
-   * @param effective The session the cache and the extension see.
-   * @param via The relay-made session it was sent on, if any.
-   */
-  #local(
-    client: CdpClient,
-    command: CdpCommand,
-    effective: string | undefined,
-    via: ClientSession | undefined,
-  ): JsonObject | string | "forward" | "answered" {
-    const params = command.params ?? {};
-    const { method } = command;
-    // Relay-private methods belong to the relay ↔ extension protocol only: a client could
-    // otherwise reset the domain state other clients rely on.
-    if (method.startsWith("BrowserRelay.")) return privateMethodError(method);
-    if (method.startsWith("Browser.")) {
-      switch (method) {
-        case "Browser.getVersion": {
-          const ua = this.#options.userAgent();
-          const version = ua === undefined ? undefined : /Chrome\/([\d.]+)/.exec(ua)?.[1];
-          return {
-            protocolVersion: "1.3",
-            product: version === undefined ? "Chrome/Browser-Relay" : `Chrome/${version}`,
-            revision: "0",
-            userAgent: ua ?? "Browser-Relay",
-            jsVersion: "V8",
-          };
-        }
-        case "Browser.setDownloadBehavior": {
-          const answer = this.#options.setDownloadBehavior;
-          if (answer === undefined) return {};
-          const browserSession = via?.kind === "browser" ? command.sessionId : undefined;
-          this.#answerLater(client, command, answer(client, params, browserSession));
-          return "answered";
-        }
-        case "Browser.grantPermissions":
-        case "Browser.setPermission":
-        case "Browser.resetPermissions": {
-          const answer = this.#options.permissions;
-          if (answer === undefined) return unsupportedMethodError(method);
-          this.#answerLater(client, command, answer(client, method, params));
-          return "answered";
-        }
-        default:
-          return unsupportedMethodError(method);
-      }
-    }
-    switch (method) {
-      case "Target.setAutoAttach": {
-        // Attach bookkeeping is per client, not per browser session.
-        if (via?.kind === "browser") return unsupportedMethodError(method);
-        if (effective !== undefined) return "forward";
-        client.autoAttach = params.autoAttach === true;
-        if (client.autoAttach) {
-          for (const entry of this.#targets.list()) this.#attach(client, entry, false);
-        }
-        return {};
-      }
-      case "Target.setDiscoverTargets": {
-        if (via?.kind === "browser") return unsupportedMethodError(method);
-        client.discover = params.discover === true;
-        if (client.discover) {
-          for (const entry of this.#targets.list()) {
-            this.#event(client, "Target.targetCreated", { targetInfo: entry.targetInfo });
-          }
-        }
-        return {};
-      }
-      case "Target.getTargets":
-        return { targetInfos: this.#targets.list().map((entry) => entry.targetInfo) };
-      case "Target.getTargetInfo": {
-        const targetId = str(params.targetId);
-        if (targetId !== undefined) {
-          const entry = this.#targets.byTargetId(targetId)[0];
-          return entry === undefined
-            ? ErrorText.NoTargetWithGivenId
-            : { targetInfo: entry.targetInfo };
-        }
-        if (effective === undefined) return { targetInfo: this.#browserTargetInfo() };
-        const entry = this.#targets.get(effective);
-        return entry === undefined ? "forward" : { targetInfo: entry.targetInfo };
-      }
-      case "Target.attachToTarget": {
-        const targetId = str(params.targetId);
-        if (targetId === undefined || targetId === "") return ErrorText.TargetIdRequired;
-        const entry = this.#targets.byTargetId(targetId)[0];
-        if (entry === undefined) return ErrorText.NoTargetWithGivenId;
-        if (command.sessionId === undefined && !client.held.has(entry.sessionId)) {
-          this.#attach(client, entry, false);
-          return { sessionId: entry.sessionId };
-        }
-        // Chrome makes a new session for every attach. Handing out the held session again
-        // would make the client register a second session under its page's id.
-        if (client.sessions.size >= this.#maxSessions) {
-          return tooManySessionsError(this.#maxSessions, client.sessions.size);
-        }
-        const alias = client.sessions.addAlias(entry.sessionId, entry.targetId, command.sessionId);
-        this.#event(client, "Target.attachedToTarget", {
-          sessionId: alias.sessionId,
-          targetInfo: entry.targetInfo,
-          waitingForDebugger: false,
-        }, alias.parent);
-        this.#replayScriptLoaded(client, entry.sessionId, alias.sessionId);
-        return { sessionId: alias.sessionId };
-      }
-      case "Target.attachToBrowserTarget": {
-        if (command.sessionId !== undefined && via?.kind !== "browser") return NOT_ALLOWED;
-        if (client.sessions.size >= this.#maxSessions) {
-          return tooManySessionsError(this.#maxSessions, client.sessions.size);
-        }
-        const session = client.sessions.addBrowser(command.sessionId);
-        this.#event(client, "Target.attachedToTarget", {
-          sessionId: session.sessionId,
-          targetInfo: this.#browserTargetInfo(),
-          waitingForDebugger: false,
-        }, session.parent);
-        return { sessionId: session.sessionId };
-      }
-      case "Target.detachFromTarget": {
-        const sessionId = str(params.sessionId);
-        const own = sessionId === undefined ? undefined : client.sessions.get(sessionId);
-        if (own !== undefined) {
-          this.#dropSession(client, own, true);
-          return {};
-        }
-        const targetId = str(params.targetId);
-        const topLevel = (sessionId !== undefined && this.#targets.get(sessionId) !== undefined) ||
-          (sessionId === undefined && targetId !== undefined &&
-            this.#targets.byTargetId(targetId).length > 0);
-        return topLevel ? {} : "forward";
-      }
-      case "Target.getBrowserContexts":
-        return { browserContextIds: [] };
-      case "Target.createBrowserContext":
-        return ErrorText.CannotCreateBrowserContext;
-      case "Target.disposeBrowserContext":
-        return unsupportedMethodError(method);
-      default:
-        return "forward";
-    }
-  }
-
-  /**
-   * `Browser.close`: closes the tabs this client opened that are still shared, answers, and
-   * disconnects the client as Chrome's endpoint does when the browser exits. The person's own
-   * tabs, tabs other clients opened and the browser itself stay.
-   */
-  #closeBrowser(client: CdpClient, command: CdpCommand): void {
-    const own = this.#created.take(client).filter((id) => this.#targets.byTargetId(id).length > 0);
-    let left = own.length;
-    const done = () => {
-      this.#reply(client, command.id, command.sessionId, {});
-      if (client.open) client.close(CloseCode.Normal, "Browser.close");
-    };
-    if (left === 0) return done();
-    for (const targetId of own) {
-      // A tab that cannot be closed (the last one, or already gone) stays; the close goes on.
-      this.#options.forward({
-        method: "Target.closeTarget",
-        params: { targetId },
-        settle: () => {
-          if (--left === 0) done();
-        },
-      });
-    }
-  }
-
   /** Forwards `command` under the `effective` session; the reply echoes the client's. */
   #forward(client: CdpClient, command: CdpCommand, effective: string | undefined): void {
     if (effective !== undefined) {
@@ -728,22 +549,7 @@ export class CdpRouter {
     });
   }
 
-  /** Sends the one reply once `pending` settles; a rejection becomes an error reply. */
-  #answerLater(client: CdpClient, command: CdpCommand, pending: Promise<CdpOutcome>): void {
-    void pending.then(
-      (outcome) => this.#answer(client, command, outcome),
-      (error: unknown) =>
-        this.#answer(client, command, {
-          ok: false,
-          error: {
-            code: -32000,
-            message: error instanceof Error ? error.message : String(error),
-          },
-        }),
-    );
-  }
-
-  #answer(client: CdpClient, command: CdpCommand, outcome: CdpOutcome): void {
+  #answer(client: CdpClient, command: LocalCommand, outcome: CdpOutcome): void {
     this.#send(client, {
       kind: "response",
       id: command.id,
@@ -795,17 +601,6 @@ export class CdpRouter {
       if (client.held.has(sessionId) || client.sessions.hasAliasOf(sessionId)) return true;
     }
     return false;
-  }
-
-  #browserTargetInfo(): JsonObject {
-    return {
-      targetId: this.#browserTargetId,
-      type: "browser",
-      title: "",
-      url: "",
-      attached: true,
-      canAccessOpener: false,
-    };
   }
 
   /**
