@@ -1,6 +1,8 @@
 /**
- * The worker's composition root: one {@linkcode RelayClient} wires the relay connection, the tab
- * bridge, the badges, the keepalive alarm and the options page's messages.
+ * The worker's composition root: one {@linkcode RelayClient} builds the relay connection, the tab
+ * bridge, the tab groups and the user actions, and wires them to every port listener, the badges
+ * and the keepalive alarm. What the person asks for (toolbar click, shortcut, the pages'
+ * messages) is carried out by `worker/user_actions.ts`.
  *
  * @module
  */
@@ -27,18 +29,7 @@ import {
   type ToggleResult,
 } from "./tab_bridge.ts";
 import { TabSessions } from "./tab_sessions.ts";
-import { deriveRelayToken } from "../codec/derive_relay_token.ts";
-import { type ConnectionSummary, summarizeConnection } from "./connection_summary.ts";
-import { type Endpoints, endpoints } from "./endpoints.ts";
-import { isShareableUrl } from "./is_shareable_url.ts";
-import { originOf } from "./origin_of.ts";
-import {
-  parseClientMessage,
-  type PopupState,
-  type SharedTabView,
-  type ShareReply,
-  type StatusSnapshot,
-} from "./messages.ts";
+import type { StatusSnapshot } from "./messages.ts";
 import {
   parseSettings,
   parseSharePopups,
@@ -50,6 +41,7 @@ import {
 import { TabGroups } from "./tab_groups.ts";
 import { ContentSettingsBridge } from "./content_settings_bridge.ts";
 import { DownloadBridge } from "./download_bridge.ts";
+import { TOGGLE_COMMAND, UserActions } from "./user_actions.ts";
 
 /** Name of the keepalive alarm (protocol §10). */
 export const KEEPALIVE_ALARM = "relay-keepalive";
@@ -58,9 +50,7 @@ export const KEEPALIVE_ALARM = "relay-keepalive";
 export const KEEPALIVE_PERIOD_MINUTES = 0.5;
 
 export type { ClientMessage, StatusSnapshot, StatusTab } from "./messages.ts";
-
-/** The `commands` entry whose shortcut toggles sharing of the current tab. */
-export const TOGGLE_COMMAND = "toggle-sharing";
+export { TOGGLE_COMMAND } from "./user_actions.ts";
 
 /** Options of {@linkcode RelayClient}. */
 export interface RelayClientOptions {
@@ -107,23 +97,19 @@ function errorText(error: unknown): string {
 export class RelayClient {
   readonly #ports: Ports;
   readonly #log: (message: string) => void;
-  readonly #check: (target: CheckTarget) => Promise<CheckResult>;
   readonly #sessions: TabSessions;
   readonly #connection: RelayConnection;
   readonly #bridge: TabBridge;
   readonly #downloads: DownloadBridge | undefined;
   readonly #contentSettings: ContentSettingsBridge | undefined;
+  readonly #actions: UserActions;
   readonly #init: Promise<void>;
   /** True once the tab table is restored: gated calls may then run at once. */
   #gateOpen = false;
   /** Gated calls still queued behind `#init`; later ones queue too, to keep arrival order. */
   #gateWaiting = 0;
-  /** Tabs being attached by a click: their badge says `…` meanwhile. */
-  readonly #attaching = new Set<number>();
   /** Tabs whose badge is not `off`, so a detach can reset it. */
   #badged = new Set<number>();
-  /** Tabs whose last click failed, with the reason, shown as `!` until the next click. */
-  readonly #tabErrors = new Map<number, string>();
   readonly #removers: (() => void)[] = [];
   /** Tab groups as visible consent; undefined without a `tabGroups` port. */
   readonly #groups: TabGroups | undefined;
@@ -145,8 +131,6 @@ export class RelayClient {
   constructor(ports: Ports, options: RelayClientOptions = {}) {
     this.#ports = ports;
     this.#log = options.log ?? ((message) => console.warn(message));
-    this.#check = options.checkConnection ??
-      ((target) => checkConnection({ http: ports.http, clock: ports.clock }, target));
     this.#sessions = new TabSessions(ports.storage.session, {
       onWriteError: (error) => this.#log(`Cannot save tab state: ${errorText(error)}`),
     });
@@ -198,11 +182,28 @@ export class RelayClient {
       storage: ports.storage.session,
       clock: ports.clock,
       isShared: (tabId) => this.#isShared(tabId),
-      share: async (tabId) => (await this.#share(tabId)).ok,
+      share: async (tabId) => (await this.#actions.share(tabId)).ok,
       unshare: async (tabId) => {
         await this.#bridge.detachTab(tabId, "toggle");
       },
       log: (message) => this.#log(message),
+    });
+    this.#actions = new UserActions({
+      ports,
+      bridge: this.#bridge,
+      connection: this.#connection,
+      groups: this.#groups,
+      host: {
+        ready: () => this.#init,
+        closed: () => this.#closed,
+        configured: () => this.#configured,
+        groupsEnabled: () => this.#groupsEnabled,
+        readSettings: () => this.#readSettings(),
+        refreshBadges: () => this.#refreshBadges(),
+      },
+      check: options.checkConnection ??
+        ((target) => checkConnection({ http: ports.http, clock: ports.clock }, target)),
+      log: this.#log,
     });
     this.#listen();
     this.#init = this.#initialize();
@@ -314,7 +315,7 @@ export class RelayClient {
     const onCreated = (tab: TabInfo) => this.#gated(() => this.#bridge.handleTabCreated(tab));
     const onRemoved = (tabId: number) =>
       this.#gated(() => {
-        this.#tabErrors.delete(tabId);
+        this.#actions.forgetTab(tabId);
         this.#badged.delete(tabId);
         this.#groups?.handleTabRemoved(tabId);
         this.#bridge.handleTabRemoved(tabId);
@@ -331,7 +332,7 @@ export class RelayClient {
       });
     };
     const onMessage: RuntimeMessageListener = (message, sendResponse) =>
-      this.#onMessage(message, sendResponse);
+      this.#actions.handleMessage(message, sendResponse);
     const onInstalled = (details: { readonly reason: string }) => {
       if (details.reason !== "install") return;
       const open = this.#ports.pages === undefined
@@ -435,33 +436,14 @@ export class RelayClient {
   }
 
   /**
-   * The toolbar click and the keyboard shortcut: shares or stops sharing the tab. Before a
-   * token is saved, sharing opens the setup page instead and attaches nothing. While the
-   * connection is `stopped` (rejected token, incompatible relay), toggling a shared tab only
-   * retries the connection; a tab that is not shared is shared and the connection retried.
+   * The toolbar click and the keyboard shortcut: shares or stops sharing the tab (see
+   * {@linkcode UserActions.prototype.clickAction}).
    *
    * @param tab The tab.
    * @returns What happened to the tab, or undefined when nothing changed.
    */
-  async clickAction(tab: TabInfo): Promise<ToggleResult | undefined> {
-    await this.#init;
-    const tabId = tab.id;
-    if (this.#closed || tabId === undefined) return undefined;
-    this.#tabErrors.delete(tabId);
-    const shared = this.#isShared(tabId);
-    if (shared && this.#connection.status().phase === "stopped") {
-      this.#connection.requestConnect("user");
-      this.#refreshBadges();
-      return undefined;
-    }
-    if (shared) {
-      await this.#bridge.detachTab(tabId, "toggle");
-      return { attached: false };
-    }
-    const reply = await this.#share(tabId);
-    if (!reply.ok) return undefined;
-    const sessionId = this.#bridge.tabs().find((t) => t.tabId === tabId)?.sessionId;
-    return sessionId === undefined ? undefined : { attached: true, sessionId };
+  clickAction(tab: TabInfo): Promise<ToggleResult | undefined> {
+    return this.#actions.clickAction(tab);
   }
 
   /**
@@ -470,89 +452,8 @@ export class RelayClient {
    * @param tabId The tab.
    * @returns What happened to the tab.
    */
-  async toggleTab(tabId: number): Promise<ToggleResult | undefined> {
-    const tab = await this.#ports.tabs.get(tabId);
-    return this.clickAction(tab);
-  }
-
-  /**
-   * Shares a tab (the popup's "Share this tab", a tab dragged into the group). Before a token
-   * is saved it opens the setup page and attaches nothing.
-   *
-   * @param tabId The tab.
-   * @returns Whether the tab is shared, or why not in the person's words.
-   */
-  async share(tabId: number): Promise<ShareReply> {
-    return await this.#share(tabId);
-  }
-
-  /**
-   * Stops sharing a tab.
-   *
-   * @param tabId The tab.
-   * @returns `{ok: true, shared: false}`.
-   */
-  async stop(tabId: number): Promise<ShareReply> {
-    await this.#init;
-    this.#tabErrors.delete(tabId);
-    await this.#bridge.detachTab(tabId, "toggle");
-    this.#refreshBadges();
-    return { ok: true, shared: false };
-  }
-
-  async #share(tabId: number): Promise<ShareReply> {
-    await this.#init;
-    if (this.#closed) {
-      return { ok: false, reason: "refused", message: "The extension is restarting: try again" };
-    }
-    if (this.#isShared(tabId)) return { ok: true, shared: true };
-    await this.#readSettings();
-    if (!this.#configured) {
-      void this.#ports.pages?.openSetup("share").catch((error) =>
-        this.#log(`Cannot open the setup page: ${errorText(error)}`)
-      );
-      return {
-        ok: false,
-        reason: "not_configured",
-        message: "Nothing was shared: finish the setup first (the relay's token is missing)",
-      };
-    }
-    this.#tabErrors.delete(tabId);
-    const tab = await this.#ports.tabs.get(tabId).catch(() => undefined);
-    if (tab === undefined) {
-      return { ok: false, reason: "refused", message: "This tab is gone" };
-    }
-    if (!isShareableUrl(tab.url)) {
-      const message = "Chrome does not let extensions share this page";
-      this.#tabErrors.set(tabId, message);
-      this.#refreshBadges();
-      return { ok: false, reason: "refused", message };
-    }
-    this.#attaching.add(tabId);
-    this.#refreshBadges();
-    try {
-      await this.#bridge.attachTab(tabId);
-      this.#connection.requestConnect("user");
-      return { ok: true, shared: true };
-    } catch (error) {
-      this.#log(`Cannot share tab ${tabId}: ${errorText(error)}`);
-      const message = /already attached/i.test(errorText(error))
-        ? "Another tool (DevTools or an extension) is already debugging this tab"
-        : "Chrome did not let the extension share this tab";
-      this.#tabErrors.set(tabId, message);
-      return { ok: false, reason: "refused", message };
-    } finally {
-      this.#attaching.delete(tabId);
-      this.#refreshBadges();
-    }
-  }
-
-  #summary(): ConnectionSummary {
-    return summarizeConnection(this.#connection.status(), {
-      configured: this.#configured,
-      sharedCount: this.#bridge.attachedTabCount(),
-      now: this.#ports.clock.now(),
-    });
+  toggleTab(tabId: number): Promise<ToggleResult | undefined> {
+    return this.#actions.toggleTab(tabId);
   }
 
   /**
@@ -561,85 +462,7 @@ export class RelayClient {
    * @returns The snapshot the pages show.
    */
   status(): StatusSnapshot {
-    return {
-      connection: this.#connection.status(),
-      summary: this.#summary(),
-      tabs: this.#bridge.tabs().map(({ tabId, sessionId, title, url, state }) => ({
-        tabId,
-        sessionId,
-        title,
-        url,
-        state,
-      })),
-    };
-  }
-
-  /**
-   * What the popup shows: the summary, the tab it acts on and every shared tab with its
-   * favicon, origin and place (our group, the person's own group, none).
-   *
-   * @param tabId The tab the popup acts on; default the active tab of the last focused window.
-   * @returns The popup state.
-   */
-  async popupState(tabId?: number): Promise<PopupState> {
-    await this.#init;
-    const current = tabId === undefined
-      ? (await this.#ports.tabs.query({ active: true, lastFocusedWindow: true }))[0]
-      : await this.#ports.tabs.get(tabId).catch(() => undefined);
-    const tabs = await Promise.all(
-      this.#bridge.tabs().map(async (view) => {
-        const info = await this.#ports.tabs.get(view.tabId).catch(() => undefined);
-        const url = info?.url ?? view.url;
-        const shared: SharedTabView = {
-          tabId: view.tabId,
-          title: info?.title ?? view.title,
-          url,
-          origin: originOf(url),
-          favIconUrl: info?.favIconUrl ?? "",
-          state: view.state,
-          placement: this.#groups?.placement(view.tabId) ?? { kind: "none" },
-        };
-        return shared;
-      }),
-    );
-    const shortcut = await this.#ports.commands?.shortcut(TOGGLE_COMMAND).catch(() => "") ?? "";
-    return {
-      summary: this.#summary(),
-      configured: this.#configured,
-      groupsEnabled: this.#groups !== undefined && this.#groupsEnabled,
-      shortcut,
-      ...(current?.id === undefined ? {} : {
-        current: {
-          tabId: current.id,
-          title: current.title ?? "",
-          origin: originOf(current.url ?? ""),
-          shared: this.#isShared(current.id),
-          shareable: isShareableUrl(current.url),
-        },
-      }),
-      tabs,
-    };
-  }
-
-  /**
-   * The copyable endpoint texts for the saved settings.
-   *
-   * @returns The texts.
-   * @throws {Error} Before a token is saved.
-   */
-  async endpoints(): Promise<Endpoints> {
-    const settings = parseSettings(await this.#ports.storage.local.get(SETTINGS_KEYS));
-    if (settings.gatewayToken === "") {
-      throw new Error("Not set up yet: the relay's token is missing");
-    }
-    const relayToken = await deriveRelayToken(settings.gatewayToken, settings.relayPort);
-    return endpoints(settings.relayPort, relayToken);
-  }
-
-  async #show(tabId: number): Promise<{ ok: true }> {
-    const tab = await this.#ports.tabs.update(tabId, { active: true });
-    await this.#ports.windows.update(tab.windowId, { focused: true });
-    return { ok: true };
+    return this.#actions.status();
   }
 
   /**
@@ -651,78 +474,12 @@ export class RelayClient {
   pendingWork(): PendingWork {
     return this.#bridge.pendingWork();
   }
-
-  #onMessage(message: unknown, sendResponse: (response: unknown) => void): boolean {
-    if (this.#closed) return false;
-    const request = parseClientMessage(message);
-    if (request === undefined) return false;
-    if ("error" in request) {
-      sendResponse({ error: request.error });
-      return false;
-    }
-    const answer = (work: () => Promise<unknown>) => {
-      void this.#init.then(work).then(
-        (response) => sendResponse(response),
-        (error) => sendResponse({ error: errorText(error) }),
-      );
-      return true;
-    };
-    switch (request.type) {
-      case "status":
-        return answer(() => Promise.resolve(this.status()));
-      case "state":
-        return answer(() => this.popupState(request.tabId));
-      case "share":
-        return answer(() => this.#share(request.tabId));
-      case "stop":
-        return answer(() => this.stop(request.tabId));
-      case "stopAll":
-      case "detachAll":
-        return answer(async () => {
-          await this.#bridge.detachAll("toggle");
-          return { ok: true };
-        });
-      case "show":
-        return answer(() => this.#show(request.tabId));
-      case "retry":
-        return answer(() => {
-          this.#connection.requestConnect("user");
-          this.#refreshBadges();
-          return Promise.resolve({ ok: true });
-        });
-      case "openSettings":
-        return answer(async () => {
-          await this.#ports.runtime.openOptionsPage();
-          return { ok: true };
-        });
-      case "openSetup":
-        return answer(async () => {
-          await (this.#ports.pages?.openSetup() ?? this.#ports.runtime.openOptionsPage());
-          return { ok: true };
-        });
-      case "endpoints":
-        return answer(() => this.endpoints());
-      case "checkConnection":
-        return answer(() =>
-          this.#check({
-            port: request.port,
-            token: request.token,
-            ...(request.openclawRelayCompat === true ? { openclawRelayCompat: true } : {}),
-          })
-        );
-      default: {
-        const _exhaustive: never = request;
-        return _exhaustive;
-      }
-    }
-  }
-
   #refreshBadges(): void {
     if (this.#closed) return;
     const status = this.#connection.status();
     const states = new Map<number, TabBadgeState>();
     for (const tab of this.#bridge.tabs()) states.set(tab.tabId, tab.state);
-    for (const tabId of this.#attaching) states.set(tabId, "attaching");
+    for (const tabId of this.#actions.attaching()) states.set(tabId, "attaching");
     for (const tabId of this.#badged) if (!states.has(tabId)) states.set(tabId, "detached");
     const now = this.#ports.clock.now();
     const badged = new Set<number>();
@@ -730,7 +487,7 @@ export class RelayClient {
       if (state !== "detached") badged.add(tabId);
       this.#setBadge(tabId, badgeFor(status, state, now, { configured: this.#configured }));
     }
-    for (const [tabId, message] of this.#tabErrors) {
+    for (const [tabId, message] of this.#actions.tabErrors()) {
       if (states.has(tabId) && states.get(tabId) !== "detached") continue;
       badged.add(tabId);
       this.#setBadge(tabId, {

@@ -1,135 +1,7 @@
 import assert from "node:assert/strict";
-import FakeTimers from "@sinonjs/fake-timers";
-import type { Ports } from "../../worker/ports.ts";
 import { KEEPALIVE_ALARM, RelayClient, type StatusSnapshot } from "../../worker/relay_client.ts";
-import type { CheckResult, CheckTarget } from "../../worker/check_connection.ts";
-import {
-  FakeAction,
-  FakeAlarms,
-  FakeRuntime,
-  FakeWindows,
-  globalClock,
-} from "../_fakes/fake_chrome.ts";
-import { FakeContentSettings } from "../_fakes/fake_content_settings.ts";
-import { FakeDebugger } from "../_fakes/fake_debugger.ts";
-import { FakeHttp, relayHandler } from "../_fakes/fake_http.ts";
-import { type FakeSocket, FakeSocketFactory } from "../_fakes/fake_socket.ts";
-import { FakeStorage } from "../_fakes/fake_storage.ts";
-import { FakeTabs } from "../_fakes/fake_tabs.ts";
-import { fakeDerive, scriptRelay, TOKEN } from "./_connection_harness.ts";
-
-interface ClientHarness {
-  readonly clock: ReturnType<typeof FakeTimers.install>;
-  readonly tabs: FakeTabs;
-  readonly dbg: FakeDebugger;
-  readonly action: FakeAction;
-  readonly alarms: FakeAlarms;
-  readonly runtime: FakeRuntime;
-  readonly storage: FakeStorage;
-  readonly sockets: FakeSocketFactory;
-  readonly ports: Ports;
-  readonly checks: CheckTarget[];
-  readonly contentSettings: FakeContentSettings;
-  client: RelayClient;
-  /** Flushes promise jobs without advancing time. */
-  settle(): Promise<void>;
-  /** A new client over the same fakes (a worker restart). */
-  restart(): Promise<void>;
-}
-
-/** The project relay, scripted: open, challenge, hello-ok to the connect request. */
-/** The CDP events a socket carried, as `[method, params]`. */
-function eventsOn(socket: FakeSocket): { method: string; params: Record<string, unknown> }[] {
-  return socket.sentJson.flatMap((frame) => {
-    const f = frame as {
-      method?: string;
-      params?: { method: string; params: Record<string, unknown> };
-    };
-    return f.method === "forwardCDPEvent" && f.params ? [f.params] : [];
-  });
-}
-
-async function withClient(
-  seed: { readonly session?: Record<string, unknown>; readonly attached?: readonly number[] },
-  body: (h: ClientHarness) => Promise<void>,
-): Promise<void> {
-  const clock = FakeTimers.install({
-    now: 1_700_000_000_000,
-    toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date", "performance"],
-  });
-  try {
-    const tabs = new FakeTabs();
-    const dbg = new FakeDebugger(tabs);
-    const action = new FakeAction();
-    const alarms = new FakeAlarms();
-    const runtime = new FakeRuntime();
-    // Their scripted relay speaks the OpenClaw flow (scheme mutual-v1: relay_connection tests).
-    const storage = new FakeStorage({
-      local: { gatewayToken: TOKEN, openclawRelayCompat: true },
-      ...seed,
-    });
-    const sockets = new FakeSocketFactory();
-    sockets.onCreate = scriptRelay;
-    const http = new FakeHttp(relayHandler());
-    const checks: CheckTarget[] = [];
-    const contentSettings = new FakeContentSettings();
-    const ports: Ports = {
-      clock: globalClock(),
-      storage,
-      debugger: dbg,
-      tabs,
-      windows: new FakeWindows(tabs),
-      action,
-      alarms,
-      runtime,
-      socket: sockets.create,
-      http: http.get,
-      contentSettings,
-    };
-    const build = () =>
-      new RelayClient(ports, {
-        connection: { deriveToken: fakeDerive, log: () => {} },
-        log: () => {},
-        checkConnection: (target) => {
-          checks.push(target);
-          return Promise.resolve(
-            { kind: "ok", url: "http://127.0.0.1:18792", message: "ok" } as unknown as CheckResult,
-          );
-        },
-      });
-    const settle = async () => {
-      for (let i = 0; i < 10; i++) await clock.tickAsync(0);
-    };
-    const h: ClientHarness = {
-      clock,
-      tabs,
-      dbg,
-      action,
-      alarms,
-      runtime,
-      storage,
-      sockets,
-      ports,
-      checks,
-      contentSettings,
-      client: build(),
-      settle,
-      restart: async () => {
-        h.client.close();
-        await settle();
-        h.client = build();
-        await h.client.ready;
-      },
-    };
-    await body(h);
-    h.client.close();
-    await settle();
-    assert.equal(clock.countTimers(), 0, "timers left after close()");
-    assert.equal(storage.listenerCount, 0, "storage listener left after close()");
-  } finally {
-    clock.uninstall();
-  }
-}
+import { eventsOn, withClient } from "./_client_harness.ts";
+import { fakeDerive } from "./_connection_harness.ts";
 
 Deno.test("RelayClient() registers every listener in the constructor and removes them on close()", async () => {
   await withClient({}, async (h) => {
@@ -267,19 +139,6 @@ Deno.test("RelayClient() hands a relayed command to chrome.debugger in the same 
   });
 });
 
-Deno.test("RelayClient.clickAction() shows ! with the reason when Chrome refuses the attach", async () => {
-  await withClient({}, async (h) => {
-    const tab = h.tabs.add({ url: "chrome://settings/", active: true });
-    assert.equal(await h.client.clickAction(tab), undefined);
-    const badge = h.action.badgeOf(tab.id);
-    assert.equal(badge?.text, "!");
-    assert.equal(
-      badge?.title,
-      "Browser Relay: Chrome does not let extensions share this page",
-    );
-  });
-});
-
 Deno.test("RelayClient() re-announces every tab once with the same ids after a relay drop", async () => {
   await withClient({}, async (h) => {
     const a = h.tabs.add({ url: "https://a.test/" });
@@ -344,38 +203,6 @@ Deno.test("RelayClient() handles events that woke the worker only after restorin
     assert.deepEqual(h.dbg.callsOf("DOM.enable").map((c) => c.debuggee), [
       { tabId: b.id, sessionId: "CHILD-1" },
     ]);
-  });
-});
-
-Deno.test("RelayClient() answers the options page's status, detachAll and checkConnection messages", async () => {
-  await withClient({}, async (h) => {
-    const tab = h.tabs.add({ url: "https://a.test/", title: "A" });
-    await h.client.toggleTab(tab.id);
-    await h.settle();
-    const status = await h.runtime.send({ type: "status" }) as StatusSnapshot;
-    assert.equal(status.connection.phase, "ready");
-    assert.deepEqual(status.tabs, [{
-      tabId: tab.id,
-      sessionId: "cb-tab-1",
-      title: "A",
-      url: "https://a.test/",
-      state: "attached",
-    }]);
-
-    assert.deepEqual(await h.runtime.send({ type: "checkConnection", port: 9999, token: "t" }), {
-      kind: "ok",
-      url: "http://127.0.0.1:18792",
-      message: "ok",
-    });
-    assert.deepEqual(h.checks, [{ port: 9999, token: "t" }]);
-    assert.deepEqual(await h.runtime.send({ type: "checkConnection", port: "x" }), {
-      error: 'Cannot check the connection as "port" must be a number and "token" a string',
-    });
-
-    assert.deepEqual(await h.runtime.send({ type: "detachAll" }), { ok: true });
-    assert.equal(h.dbg.isAttached(tab.id), false);
-    assert.deepEqual((await h.runtime.send({ type: "status" }) as StatusSnapshot).tabs, []);
-    assert.equal(await h.runtime.send({ type: "unknown" }), undefined);
   });
 });
 
