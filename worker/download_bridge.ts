@@ -11,6 +11,7 @@ import type { CdpCall } from "../codec/extension_frame.ts";
 import type { JsonObject } from "../codec/json.ts";
 import { type DownloadAction, DownloadTracker } from "./download_tracker.ts";
 import type { DownloadDeltaView, DownloadItemView, DownloadsPort } from "./ports.ts";
+import { errorText } from "./errors.ts";
 
 /** Options of {@linkcode DownloadBridge}. */
 export interface DownloadBridgeOptions {
@@ -24,10 +25,6 @@ export interface DownloadBridgeOptions {
    * @default {no logging}
    */
   readonly log?: (message: string) => void;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error && error.message !== "" ? error.message : String(error);
 }
 
 /**

@@ -112,3 +112,20 @@ export class HandshakeTimeoutError extends Error {
     this.timeoutMs = options.timeoutMs;
   }
 }
+
+/**
+ * The text to show or log for a caught value: an `Error`'s message, or the value as a string
+ * (a rejected `chrome.*` call may throw either).
+ *
+ * @param error What was caught.
+ * @returns The message, never empty for an `Error` with a message.
+ *
+ * @example
+ * ```ts
+ * errorText(new Error("No tab with id: 5")); // "No tab with id: 5"
+ * errorText("gone"); // "gone"
+ * ```
+ */
+export function errorText(error: unknown): string {
+  return error instanceof Error && error.message !== "" ? error.message : String(error);
+}

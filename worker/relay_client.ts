@@ -42,6 +42,7 @@ import { TabGroups } from "./tab_groups.ts";
 import { ContentSettingsBridge } from "./content_settings_bridge.ts";
 import { DownloadBridge } from "./download_bridge.ts";
 import { TOGGLE_COMMAND, UserActions } from "./user_actions.ts";
+import { errorText } from "./errors.ts";
 
 /** Name of the keepalive alarm (protocol §10). */
 export const KEEPALIVE_ALARM = "relay-keepalive";
@@ -73,10 +74,6 @@ export interface RelayClientOptions {
    * @default {console.warn}
    */
   readonly log?: (message: string) => void;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error && error.message !== "" ? error.message : String(error);
 }
 
 /**

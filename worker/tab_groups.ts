@@ -16,6 +16,7 @@ import type {
   TimerHandle,
 } from "./ports.ts";
 import { TAB_GROUP_NONE } from "./ports.ts";
+import { errorText } from "./errors.ts";
 
 /** The title of our groups. */
 export const GROUP_TITLE = "Browser Relay";
@@ -70,10 +71,6 @@ export interface TabGroupsOptions {
    * @default {() => {}}
    */
   readonly log?: (message: string) => void;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error && error.message !== "" ? error.message : String(error);
 }
 
 function isOurs(group: TabGroupInfo): boolean {

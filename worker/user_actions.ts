@@ -25,6 +25,7 @@ import type { RelayConnection } from "./relay_connection.ts";
 import { parseSettings, SETTINGS_KEYS } from "./settings.ts";
 import type { TabBridge, ToggleResult } from "./tab_bridge.ts";
 import type { TabGroups } from "./tab_groups.ts";
+import { errorText } from "./errors.ts";
 
 /** The `commands` entry whose shortcut toggles sharing of the current tab. */
 export const TOGGLE_COMMAND = "toggle-sharing";
@@ -79,10 +80,6 @@ export interface UserActionsOptions {
   readonly check: (target: CheckTarget) => Promise<CheckResult>;
   /** Receives diagnostics. Never receives tokens. */
   readonly log: (message: string) => void;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error && error.message !== "" ? error.message : String(error);
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   ConnectionClosedError,
+  errorText,
   HandshakeTimeoutError,
   RelayProtocolError,
 } from "../../worker/errors.ts";
@@ -39,4 +40,11 @@ Deno.test("HandshakeTimeoutError() carries the deadline", () => {
   });
   assert.equal(error.name, "HandshakeTimeoutError");
   assert.equal(error.timeoutMs, 8000);
+});
+
+Deno.test("errorText() gives an Error's message, else the value as text", () => {
+  assert.equal(errorText(new Error("No tab with id: 5")), "No tab with id: 5");
+  assert.equal(errorText(new Error("")), "Error");
+  assert.equal(errorText("gone"), "gone");
+  assert.equal(errorText(undefined), "undefined");
 });
