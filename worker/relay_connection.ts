@@ -6,13 +6,11 @@
  * Where things live: the phases and their legal transitions are the pure table in
  * `connection_state.ts`; how long to wait before the next attempt is the pure policy in
  * `reconnect_policy.ts`; what a phase owns (timers, deadlines, awaits) is a `PhaseScope`
- * (`phase_scope.ts`); the `connect` request and the classification of its reply are in
- * `handshake.ts`; the HTTP preflight is in `preflight.ts`.
- *
- * Two ways to authenticate, chosen only by the `openclawRelayCompat` setting, never by what a
- * relay says: scheme `mutual-v1` (the default: no credential leaves the extension before the
- * relay proved that it knows the gateway token, docs/protocol-extensions.md), or the OpenClaw
- * flow of protocol §2–§3 (relay token in the preflight and the URL, gateway token in `connect`).
+ * (`phase_scope.ts`); what one attempt sends and checks, for either way to authenticate, is a
+ * `ConnectAttempt` (`connect_attempt.ts`: credentials, preflight, socket URL, the answer to the
+ * challenge and the meaning of the `connect` reply), over the pure `handshake.ts` and
+ * `preflight.ts`. This file decides what each of those outcomes does to the phase, and never
+ * asks which of the two flows runs.
  *
  * @module
  */
@@ -21,13 +19,18 @@ import { CloseCode, CloseReason, truncateCloseReason } from "../codec/close_code
 import { decodeExtensionFrame } from "../codec/decode_extension_frame.ts";
 import { decodeFrameBatch, FrameBatcher, isFrameBatch } from "../codec/frame_batch.ts";
 import { validateExtensionFrame } from "../codec/validate_extension_frame.ts";
-import { deriveRelayToken } from "../codec/derive_relay_token.ts";
 import { encodeExtensionFrame } from "../codec/encode_extension_frame.ts";
-import { encodeNonce, mutualAuthKey, mutualSocketUrl } from "../codec/mutual_auth.ts";
 import type { CdpCall, ExtensionFrame, Outcome } from "../codec/extension_frame.ts";
 import type { DecodeResult } from "../codec/issue.ts";
 import { formatIssues } from "../codec/format_issues.ts";
 import { ErrorText, frameTooLargeError } from "./error_text.ts";
+import {
+  type AttemptFailure,
+  type CheckedAnswer,
+  ConnectAttempt,
+  type ConnectAttemptContext,
+  type ConnectAttemptOptions,
+} from "./connect_attempt.ts";
 import {
   type ConnectionError,
   type ConnectionErrorCode,
@@ -39,15 +42,7 @@ import {
   stepOf,
 } from "./connection_state.ts";
 import { ConnectionClosedError, HandshakeTimeoutError } from "./errors.ts";
-import {
-  answerMutualChallenge,
-  buildConnectRequest,
-  classifyConnectReply,
-  type ConnectReply,
-  effectivePolicy,
-  type MutualAnswer,
-  type MutualChallengeInput,
-} from "./handshake.ts";
+import { type ConnectReply, type ConnectRequestFrame, effectivePolicy } from "./handshake.ts";
 import { PhaseScope, ScopeReleasedError } from "./phase_scope.ts";
 import type {
   Clock,
@@ -59,7 +54,6 @@ import type {
   StorageChange,
   StoragePort,
 } from "./ports.ts";
-import { preflight, type PreflightResult } from "./preflight.ts";
 import {
   DEFAULT_RECONNECT_POLICY,
   reconnectDelay,
@@ -85,8 +79,12 @@ export interface RelayConnectionPorts {
   readonly runtime: Pick<RuntimePort, "openOptionsPage" | "version" | "userAgent">;
 }
 
-/** Options of {@linkcode RelayConnection}. */
-export interface RelayConnectionOptions {
+/**
+ * Options of {@linkcode RelayConnection}; the injectable steps of each attempt
+ * (`deriveToken`, `mutualKey`, `clientNonce`, `answerChallenge`) are
+ * {@linkcode ConnectAttemptOptions}.
+ */
+export interface RelayConnectionOptions extends ConnectAttemptOptions {
   /**
    * Deadline of each preflight request, in milliseconds.
    *
@@ -125,48 +123,11 @@ export interface RelayConnectionOptions {
    */
   readonly reconnectPolicy?: ReconnectPolicy;
   /**
-   * Derives the relay token from the gateway token and port.
-   *
-   * @default {deriveRelayToken}
-   */
-  readonly deriveToken?: (gatewayToken: string, port: number) => Promise<string>;
-  /**
-   * Scheme `mutual-v1`: derives the per-port key from the gateway token and port.
-   *
-   * @default {mutualAuthKey}
-   */
-  readonly mutualKey?: (gatewayToken: string, port: number) => Promise<CryptoKey>;
-  /**
-   * Scheme `mutual-v1`: a fresh client nonce per socket (43 base64url characters).
-   *
-   * @default {32 bytes from crypto.getRandomValues}
-   */
-  readonly clientNonce?: () => string;
-  /**
-   * Scheme `mutual-v1`: checks the relay's proof and builds the `connect` request. WebCrypto
-   * resolves outside fake time, so fake-time tests wrap this to await it.
-   *
-   * @default {answerMutualChallenge}
-   */
-  readonly answerChallenge?: (input: MutualChallengeInput) => Promise<MutualAnswer>;
-  /**
    * Receives diagnostics (dropped oversize events, hook failures). Never receives tokens.
    *
    * @default {console.warn}
    */
   readonly log?: (message: string) => void;
-}
-
-/** The data of one connect attempt, from preflight to ready or failure. */
-interface Attempt {
-  port: number;
-  gatewayToken: string;
-  expectsChallenge: boolean;
-  connectId: string | undefined;
-  /** Scheme `mutual-v1`: the key and this socket's nonce; `undefined` in OpenClaw compatibility. */
-  mutual: { readonly key: CryptoKey; readonly clientNonce: string } | undefined;
-  /** Scheme `mutual-v1`: a challenge is being answered (its proof is being checked). */
-  answering: boolean;
 }
 
 /** One socket and what belongs to it; lives from `opening` until its phase ends it. */
@@ -192,7 +153,7 @@ interface Holding {
   /** Timers and awaits of the step: preflight requests, open deadline, legacy grace. */
   readonly step: PhaseScope;
   /** The attempt, in `connecting` and `handshaking`. */
-  readonly attempt: Attempt | undefined;
+  readonly attempt: ConnectAttempt | undefined;
   /** The socket, from `connecting/opening` through `ready`. */
   readonly link: Link | undefined;
 }
@@ -200,16 +161,13 @@ interface Holding {
 /** How a link that is not carried into the next phase ends. */
 interface LinkEnd {
   /** How to close the socket: a code and reason, a plain `close()`, or not at all (already closed). */
-  readonly close: { readonly code: CloseCode; readonly reason: string } | "plain" | "already";
+  readonly close: AttemptFailure["close"];
   /** Passed to `hooks.onClosed`; `undefined` (as in `close()`) calls no hook. */
   readonly error: ConnectionClosedError | undefined;
 }
 
-/** Why an attempt or a ready connection ended. */
-interface Failure extends ConnectionError {
-  readonly retry: "never" | "backoff";
-  readonly retryAfterMs?: number;
-  readonly close: LinkEnd["close"];
+/** Why an attempt or a ready connection ended; an attempt's own steps report `AttemptFailure`s. */
+interface Failure extends AttemptFailure {
   /** The close as the relay reported it, when it closed first. */
   readonly closed?: { readonly code: number; readonly reason: string };
 }
@@ -293,16 +251,13 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 export class RelayConnection implements RelayLink {
   readonly #ports: RelayConnectionPorts;
   readonly #hooks: ConnectionHooks;
-  readonly #preflightTimeoutMs: number;
   readonly #openTimeoutMs: number;
   readonly #handshakeTimeoutMs: number;
   readonly #legacyGraceMs: number;
   readonly #livenessMs: number;
   readonly #policy: ReconnectPolicy;
-  readonly #deriveToken: (gatewayToken: string, port: number) => Promise<string>;
-  readonly #mutualKey: (gatewayToken: string, port: number) => Promise<CryptoKey>;
-  readonly #clientNonce: () => string;
-  readonly #answerChallenge: (input: MutualChallengeInput) => Promise<MutualAnswer>;
+  /** What every attempt shares: ports, the preflight deadline and the injectable steps. */
+  readonly #attemptContext: ConnectAttemptContext;
   readonly #log: (message: string) => void;
 
   #state: ConnectionState = INITIAL_STATE;
@@ -342,17 +297,18 @@ export class RelayConnection implements RelayLink {
   ) {
     this.#ports = ports;
     this.#hooks = hooks;
-    this.#preflightTimeoutMs = positive("preflightTimeoutMs", options.preflightTimeoutMs, 2_000);
+    const preflightTimeoutMs = positive("preflightTimeoutMs", options.preflightTimeoutMs, 2_000);
     this.#openTimeoutMs = positive("openTimeoutMs", options.openTimeoutMs, 5_000);
     this.#handshakeTimeoutMs = positive("handshakeTimeoutMs", options.handshakeTimeoutMs, 8_000);
     this.#legacyGraceMs = positive("legacyGraceMs", options.legacyGraceMs, 500);
     this.#livenessMs = positive("livenessMs", options.livenessMs, 15_000);
     this.#policy = options.reconnectPolicy ?? DEFAULT_RECONNECT_POLICY;
-    this.#deriveToken = options.deriveToken ?? deriveRelayToken;
-    this.#mutualKey = options.mutualKey ?? mutualAuthKey;
-    this.#clientNonce = options.clientNonce ??
-      (() => encodeNonce(crypto.getRandomValues(new Uint8Array(32))));
-    this.#answerChallenge = options.answerChallenge ?? answerMutualChallenge;
+    this.#attemptContext = {
+      ports: { clock: ports.clock, http: ports.http, runtime: ports.runtime },
+      options,
+      preflightTimeoutMs,
+      livenessMs: this.#livenessMs,
+    };
     this.#log = options.log ?? ((message) => console.warn(message));
     this.#holding = this.#hold(undefined, undefined, undefined, undefined);
     ports.storage.onChanged.addListener(this.#onStorageChanged);
@@ -519,7 +475,7 @@ export class RelayConnection implements RelayLink {
   #hold(
     scope: PhaseScope | undefined,
     step: PhaseScope | undefined,
-    attempt: Attempt | undefined,
+    attempt: ConnectAttempt | undefined,
     link: Link | undefined,
   ): Holding {
     const clock = this.#ports.clock;
@@ -539,7 +495,7 @@ export class RelayConnection implements RelayLink {
    */
   #transition(
     event: ConnectionEvent,
-    attempt: Attempt | undefined,
+    attempt: ConnectAttempt | undefined,
     link: Link | undefined,
     end: LinkEnd,
   ): void {
@@ -647,14 +603,7 @@ export class RelayConnection implements RelayLink {
 
   /** Enters `connecting/preflight` with a fresh attempt and starts preparing it. */
   #beginAttempt(type: "start" | "restart", end: LinkEnd): void {
-    const attempt: Attempt = {
-      port: this.#relayPort,
-      gatewayToken: "",
-      expectsChallenge: false,
-      connectId: undefined,
-      mutual: undefined,
-      answering: false,
-    };
+    const attempt = new ConnectAttempt(this.#relayPort, this.#attemptContext);
     this.#transition({ type, now: this.#now() }, attempt, undefined, end);
     void this.#prepare(attempt, this.#holding.step);
   }
@@ -725,10 +674,11 @@ export class RelayConnection implements RelayLink {
   }
 
   /**
-   * Settings → token → preflight → socket, all owned by the `preflight` step: leaving the step
-   * aborts the requests, and `step.alive()` stops this run at its next await.
+   * Settings → the attempt's credentials and preflight → socket, all owned by the `preflight`
+   * step: leaving the step aborts the requests, and `step.alive()` stops this run at its next
+   * await.
    */
-  async #prepare(attempt: Attempt, step: PhaseScope): Promise<void> {
+  async #prepare(attempt: ConnectAttempt, step: PhaseScope): Promise<void> {
     try {
       await this.#prepareSteps(attempt, step);
     } catch (error) {
@@ -736,7 +686,7 @@ export class RelayConnection implements RelayLink {
     }
   }
 
-  async #prepareSteps(attempt: Attempt, step: PhaseScope): Promise<void> {
+  async #prepareSteps(attempt: ConnectAttempt, step: PhaseScope): Promise<void> {
     let settings: Settings;
     try {
       settings = parseSettings(await step.alive(this.#ports.storage.local.get(SETTINGS_KEYS)));
@@ -751,159 +701,18 @@ export class RelayConnection implements RelayLink {
         })
       );
     }
-    attempt.port = settings.relayPort;
-    attempt.gatewayToken = settings.gatewayToken;
     if (this.#relayPort !== settings.relayPort) {
       this.#relayPort = settings.relayPort;
       this.#act(() => this.#queueStatus());
     }
-    if (settings.gatewayToken === "") {
-      // §2.3 rule 1: no network I/O at all.
-      return this.#act(() =>
-        this.#fail({
-          code: "missing_token",
-          message: ErrorText.MissingGatewayToken,
-          retry: "never",
-          close: "already",
-        })
-      );
-    }
-    if (settings.openclawRelayCompat !== true) return await this.#prepareMutual(attempt, step);
-    let relayToken: string;
-    try {
-      relayToken = await step.alive(this.#deriveToken(settings.gatewayToken, settings.relayPort));
-    } catch (error) {
-      if (error instanceof ScopeReleasedError) throw error;
-      return this.#act(() =>
-        this.#fail({
-          code: "settings_unavailable",
-          message: `Cannot derive the relay token: ${String(error)}`,
-          retry: "backoff",
-          close: "already",
-        })
-      );
-    }
-    const result = await this.#preflight({ port: settings.relayPort, relayToken }, step);
+    const plan = await step.alive(attempt.prepare(settings, step, this.#challengePorts));
     this.#act(() => {
-      switch (result.kind) {
-        case "unreachable":
-        case "token_rejected":
-        case "mutual_unsupported":
-          return this.#failPreflight(result);
-        case "ok":
-          attempt.expectsChallenge = result.expectsChallenge ||
-            this.#challengePorts.has(attempt.port);
-          return this.#openSocket(
-            attempt,
-            `ws://127.0.0.1:${attempt.port}/extension?token=${encodeURIComponent(relayToken)}`,
-          );
-        default: {
-          const _exhaustive: never = result;
-          return _exhaustive;
-        }
-      }
+      if (plan.kind === "failed") return this.#fail(plan.failure);
+      this.#openSocket(attempt, plan.url);
     });
   }
 
-  /**
-   * Scheme `mutual-v1`: key → credential-free preflight → tokenless socket with a fresh nonce.
-   * A relay that does not offer the scheme stops the attempt: never a fallback to the token flow.
-   */
-  async #prepareMutual(attempt: Attempt, step: PhaseScope): Promise<void> {
-    let key: CryptoKey;
-    try {
-      key = await step.alive(this.#mutualKey(attempt.gatewayToken, attempt.port));
-    } catch (error) {
-      if (error instanceof ScopeReleasedError) throw error;
-      return this.#act(() =>
-        this.#fail({
-          code: "settings_unavailable",
-          message: `Cannot derive the mutual authentication key: ${String(error)}`,
-          retry: "backoff",
-          close: "already",
-        })
-      );
-    }
-    const result = await this.#preflight({ port: attempt.port }, step);
-    this.#act(() => {
-      switch (result.kind) {
-        case "unreachable":
-        case "token_rejected":
-        case "mutual_unsupported":
-          return this.#failPreflight(result);
-        case "ok": {
-          const clientNonce = this.#clientNonce();
-          attempt.mutual = { key, clientNonce };
-          attempt.expectsChallenge = true;
-          return this.#openSocket(attempt, mutualSocketUrl(attempt.port, clientNonce));
-        }
-        default: {
-          const _exhaustive: never = result;
-          return _exhaustive;
-        }
-      }
-    });
-  }
-
-  /**
-   * The attempt's preflight: a throw other than the step's release counts as an unreachable
-   * relay, as a failed request does.
-   */
-  async #preflight(
-    target: { readonly port: number; readonly relayToken?: string },
-    step: PhaseScope,
-  ): Promise<PreflightResult> {
-    try {
-      return await step.alive(preflight(
-        target,
-        { http: this.#ports.http, clock: this.#ports.clock },
-        { timeoutMs: this.#preflightTimeoutMs, signal: step.signal },
-      ));
-    } catch (error) {
-      if (error instanceof ScopeReleasedError) throw error;
-      return {
-        kind: "unreachable",
-        message: `Relay server not reachable at ${relayBaseUrl(target.port)} (${String(error)})`,
-      };
-    }
-  }
-
-  /**
-   * The one failure of each refused preflight, for both flows: an unreachable relay is retried;
-   * a refused token (asked only with a relay token) and a relay without mutual-v1 (asked only
-   * without one) wait for the settings to change.
-   */
-  #failPreflight(result: Exclude<PreflightResult, { readonly kind: "ok" }>): void {
-    switch (result.kind) {
-      case "unreachable":
-        return this.#fail({
-          code: "relay_unreachable",
-          message: result.message,
-          retry: "backoff",
-          close: "already",
-        });
-      case "token_rejected":
-        return this.#fail({
-          code: "token_rejected",
-          message: result.message,
-          retry: "never",
-          close: "already",
-        });
-      case "mutual_unsupported":
-        return this.#fail({
-          code: "incompatible_relay",
-          message: result.message,
-          retry: "never",
-          close: "already",
-        });
-      default: {
-        const _exhaustive: never = result;
-        return _exhaustive;
-      }
-    }
-  }
-
-  #openSocket(attempt: Attempt, url: string): void {
+  #openSocket(attempt: ConnectAttempt, url: string): void {
     const link: Link = {
       port: attempt.port,
       socket: undefined,
@@ -1111,25 +920,20 @@ export class RelayConnection implements RelayLink {
     if (
       state.phase === "handshaking" && state.step === "awaiting-challenge" && attempt !== undefined
     ) {
-      if (attempt.mutual !== undefined) {
-        // A second challenge while the first is checked is ignored: one answer per socket.
-        if (attempt.answering) return;
-        attempt.answering = true;
-        void this.#answerMutual(link, attempt, attempt.mutual, nonce, this.#holding.step);
-        return;
+      const answer = attempt.answer(nonce);
+      switch (answer.kind) {
+        case "send":
+          return this.#sendConnect(link, attempt, answer.request);
+        case "checking":
+          void this.#awaitAnswer(link, attempt, answer.checked, this.#holding.step);
+          return;
+        case "ignored":
+          return; // a second challenge while the first is checked: one answer per socket
+        default: {
+          const _exhaustive: never = answer;
+          return _exhaustive;
+        }
       }
-      const request = buildConnectRequest({
-        token: attempt.gatewayToken,
-        version: this.#ports.runtime.version,
-        userAgent: this.#ports.runtime.userAgent,
-        now: this.#now(),
-        random: () => this.#ports.clock.random(),
-      });
-      attempt.connectId = request.id;
-      // Leaves awaiting-challenge first: that releases the legacy grace timer.
-      this.#transition({ type: "connect_sent" }, attempt, link, QUIET_END);
-      this.#sendRaw(link, encodeExtensionFrame(request));
-      return;
     }
     if (state.phase === "ready" && state.legacy) {
       // §3.7: a challenge after legacy readiness; wait for one on every later attempt here.
@@ -1147,85 +951,47 @@ export class RelayConnection implements RelayLink {
   }
 
   /**
-   * Scheme `mutual-v1`: checks the relay's proof and, only if it holds, sends the `connect` with
-   * the extension's proof. Owned by the awaiting-challenge step: a deadline, close or settings
-   * change that ends the step drops the answer. A refused challenge sends nothing and stops.
+   * Scheme `mutual-v1`: waits for the check of the relay's proof. Owned by the awaiting-challenge
+   * step: a deadline, close or settings change that ends the step drops the answer.
    */
-  async #answerMutual(
+  async #awaitAnswer(
     link: Link,
-    attempt: Attempt,
-    mutual: { readonly key: CryptoKey; readonly clientNonce: string },
-    challengeNonce: string,
+    attempt: ConnectAttempt,
+    checked: Promise<CheckedAnswer>,
     step: PhaseScope,
   ): Promise<void> {
-    let answer: MutualAnswer;
+    let answer: CheckedAnswer;
     try {
-      answer = await step.alive(this.#answerChallenge({
-        key: mutual.key,
-        port: attempt.port,
-        clientNonce: mutual.clientNonce,
-        challengeNonce,
-        version: this.#ports.runtime.version,
-        userAgent: this.#ports.runtime.userAgent,
-        now: this.#now(),
-        random: () => this.#ports.clock.random(),
-      }));
+      answer = await step.alive(checked);
     } catch (error) {
       if (error instanceof ScopeReleasedError) return;
-      return this.#act(() =>
-        this.#fail({
-          code: "handshake_rejected",
-          message: `Cannot answer the relay's challenge: ${String(error)}`,
-          retry: "backoff",
-          close: { code: CloseCode.PolicyViolation, reason: CloseReason.GatewayConnectFailed },
-        })
-      );
+      throw error;
     }
     this.#act(() => {
       if (this.#holding.link !== link || this.#holding.attempt !== attempt) return;
-      if (answer.kind === "refused") {
-        const proven = answer.reason === "bad_proof";
-        return this.#fail({
-          code: proven ? "relay_unproven" : "incompatible_relay",
-          message: answer.error.message,
-          retry: "never",
-          close: {
-            code: CloseCode.PolicyViolation,
-            reason: proven ? CloseReason.RelayProofInvalid : CloseReason.MutualAuthMissing,
-          },
-        });
-      }
-      attempt.connectId = answer.request.id;
-      this.#transition({ type: "connect_sent" }, attempt, link, QUIET_END);
-      this.#sendRaw(link, encodeExtensionFrame(answer.request));
+      if (answer.kind === "failed") return this.#fail(answer.failure);
+      this.#sendConnect(link, attempt, answer.request);
     });
+  }
+
+  /** Sends the attempt's `connect`; leaves awaiting-challenge first, which releases the legacy grace timer. */
+  #sendConnect(link: Link, attempt: ConnectAttempt, request: ConnectRequestFrame): void {
+    this.#transition({ type: "connect_sent" }, attempt, link, QUIET_END);
+    this.#sendRaw(link, encodeExtensionFrame(request));
   }
 
   #onGatewayReply(link: Link, reply: ConnectReply): void {
     const state = this.#state;
+    const attempt = this.#holding.attempt;
     if (
       state.phase !== "handshaking" || state.step !== "awaiting-hello" ||
-      reply.id !== this.#holding.attempt?.connectId
+      reply.id !== attempt?.connectId
     ) {
       return;
     }
-    const outcome = classifyConnectReply(reply, this.#livenessMs);
-    if (outcome.kind === "accepted") {
-      // Batches only where the extension offered them (mutual-v1); the OpenClaw flow never does.
-      const { maxBatchFrames: _, ...unbatched } = outcome.policy;
-      const policy = this.#holding.attempt?.mutual === undefined ? unbatched : outcome.policy;
-      this.#becomeReady(link, false, policy, outcome.hello.server?.version);
-      return;
-    }
-    this.#fail({
-      code: outcome.code,
-      message: outcome.code === "token_rejected"
-        ? `${outcome.error.message}: enter the gateway token the relay printed at start in the extension options`
-        : outcome.error.message,
-      retry: outcome.retry,
-      ...(outcome.retryAfterMs === undefined ? {} : { retryAfterMs: outcome.retryAfterMs }),
-      close: { code: CloseCode.PolicyViolation, reason: CloseReason.GatewayConnectFailed },
-    });
+    const outcome = attempt.accept(reply);
+    if (outcome.kind === "failed") return this.#fail(outcome.failure);
+    this.#becomeReady(link, false, outcome.policy, outcome.relayVersion);
   }
 
   /**
