@@ -26,6 +26,7 @@ import {
   type Lane,
   pipelined,
   type RelayingSamples,
+  type Summary,
   type Throughput,
 } from "./_hot_path.ts";
 import { type BenchRow, bytes, ms, percentile, renderTable, times } from "./stats.ts";
@@ -697,44 +698,43 @@ export async function runSystemBench(
       await minimal.finish();
       details.endToEndVsFloor = result;
       const e = result.endToEnd;
+      // Each row: end to end against one baseline, p50 and p95 ratios of the same run.
+      const against = (label: string, name: string, base: Summary, target: string): BenchRow => {
+        const p50 = e.p50 / base.p50;
+        const p95 = e.p95 / base.p95;
+        return {
+          benchmark: `end to end ÷ ${label}, Runtime.evaluate("1"), p50 (p95), n=${e.n}`,
+          baseline: `${name} ${ms(base.p50)} (${ms(base.p95)})`,
+          ours: `${ms(e.p50)} (${ms(e.p95)})`,
+          ratio: `${times(p50)} (p95 ${times(p95)})`,
+          target,
+          met: p50 <= 1.2 && p95 <= 1.5 ? "yes" : "NO",
+        };
+      };
+      const target = "p50 ≤ 1.2×, p95 ≤ 1.5×";
       const m = result.minimalPath;
       if (m !== undefined) {
-        const mp50 = e.p50 / m.p50;
-        const mp95 = e.p95 / m.p95;
-        rows.push({
-          benchmark:
-            `end to end ÷ minimal relay path (client → pass-through relay → minimal worker handler → chrome.debugger), Runtime.evaluate("1"), p50 (p95), n=${e.n}`,
-          baseline: `minimal relay path ${ms(m.p50)} (${ms(m.p95)})`,
-          ours: `${ms(e.p50)} (${ms(e.p95)})`,
-          ratio: `${times(mp50)} (p95 ${times(mp95)})`,
-          target: "p50 ≤ 1.2×, p95 ≤ 1.5×",
-          met: mp50 <= 1.2 && mp95 <= 1.5 ? "yes" : "NO",
-        });
+        rows.push(against(
+          "minimal relay path (client → pass-through relay → minimal worker handler → chrome.debugger)",
+          "minimal relay path",
+          m,
+          target,
+        ));
       }
       const r = result.relayingFloor;
-      const rp50 = e.p50 / r.p50;
-      const rp95 = e.p95 / r.p95;
-      rows.push({
-        benchmark:
-          `end to end ÷ relaying floor (echo → chrome.debugger in sequence, in the worker), Runtime.evaluate("1"), p50 (p95), n=${e.n}`,
-        baseline: `relaying floor ${ms(r.p50)} (${ms(r.p95)})`,
-        ours: `${ms(e.p50)} (${ms(e.p95)})`,
-        ratio: `${times(rp50)} (p95 ${times(rp95)})`,
-        target: "p50 ≤ 1.2×, p95 ≤ 1.5×",
-        met: rp50 <= 1.2 && rp95 <= 1.5 ? "yes" : "NO",
-      });
+      rows.push(against(
+        "relaying floor (echo → chrome.debugger in sequence, in the worker)",
+        "relaying floor",
+        r,
+        target,
+      ));
       const f = result.floor;
-      const p50 = e.p50 / f.p50;
-      const p95 = e.p95 / f.p95;
-      rows.push({
-        benchmark:
-          `end to end ÷ sum of separately timed parts (chrome.debugger loop + socket echo loop), Runtime.evaluate("1"), p50 (p95), n=${e.n}`,
-        baseline: `sum of parts ${ms(f.p50)} (${ms(f.p95)})`,
-        ours: `${ms(e.p50)} (${ms(e.p95)})`,
-        ratio: `${times(p50)} (p95 ${times(p95)})`,
-        target: "issue 12: p50 ≤ 1.2×, p95 ≤ 1.5× (unreachable, see docs)",
-        met: p50 <= 1.2 && p95 <= 1.5 ? "yes" : "NO",
-      });
+      rows.push(against(
+        "sum of separately timed parts (chrome.debugger loop + socket echo loop)",
+        "sum of parts",
+        f,
+        "issue 12: p50 ≤ 1.2×, p95 ≤ 1.5× (unreachable, see docs)",
+      ));
       breakdown.push({
         benchmark:
           "  sum of parts = chrome.debugger loop in the worker + worker socket echo loop, p50 (p95)",
