@@ -20,6 +20,7 @@
  * @module
  */
 
+import { withoutWorkerNetworkInspection } from "../harness/browser.ts";
 import { Rig, waitUntil } from "../harness/rig.ts";
 import { CdpSocket } from "./_cdp_socket.ts";
 import { browserPid, type CpuByRole, cpuByRole, cpuSpent, pipelined } from "./_hot_path.ts";
@@ -76,6 +77,7 @@ const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (re
 });
 const echoUrl = `ws://127.0.0.1:${server.addr.port}/`;
 
+withoutWorkerNetworkInspection();
 const rig = await Rig.start({}, {
   args: ["--remote-debugging-port=0"],
   ...(dist === undefined ? {} : { dist }),

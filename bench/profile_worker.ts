@@ -11,6 +11,7 @@
  * @module
  */
 
+import { withoutWorkerNetworkInspection } from "../harness/browser.ts";
 import { Rig, waitUntil } from "../harness/rig.ts";
 import { CdpSocket } from "./_cdp_socket.ts";
 import { pipelined } from "./_hot_path.ts";
@@ -27,6 +28,7 @@ interface ProfileNode {
 const screenshot = Deno.args.includes("--screenshot");
 const concurrent = Deno.args.includes("--concurrent");
 const sequential = Deno.args.includes("--sequential");
+withoutWorkerNetworkInspection();
 const rig = await Rig.start({}, { args: ["--remote-debugging-port=0"] });
 const sockets: CdpSocket[] = [];
 try {

@@ -12,7 +12,7 @@
  */
 
 import { startRelay } from "../relay/server.ts";
-import { WorkerControl } from "../harness/browser.ts";
+import { withoutWorkerNetworkInspection, WorkerControl } from "../harness/browser.ts";
 import { Rig, TOKEN, waitUntil } from "../harness/rig.ts";
 import { FakeExtension } from "../harness/fake_extension.ts";
 import { type CdpEvent, CdpSocket } from "./_cdp_socket.ts";
@@ -558,6 +558,7 @@ export async function runSystemBench(
   const want = (section: string) => options.only.length === 0 || options.only.includes(section);
   const rows: BenchRow[] = [];
   const details: Record<string, unknown> = {};
+  withoutWorkerNetworkInspection();
   const rig = await Rig.start({}, {
     args: ["--remote-debugging-port=0"],
     ...(options.dist === undefined ? {} : { dist: options.dist }),

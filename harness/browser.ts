@@ -89,6 +89,19 @@ export async function findBrowser(explicit?: string): Promise<string | undefined
   return undefined;
 }
 
+/**
+ * For benchmarks: keeps Playwright from enabling `Network` on the extension's service worker
+ * (its `PLAYWRIGHT_DISABLE_SERVICE_WORKER_NETWORK` switch). With it on, Chrome turns every frame
+ * of the worker's WebSocket into a `Network.webSocketFrameSent`/`Received` event for Playwright:
+ * serialised in the browser process, written to the debugging pipe and parsed in this process,
+ * which also runs the relay. No real user has a DevTools client with `Network` on the extension's
+ * worker, so a benchmark that leaves it on charges every relay frame a cost that is not ours.
+ * Call it before the browser launches; it holds for the whole process.
+ */
+export function withoutWorkerNetworkInspection(): void {
+  Deno.env.set("PLAYWRIGHT_DISABLE_SERVICE_WORKER_NETWORK", "1");
+}
+
 /** Options of {@linkcode launchWithExtension}. */
 export interface LaunchOptions {
   /** Absolute path of the built extension (`dist/`). */
