@@ -8,6 +8,9 @@
  * @module
  */
 
+import { createServer, type IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { type WebSocket as WsSocket, WebSocketServer } from "ws";
 import type { Rig } from "../harness/rig.ts";
 import { CdpSocket } from "./_cdp_socket.ts";
 
@@ -41,54 +44,65 @@ export interface PassThrough {
 /**
  * Starts the pass-through relay on 127.0.0.1 on a free port: `/worker` and `/client`, one
  * socket each. Every text message from one is sent to the other unchanged: no parsing, no
- * validation, no id mapping.
+ * validation, no id mapping. It runs on the same WebSocket stack as our relay (`node:http` and
+ * the `ws` package, which OpenClaw's relay also used), so the comparison isolates what our
+ * relay and extension do, not which socket library carries the bytes. (Deno's own WebSocket
+ * server is not an option for a relay: it drops any message of 64 MiB or more.)
  *
  * @returns The running relay.
  */
-export function startPassThrough(): PassThrough {
-  let worker: WebSocket | undefined;
-  let client: WebSocket | undefined;
+export async function startPassThrough(): Promise<PassThrough> {
+  let worker: WsSocket | undefined;
+  let client: WsSocket | undefined;
   const counts: PassThroughCounts = { clientToWorker: 0, workerToClient: 0, other: 0 };
   const workerOpen = Promise.withResolvers<void>();
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
-    const path = new URL(request.url).pathname;
+  const http = createServer((_request, response) => {
+    counts.other++;
+    response.writeHead(404).end();
+  });
+  const wss = new WebSocketServer({ noServer: true });
+  const forward =
+    (to: () => WsSocket | undefined, counted: "clientToWorker" | "workerToClient") =>
+    (data: Buffer, isBinary: boolean) => {
+      const target = to();
+      if (!isBinary && target !== undefined && target.readyState === target.OPEN) {
+        counts[counted]++;
+        target.send(data, { binary: false });
+      } else counts.other++;
+    };
+  http.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
     const free = path === "/worker"
       ? worker === undefined
       : path === "/client"
       ? client === undefined
       : false;
-    if (!free || request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    if (!free) {
       counts.other++;
-      return new Response(null, { status: 404 });
+      socket.destroy();
+      return;
     }
-    const { socket, response } = Deno.upgradeWebSocket(request);
-    if (path === "/worker") {
-      worker = socket;
-      socket.onopen = () => workerOpen.resolve();
-      socket.onmessage = (event) => {
-        if (typeof event.data === "string" && client?.readyState === WebSocket.OPEN) {
-          counts.workerToClient++;
-          client.send(event.data);
-        } else counts.other++;
-      };
-      socket.onclose = () => {
-        if (worker === socket) worker = undefined;
-      };
-    } else {
-      client = socket;
-      socket.onmessage = (event) => {
-        if (typeof event.data === "string" && worker?.readyState === WebSocket.OPEN) {
-          counts.clientToWorker++;
-          worker.send(event.data);
-        } else counts.other++;
-      };
-      socket.onclose = () => {
-        if (client === socket) client = undefined;
-      };
-    }
-    return response;
+    wss.handleUpgrade(request, socket, head, (ws: WsSocket) => {
+      if (path === "/worker") {
+        worker = ws;
+        ws.on("message", forward(() => client, "workerToClient"));
+        ws.on("close", () => {
+          if (worker === ws) worker = undefined;
+        });
+        workerOpen.resolve();
+      } else {
+        client = ws;
+        ws.on("message", forward(() => worker, "clientToWorker"));
+        ws.on("close", () => {
+          if (client === ws) client = undefined;
+        });
+      }
+    });
   });
-  const base = `ws://127.0.0.1:${server.addr.port}`;
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", () => resolve()));
+  const address = http.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  const base = `ws://127.0.0.1:${port}`;
   let closing: Promise<void> | undefined;
   return {
     workerUrl: `${base}/worker`,
@@ -97,10 +111,9 @@ export function startPassThrough(): PassThrough {
     counts,
     close() {
       closing ??= (async () => {
-        for (const socket of [client, worker]) {
-          if (socket !== undefined && socket.readyState < WebSocket.CLOSING) socket.close();
-        }
-        await server.shutdown();
+        for (const socket of [client, worker]) socket?.terminate();
+        wss.close();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
       })();
       return closing;
     },
@@ -185,7 +198,7 @@ export interface MinimalPath {
  * @returns The open path.
  */
 export async function openMinimalPath(worker: Worker, tabId: number): Promise<MinimalPath> {
-  const relay = startPassThrough();
+  const relay = await startPassThrough();
   let client: CdpSocket | undefined;
   let closing: Promise<void> | undefined;
   const close = () =>
