@@ -30,6 +30,7 @@ import { chromePagePorts, type PagePorts } from "./chrome_page_ports.ts";
 import { type FormField, readForm } from "./_form.ts";
 import { checkView } from "./_check_view.ts";
 import { type StatusView, statusView, type TabRow } from "./_status_view.ts";
+import { byId as byIdOn } from "./_dom.ts";
 
 /** How often the status is asked for while the page is visible. */
 const POLL_MS = 1_000;
@@ -37,11 +38,7 @@ const POLL_MS = 1_000;
 const FIELDS: readonly FormField[] = ["relayPort", "gatewayToken"];
 
 function byId<T extends HTMLElement>(id: string, type: { new (): T; prototype: T }): T {
-  const found = document.getElementById(id);
-  if (!(found instanceof type)) {
-    throw new TypeError(`Cannot start options page as element "#${id}" is missing`);
-  }
-  return found;
+  return byIdOn("options page", id, type);
 }
 
 function errorText(error: unknown): string {

@@ -19,6 +19,7 @@ import type { Endpoints } from "../worker/endpoints.ts";
 import { chromePagePorts, type PagePorts } from "./chrome_page_ports.ts";
 import { placementNote, readPopupState } from "./_popup_view.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
+import { byId as byIdOn } from "./_dom.ts";
 
 const POLL_MS = 1_000;
 
@@ -31,11 +32,7 @@ const COPY_LABELS: { readonly [K in keyof Endpoints]: string } = {
 };
 
 function byId<T extends HTMLElement>(id: string, type: { new (): T; prototype: T }): T {
-  const found = document.getElementById(id);
-  if (!(found instanceof type)) {
-    throw new TypeError(`Cannot start popup as element "#${id}" is missing`);
-  }
-  return found;
+  return byIdOn("popup", id, type);
 }
 
 function isEndpointKey(value: string | undefined): value is keyof Endpoints {

@@ -12,16 +12,13 @@ import type { StorageChange, TimerHandle } from "../worker/ports.ts";
 import { chromePagePorts, type PagePorts } from "./chrome_page_ports.ts";
 import { type FormField, readForm } from "./_form.ts";
 import { checkView } from "./_check_view.ts";
+import { byId as byIdOn } from "./_dom.ts";
 
 const CHECK_EVERY_MS = 2_000;
 const FIELDS: readonly FormField[] = ["gatewayToken", "relayPort"];
 
 function byId<T extends HTMLElement>(id: string, type: { new (): T; prototype: T }): T {
-  const found = document.getElementById(id);
-  if (!(found instanceof type)) {
-    throw new TypeError(`Cannot start setup page as element "#${id}" is missing`);
-  }
-  return found;
+  return byIdOn("setup page", id, type);
 }
 
 class SetupPage {

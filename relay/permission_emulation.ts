@@ -20,22 +20,16 @@
 import type { CdpError, CdpOutcome } from "../codec/cdp_frame.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
 import type { JsonObject, JsonValue } from "../codec/json.ts";
+import type { ContentSettingType, ContentSettingValue } from "../worker/ports.ts";
 
 /** A client as the emulation sees it: anything with a stable id. */
 export interface PermissionClient {
   readonly id: number;
 }
 
-/** A `chrome.contentSettings` type the emulation can set. */
-export type ContentSettingType =
-  | "location"
-  | "notifications"
-  | "camera"
-  | "microphone"
-  | "clipboard";
-
-/** A content setting value the emulation sets. */
-export type ContentSettingValue = "allow" | "block" | "ask";
+// The `chrome.contentSettings` vocabulary of `BrowserRelay.setContentSettings` has one definition,
+// the extension's port (type-only: nothing of the worker is loaded into the relay).
+export type { ContentSettingType, ContentSettingValue } from "../worker/ports.ts";
 
 /** One rule for the extension: a content setting pattern and its value. */
 export interface ContentSettingRule {

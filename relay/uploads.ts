@@ -155,12 +155,7 @@ export async function readUploadFiles(
     try {
       info = await fs.stat(path);
     } catch (cause) {
-      throw new UploadError(
-        "unreadable",
-        path,
-        `Cannot upload "${path}" as it cannot be read: ${errorText(cause)}`,
-        { cause },
-      );
+      throw unreadable(path, cause);
     }
     if (info?.isDirectory === true) {
       throw new UploadError("directory", path, `Cannot upload "${path}" as it is a directory`);
@@ -187,12 +182,7 @@ export async function readUploadFiles(
     try {
       bytes = await fs.readFile(path);
     } catch (cause) {
-      throw new UploadError(
-        "unreadable",
-        path,
-        `Cannot upload "${path}" as it cannot be read: ${errorText(cause)}`,
-        { cause },
-      );
+      throw unreadable(path, cause);
     }
     payloads.push({
       name,
@@ -206,6 +196,16 @@ export async function readUploadFiles(
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The one error for a path that cannot be stat'ed or read. */
+function unreadable(path: string, cause: unknown): UploadError {
+  return new UploadError(
+    "unreadable",
+    path,
+    `Cannot upload "${path}" as it cannot be read: ${errorText(cause)}`,
+    { cause },
+  );
 }
 
 /**

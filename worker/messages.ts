@@ -9,6 +9,7 @@
 import type { ConnectionSummary } from "./connection_summary.ts";
 import type { ConnectionStatus } from "./relay_link.ts";
 import { isJsonObject } from "../codec/is_json_object.ts";
+import type { Placement } from "./tab_groups.ts";
 
 /**
  * The requests:
@@ -60,11 +61,8 @@ export interface StatusSnapshot {
   readonly tabs: readonly StatusTab[];
 }
 
-/** Where a shared tab sits, as the popup says it. */
-export type PlacementView =
-  | { readonly kind: "group" }
-  | { readonly kind: "own_group"; readonly title: string }
-  | { readonly kind: "none" };
+/** Where a shared tab sits, as the popup says it: the tab groups' own placement. */
+export type PlacementView = Placement;
 
 /** One shared tab as the popup lists it. */
 export interface SharedTabView {

@@ -644,11 +644,35 @@ export class TabBridge {
     // client's disable.
     const keep = method === PAGE_DISABLE && this.#keepPageEnabled &&
       debuggee.sessionId === undefined;
+    const send = keep
+      ? () => this.#debugger.sendCommand(debuggee, PAGE_ENABLE)
+      : () => this.#debugger.sendCommand(debuggee, method, params);
+    this.#sendTracked(command, "the tab's debugger", send, (result) => {
+      if (topLevel && attachment.phase.kind !== "detached") {
+        this.#sessions.noteCommand(attachment.tabId, method, cdp.params, result);
+      }
+    });
+  }
+
+  /**
+   * The one `sendCommand` of a forwarded command, under `commandTimeoutMs` on the shared sweep:
+   * no timer, `Error` or extra promise per command. Exactly one reply: the result (after
+   * `onResult`), Chrome's error, or the deadline's error; a reply after the deadline is dropped.
+   *
+   * @param command The command to answer.
+   * @param who What did not answer, for the deadline's error ("the tab's debugger", …).
+   * @param send Starts the call; it may throw (a detached debuggee).
+   * @param onResult Bookkeeping before a successful reply goes out.
+   */
+  #sendTracked(
+    command: Command,
+    who: string,
+    send: () => Promise<JsonObject>,
+    onResult?: (result: JsonObject) => void,
+  ): void {
     let sent: Promise<JsonObject>;
     try {
-      sent = keep
-        ? this.#debugger.sendCommand(debuggee, PAGE_ENABLE)
-        : this.#debugger.sendCommand(debuggee, method, params);
+      sent = send();
     } catch (error) {
       this.#reply(command, failure(error));
       return;
@@ -657,14 +681,12 @@ export class TabBridge {
       const ms = this.#commandTimeoutMs;
       this.#reply(command, {
         ok: false,
-        error: `Cannot complete "${method}" as the tab's debugger did not answer: waited ${ms} ms`,
+        error: `Cannot complete "${command.cdp.method}" as ${who} did not answer: waited ${ms} ms`,
       });
     });
     sent.then((result) => {
       if (!this.#sending.settle(deadline)) return;
-      if (topLevel && attachment.phase.kind !== "detached") {
-        this.#sessions.noteCommand(attachment.tabId, method, cdp.params, result);
-      }
+      onResult?.(result);
       this.#reply(command, { ok: true, result: isJsonObject(result) ? result : {} });
     }, (error) => {
       if (this.#sending.settle(deadline)) this.#reply(command, failure(error));
@@ -678,45 +700,22 @@ export class TabBridge {
    * execution context to the next one (Playwright waits for it before `worker.evaluate()`).
    */
   #issueToTarget(debuggee: Debuggee, command: Command): void {
-    if (command.cdp.method === "Runtime.enable") {
-      // As for tabs: the disable goes first on the same session and nothing waits for it.
-      try {
-        this.#debugger.sendCommand(debuggee, "Runtime.disable").catch(() => {});
-      } catch {
-        // Ignored: enable is what the client asked for, and its own send reports the failure.
-      }
-    }
+    // As for tabs: the disable goes first on the same session and nothing waits for it.
+    if (command.cdp.method === "Runtime.enable") this.#disableRuntime(debuggee);
     this.#sendToTarget(debuggee, command);
   }
 
   /**
-   * A command for a target that is not a tab (a service worker): one `sendCommand` under
-   * `commandTimeoutMs`, with no replay bookkeeping (Chrome keeps the worker's session itself).
+   * A command for a target that is not a tab (a service worker): one tracked `sendCommand`, with
+   * no replay bookkeeping (Chrome keeps the worker's session itself).
    */
   #sendToTarget(debuggee: Debuggee, command: Command): void {
     const { method, params } = command.cdp;
-    let sent: Promise<JsonObject>;
-    try {
-      sent = this.#debugger.sendCommand(debuggee, method, params);
-    } catch (error) {
-      this.#reply(command, failure(error));
-      return;
-    }
-    const deadline = this.#sending.add(() => {
-      const ms = this.#commandTimeoutMs;
-      this.#reply(command, {
-        ok: false,
-        error:
-          `Cannot complete "${method}" as the service worker's debugger did not answer: waited ${ms} ms`,
-      });
-    });
-    sent.then((result) => {
-      if (this.#sending.settle(deadline)) {
-        this.#reply(command, { ok: true, result: isJsonObject(result) ? result : {} });
-      }
-    }, (error) => {
-      if (this.#sending.settle(deadline)) this.#reply(command, failure(error));
-    });
+    this.#sendTracked(
+      command,
+      "the service worker's debugger",
+      () => this.#debugger.sendCommand(debuggee, method, params),
+    );
   }
 
   /** Maps a script identifier the client holds to the one a replay created. */
