@@ -177,6 +177,18 @@ export class CdpSocket {
   }
 
   /**
+   * `Target.setAutoAttach` with flat sessions and no pause: how every benchmark client gets the
+   * shared tabs' sessions from a relay.
+   */
+  async autoAttach(): Promise<void> {
+    await this.call("Target.setAutoAttach", {
+      autoAttach: true,
+      waitForDebuggerOnStart: false,
+      flatten: true,
+    });
+  }
+
+  /**
    * Adds an event listener.
    *
    * @returns A function that removes it.

@@ -101,11 +101,7 @@ try {
     `ws://127.0.0.1:${rig.relay.port}/cdp?token=${rig.relay.relayToken}`,
   );
   sockets.push(relay);
-  await relay.call("Target.setAutoAttach", {
-    autoAttach: true,
-    waitForDebuggerOnStart: false,
-    flatten: true,
-  });
+  await relay.autoAttach();
   const direct = await CdpSocket.open(page.webSocketDebuggerUrl);
   sockets.push(direct);
   const worker = rig.browser.worker;

@@ -53,11 +53,7 @@ try {
     `ws://127.0.0.1:${rig.relay.port}/cdp?token=${rig.relay.relayToken}`,
   );
   sockets.push(relay);
-  await relay.call("Target.setAutoAttach", {
-    autoAttach: true,
-    waitForDebuggerOnStart: false,
-    flatten: true,
-  });
+  await relay.autoAttach();
   if (screenshot) {
     const metrics = { width: 1300, height: 1300, deviceScaleFactor: 1, mobile: false };
     await relay.call("Emulation.setDeviceMetricsOverride", metrics, sessionId);

@@ -496,11 +496,7 @@ async function relayAloneFlood(
   client: CdpSocket,
   count: number,
 ): Promise<{ events: number; ms: number; perSecond: number }> {
-  await client.call("Target.setAutoAttach", {
-    autoAttach: true,
-    waitForDebuggerOnStart: false,
-    flatten: true,
-  });
+  await client.autoAttach();
   const frame = JSON.stringify({
     method: "forwardCDPEvent",
     params: {
@@ -592,11 +588,7 @@ export async function runSystemBench(
     }
     const direct = await open(pageTarget.webSocketDebuggerUrl);
     const relay = await open(relayUrl());
-    await relay.call("Target.setAutoAttach", {
-      autoAttach: true,
-      waitForDebuggerOnStart: false,
-      flatten: true,
-    });
+    await relay.autoAttach();
 
     // The relay alone, with an in-process fake extension that answers at once: the cost of
     // the relay and its two WebSocket hops without the browser.
@@ -790,11 +782,7 @@ export async function runSystemBench(
       const directLanes: Lane[] = [{ socket: direct }];
       for (let i = 1; i < 4; i++) {
         const client = await open(relayUrl());
-        await client.call("Target.setAutoAttach", {
-          autoAttach: true,
-          waitForDebuggerOnStart: false,
-          flatten: true,
-        });
+        await client.autoAttach();
         relayLanes.push({ socket: client, sessionId });
         directLanes.push({ socket: await open(pageTarget.webSocketDebuggerUrl) });
       }
@@ -1233,11 +1221,7 @@ export async function runSystemBench(
       const fromWake: number[] = [];
       const fromRunning: number[] = [];
       try {
-        await client.call("Target.setAutoAttach", {
-          autoAttach: true,
-          waitForDebuggerOnStart: false,
-          flatten: true,
-        });
+        await client.autoAttach();
         for (let i = 0; i < options.workerStops; i++) {
           await control.stop();
           await waitUntil(
