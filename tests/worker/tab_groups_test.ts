@@ -13,6 +13,16 @@ import { FakeTabGroups } from "../_fakes/fake_tab_groups.ts";
 import { FakeTabs } from "../_fakes/fake_tabs.ts";
 
 /** Tabs, groups and a sharing table wired the way `RelayClient` wires them. */
+/** Runs `body` on fake time (timers and `Date`), and always uninstalls it. */
+async function withClock(body: (clock: FakeTimers.Clock) => Promise<void>): Promise<void> {
+  const clock = FakeTimers.install({ now: 0, toFake: ["setTimeout", "clearTimeout", "Date"] });
+  try {
+    await body(clock);
+  } finally {
+    clock.uninstall();
+  }
+}
+
 class World {
   readonly tabs = new FakeTabs();
   readonly groups = new FakeTabGroups(this.tabs);
@@ -174,8 +184,7 @@ Deno.test("TabGroups.handleTabGrouped() stops sharing a tab the person drags out
 });
 
 Deno.test("TabGroups.handleTabGrouped() leaves a closing tab shared: Chrome ungroups it just before removing it", async () => {
-  const clock = FakeTimers.install({ now: 0, toFake: ["setTimeout", "clearTimeout", "Date"] });
-  try {
+  await withClock(async (clock) => {
     const w = new World("default");
     await w.manager.restore(true, []);
     const a = w.tabs.add();
@@ -190,14 +199,11 @@ Deno.test("TabGroups.handleTabGrouped() leaves a closing tab shared: Chrome ungr
     assert.deepEqual(w.unshared, []);
     assert.deepEqual(w.ours().map((g) => g.members), [[b.id]]);
     assert.equal(clock.countTimers(), 0);
-  } finally {
-    clock.uninstall();
-  }
+  });
 });
 
 Deno.test("TabGroups.handleTabGrouped() stops a tab dragged out once the closing grace has passed", async () => {
-  const clock = FakeTimers.install({ now: 0, toFake: ["setTimeout", "clearTimeout", "Date"] });
-  try {
+  await withClock(async (clock) => {
     const w = new World("default");
     await w.manager.restore(true, []);
     const a = w.tabs.add();
@@ -210,9 +216,7 @@ Deno.test("TabGroups.handleTabGrouped() stops a tab dragged out once the closing
     assert.deepEqual(w.unshared, [a.id]);
     assert.deepEqual([...w.shared], []);
     assert.equal(clock.countTimers(), 0);
-  } finally {
-    clock.uninstall();
-  }
+  });
 });
 
 Deno.test("TabGroups.handleTabGrouped() shares a tab the person drags in", async (t) => {
@@ -331,8 +335,7 @@ Deno.test("TabGroups.handleGroupRemoved() forgets a closed group", async () => {
 });
 
 Deno.test("TabGroups.shared() retries while Chrome refuses edits during a drag", async () => {
-  const clock = FakeTimers.install({ now: 0, toFake: ["setTimeout", "clearTimeout", "Date"] });
-  try {
+  await withClock(async (clock) => {
     const w = new World();
     await w.manager.restore(true, []);
     const a = w.tabs.add();
@@ -343,14 +346,11 @@ Deno.test("TabGroups.shared() retries while Chrome refuses edits during a drag",
     assert.deepEqual(w.ours().map((g) => g.members), [[a.id]]);
     assert.equal(clock.countTimers(), 0);
     assert.deepEqual(w.log, []);
-  } finally {
-    clock.uninstall();
-  }
+  });
 });
 
 Deno.test("TabGroups.close() cancels a pending retry", async () => {
-  const clock = FakeTimers.install({ now: 0, toFake: ["setTimeout", "clearTimeout", "Date"] });
-  try {
+  await withClock(async (clock) => {
     const w = new World();
     await w.manager.restore(true, []);
     const a = w.tabs.add();
@@ -361,7 +361,5 @@ Deno.test("TabGroups.close() cancels a pending retry", async () => {
     await done;
     assert.equal(clock.countTimers(), 0);
     assert.deepEqual(w.groups.all(), []);
-  } finally {
-    clock.uninstall();
-  }
+  });
 });
