@@ -46,6 +46,35 @@ function pageLog(page: Page): Promise<Json> {
 }
 
 /** A Playwright dialog case: accepts (prompts with "typed") and records errors from accept(). */
+/**
+ * A Playwright popup opened from the `/popup` page by `trigger`: its title, and whether its opener
+ * is the page (`"page"`) or none (`null`, for `noopener`).
+ */
+function popupCase(
+  how: string,
+  trigger: (page: Page, env: CaseEnv) => Promise<unknown>,
+  opener: "page" | null,
+): ConformanceCase {
+  return {
+    feature: `Popup: ${how}`,
+    client: "Playwright",
+    expectRelay: "pass",
+    async run(env) {
+      const { page } = await pageAt(env, "/popup");
+      const [popup] = await Promise.all([
+        page.waitForEvent("popup", { timeout: 5_000 }),
+        trigger(page, env),
+      ]);
+      await popup.waitForLoadState();
+      const actual = await popup.opener();
+      return {
+        title: await popup.title(),
+        opener: opener === "page" ? actual === page : actual === null,
+      };
+    },
+  };
+}
+
 function dialogCase(kind: "alert" | "confirm" | "prompt"): ConformanceCase {
   return {
     feature: `Dialog: ${kind}`,
@@ -304,54 +333,12 @@ export const CASES: readonly ConformanceCase[] = [
       return await pageLog(page);
     },
   },
-  {
-    feature: "Popup: window.open",
-    client: "Playwright",
-    expectRelay: "pass",
-    why:
-      "The tab a shared tab opens is not attached, so no attachedToTarget with openerId reaches the client",
-    async run(env) {
-      const { page } = await pageAt(env, "/popup");
-      const [popup] = await Promise.all([
-        page.waitForEvent("popup", { timeout: 5_000 }),
-        page.evaluate((url) => {
-          open(url);
-        }, `${env.site.a}/?title=Opened`),
-      ]);
-      await popup.waitForLoadState();
-      return { title: await popup.title(), opener: (await popup.opener()) === page };
-    },
-  },
-  {
-    feature: "Popup: target=_blank link",
-    client: "Playwright",
-    expectRelay: "pass",
-    why: "As window.open: the opened tab is not attached",
-    async run(env) {
-      const { page } = await pageAt(env, "/popup");
-      const [popup] = await Promise.all([
-        page.waitForEvent("popup", { timeout: 5_000 }),
-        page.click("#blank"),
-      ]);
-      await popup.waitForLoadState();
-      return { title: await popup.title(), opener: (await popup.opener()) === page };
-    },
-  },
-  {
-    feature: "Popup: rel=noopener link",
-    client: "Playwright",
-    expectRelay: "pass",
-    why: "As window.open: the opened tab is not attached",
-    async run(env) {
-      const { page } = await pageAt(env, "/popup");
-      const [popup] = await Promise.all([
-        page.waitForEvent("popup", { timeout: 5_000 }),
-        page.click("#noopener"),
-      ]);
-      await popup.waitForLoadState();
-      return { title: await popup.title(), opener: (await popup.opener()) === null };
-    },
-  },
+  popupCase("window.open", (page, env) =>
+    page.evaluate((url) => {
+      open(url);
+    }, `${env.site.a}/?title=Opened`), "page"),
+  popupCase("target=_blank link", (page) => page.click("#blank"), "page"),
+  popupCase("rel=noopener link", (page) => page.click("#noopener"), null),
   dialogCase("alert"),
   dialogCase("confirm"),
   dialogCase("prompt"),
@@ -376,8 +363,6 @@ export const CASES: readonly ConformanceCase[] = [
     feature: "Download: Playwright download event, path, saveAs",
     client: "Playwright",
     expectRelay: "pass",
-    why:
-      "chrome.debugger has no Browser domain, so Browser.setDownloadBehavior and Browser.downloadWillBegin/downloadProgress need emulation through chrome.downloads",
     async run(env) {
       const { page } = await pageAt(env, "/download");
       const [download] = await Promise.all([
@@ -675,7 +660,6 @@ export const CASES: readonly ConformanceCase[] = [
     feature: "Puppeteer: popup",
     client: "Puppeteer",
     expectRelay: "pass",
-    why: "The tab a shared tab opens is not attached",
     async run(env) {
       const browser = await env.puppeteer();
       const page = await env.puppeteerPage(browser, `${env.site.a}/popup`);
@@ -719,7 +703,6 @@ export const CASES: readonly ConformanceCase[] = [
     feature: "Puppeteer: download to a folder (downloadBehavior allow)",
     client: "Puppeteer",
     expectRelay: "pass",
-    why: "Browser.setDownloadBehavior is in the Browser domain, which chrome.debugger lacks",
     async run(env) {
       const browser = await env.puppeteer({ downloadPath: env.tmp });
       const page = await env.puppeteerPage(browser, `${env.site.a}/download`);
