@@ -30,9 +30,14 @@ export const DEFAULT_MAX_BATCH_FRAMES = 64;
  */
 export const MAX_BATCHED_FRAME_CHARS = 65_536;
 
-/** Tells whether a message is a frame batch: its text starts with `[`. */
-export function isFrameBatch(text: string): boolean {
-  return text.charCodeAt(0) === 0x5b;
+/**
+ * Tells whether a message is a frame batch: its text starts with `[`.
+ *
+ * @param message The message text, or its UTF-8 bytes.
+ * @returns `true` for a batch.
+ */
+export function isFrameBatch(message: string | Uint8Array): boolean {
+  return (typeof message === "string" ? message.charCodeAt(0) : message[0]) === 0x5b;
 }
 
 /**

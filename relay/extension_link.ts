@@ -8,7 +8,12 @@
 import type { WebSocket } from "ws";
 import { CloseCode, CloseReason, truncateCloseReason } from "../codec/close_codes.ts";
 import { decodeExtensionFrame } from "../codec/decode_extension_frame.ts";
-import { decodeFrameBatch, FRAME_BATCH_CAP, FrameBatcher } from "../codec/frame_batch.ts";
+import {
+  decodeFrameBatch,
+  FRAME_BATCH_CAP,
+  FrameBatcher,
+  isFrameBatch,
+} from "../codec/frame_batch.ts";
 import { validateExtensionFrame } from "../codec/validate_extension_frame.ts";
 import { encodeExtensionFrame } from "../codec/encode_extension_frame.ts";
 import type { ConnectParams, ExtensionFrame } from "../codec/extension_frame.ts";
@@ -325,7 +330,7 @@ export class ExtensionLink {
     this.#touch();
     if (isBinary) return;
     const maxBytes = this.#options.maxFrameBytes;
-    if (this.#batcher !== undefined && data[0] === 0x5b) {
+    if (this.#batcher !== undefined && isFrameBatch(data)) {
       this.#onBatch(data, maxBytes);
       return;
     }

@@ -31,6 +31,9 @@ Deno.test("encodeFrameBatch() sends one frame as itself and several as one array
   assert.equal(isFrameBatch(encodeFrameBatch([reply(1), reply(2)])), true);
   assert.equal(isFrameBatch(reply(1)), false);
   assert.equal(isFrameBatch(""), false);
+  assert.equal(isFrameBatch(new TextEncoder().encode("[{}]")), true);
+  assert.equal(isFrameBatch(new TextEncoder().encode("{}")), false);
+  assert.equal(isFrameBatch(new Uint8Array()), false);
 });
 
 Deno.test("decodeFrameBatch() returns the elements in order, each valid as a frame", () => {
