@@ -23,6 +23,7 @@ import { type ClientSession, ClientSessions } from "./client_sessions.ts";
 import { MAX_CLIENT_SESSIONS } from "./bounds.ts";
 import { type LocalCommand, LocalMethods, type LocalMethodsOptions } from "./local_methods.ts";
 import { randomHexId, type TargetEntry, type TargetRegistry } from "./targets.ts";
+import { str } from "./json_fields.ts";
 
 /** A command as decoded from a CDP client's frame. */
 export type CdpCommand = Extract<CdpFrame, { kind: "command" }>;
@@ -129,10 +130,6 @@ const ANNOUNCED_TYPES: ReadonlySet<string> = new Set(["page", "service_worker"])
 /** Whether `method` is an event Chrome sends only to sessions that enabled `Page`. */
 function needsPageEnabled(method: string): boolean {
   return method.startsWith("Page.") && !PAGE_EVENTS_WITHOUT_ENABLE.has(method);
-}
-
-function str(value: JsonValue | undefined): string | undefined {
-  return typeof value === "string" ? value : undefined;
 }
 
 function obj(value: JsonValue | undefined): JsonObject | undefined {

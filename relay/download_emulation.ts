@@ -28,6 +28,7 @@ import {
   type DownloadState,
   parseDownloadBehavior,
 } from "./downloads.ts";
+import { str } from "./json_fields.ts";
 
 /** A client as the emulation sees it: anything with a stable id. */
 export interface DownloadClient {
@@ -56,10 +57,6 @@ export interface DownloadEmulationOptions<C extends DownloadClient> {
    * @default {no logging}
    */
   readonly log?: (line: string) => void;
-}
-
-function str(value: JsonValue | undefined): string | undefined {
-  return typeof value === "string" ? value : undefined;
 }
 
 function num(value: JsonValue | undefined): number {

@@ -13,12 +13,13 @@
 import type { CdpOutcome } from "../codec/cdp_frame.ts";
 import { CloseCode } from "../codec/close_codes.ts";
 import type { CdpCall } from "../codec/extension_frame.ts";
-import type { JsonObject, JsonValue } from "../codec/json.ts";
+import type { JsonObject } from "../codec/json.ts";
 import { privateMethodError, tooManySessionsError } from "./bounds.ts";
 import type { ClientSession, ClientSessions } from "./client_sessions.ts";
 import { ErrorText, unsupportedMethodError } from "./error_text.ts";
 import type { ChannelCommand } from "./extension_channel.ts";
 import type { TargetEntry, TargetRegistry } from "./targets.ts";
+import { str } from "./json_fields.ts";
 
 /** A client as the relay's own methods see it: what they read and change of the router's. */
 export interface LocalClient {
@@ -108,10 +109,6 @@ export type LocalAnswer = JsonObject | string | "forward" | "answered";
 
 /** Chrome's answer to `Target.attachToBrowserTarget` on a page session. */
 const NOT_ALLOWED = "Not allowed";
-
-function str(value: JsonValue | undefined): string | undefined {
-  return typeof value === "string" ? value : undefined;
-}
 
 /** The browser target's `targetInfo`. */
 function browserTargetInfo(targetId: string): JsonObject {

@@ -4,7 +4,8 @@
  * @module
  */
 
-import type { JsonObject, JsonValue } from "../codec/json.ts";
+import type { JsonObject } from "../codec/json.ts";
+import { str } from "./json_fields.ts";
 
 /** A CDP `TargetInfo` as cached by the relay: always has the fields Playwright needs. */
 export type TargetInfo = JsonObject & {
@@ -37,10 +38,6 @@ export function randomHexId(): string {
 
 /** Fixed per process: Playwright detaches a target that has no `browserContextId`. */
 const PLACEHOLDER_CONTEXT_ID: string = randomHexId();
-
-function str(value: JsonValue | undefined): string | undefined {
-  return typeof value === "string" ? value : undefined;
-}
 
 /**
  * Top-level targets keyed by relay session id, in announce order, plus the child → top-level
